@@ -1,0 +1,170 @@
+//! Builds the wall's wasm bundle and prepares it for embedding in the `gridwall` binary.
+//!
+//! A plain `cargo build` of the backend runs a nested `cargo build` of the `frontend` crate
+//! for wasm32 (in `target/wasm`, so that it never contends with the outer build's lock),
+//! runs wasm-bindgen as a library, shrinks the result with `wasm-opt` when it is installed,
+//! gzips it, and leaves it in `OUT_DIR/pkg` where `src/assets.rs` includes it.
+
+use std::env;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const PROFILE: &str = "wasm-release";
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("the backend lives inside the workspace")
+        .to_path_buf();
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    for input in [
+        "frontend/src",
+        "frontend/Cargo.toml",
+        "shared/src",
+        "shared/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!("cargo::rerun-if-changed={}", root.join(input).display());
+    }
+    println!("cargo::rerun-if-env-changed=GRIDWALL_SKIP_WASM_OPT");
+
+    check_wasm_target();
+    let wasm = build_frontend(&root);
+    let pkg = out_dir.join("pkg");
+    fs::create_dir_all(&pkg).expect("create OUT_DIR/pkg");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)
+        .expect("wasm-bindgen accepts the web target")
+        .omit_default_module_path(false)
+        .typescript(false)
+        .generate(&pkg)
+        .unwrap_or_else(|err| panic!("wasm-bindgen failed on {}: {err:#}", wasm.display()));
+    let bundle = pkg.join("frontend_bg.wasm");
+    optimise(&bundle);
+    gzip(&bundle, &pkg.join("frontend_bg.wasm.gz"));
+    gzip(&pkg.join("frontend.js"), &pkg.join("frontend.js.gz"));
+}
+
+/// Fails the build with the command to run when the wasm32 standard library is missing.
+fn check_wasm_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if let Some(sysroot) = sysroot
+        && !sysroot.join("lib/rustlib").join(WASM_TARGET).exists()
+    {
+        panic!(
+            "\n\nThe wall is compiled to WebAssembly, and this toolchain lacks the target.\n\
+             Run:\n\n    rustup target add {WASM_TARGET}\n\nthen build again.\n\n"
+        );
+    }
+}
+
+/// Runs the nested cargo build of the frontend and returns the path of its `.wasm`.
+fn build_frontend(root: &Path) -> PathBuf {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let target_dir = root.join("target").join("wasm");
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root).args([
+        "build",
+        "--package",
+        "frontend",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        PROFILE,
+        "--target-dir",
+    ]);
+    cmd.arg(&target_dir);
+    // The outer build's variables describe the backend's build, not this one: flags such as
+    // CARGO_ENCODED_RUSTFLAGS or clippy's RUSTC_WORKSPACE_WRAPPER would leak into the wasm
+    // build and break or slow it. Keep only what says where cargo's home and registries are.
+    for (key, _) in env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let keep = key == "CARGO_HOME"
+            || key.starts_with("CARGO_NET_")
+            || key.starts_with("CARGO_HTTP_")
+            || key.starts_with("CARGO_REGISTRIES_")
+            || key.starts_with("CARGO_REGISTRY_");
+        let build_var = key.starts_with("CARGO_")
+            || key.starts_with("RUSTC")
+            || key.starts_with("RUSTDOC")
+            || key == "RUSTFLAGS"
+            || key == "DEBUG"
+            || key == "OPT_LEVEL"
+            || key == "PROFILE"
+            || key == "TARGET"
+            || key == "HOST"
+            || key == "OUT_DIR"
+            || key == "NUM_JOBS";
+        if build_var && !keep {
+            cmd.env_remove(key);
+        }
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|err| panic!("could not run cargo for the frontend: {err}"));
+    if !status.success() {
+        panic!("building the frontend for {WASM_TARGET} failed ({status}); see the errors above");
+    }
+    target_dir
+        .join(WASM_TARGET)
+        .join(PROFILE)
+        .join("frontend.wasm")
+}
+
+/// Shrinks the bundle in place with binaryen's `wasm-opt`, when it is on the PATH.
+fn optimise(bundle: &Path) {
+    if env::var_os("GRIDWALL_SKIP_WASM_OPT").is_some() {
+        return;
+    }
+    let optimised = bundle.with_extension("opt.wasm");
+    let result = Command::new("wasm-opt")
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ])
+        .arg(bundle)
+        .arg("-o")
+        .arg(&optimised)
+        .output();
+    match result {
+        Ok(out) if out.status.success() => {
+            fs::rename(&optimised, bundle).expect("replace the bundle with its optimised copy");
+        }
+        Ok(out) => println!(
+            "cargo::warning=wasm-opt failed, serving the unoptimised bundle: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        ),
+        Err(_) => println!(
+            "cargo::warning=wasm-opt not found (apt-get install binaryen); serving the unoptimised bundle"
+        ),
+    }
+}
+
+fn gzip(input: &Path, output: &Path) {
+    let bytes = fs::read(input).unwrap_or_else(|err| panic!("read {}: {err}", input.display()));
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&bytes).expect("gzip in memory");
+    let gz = encoder.finish().expect("gzip in memory");
+    fs::write(output, gz).unwrap_or_else(|err| panic!("write {}: {err}", output.display()));
+}

@@ -1,0 +1,190 @@
+//! The HTTP JSON API: reporting and moving cases, reading the wall's state, and health.
+
+use crate::cases::Cases;
+use crate::error::AppError;
+use crate::live::Hub;
+use crate::store::{self, Db};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use serde::de::DeserializeOwned;
+use shared::case::{Action, CaseView, MoveCase, ReportCase};
+use shared::wall::ServerMsg;
+
+/// Who the API records as the actor until accounts exist.
+const API_ACTOR: &str = "api";
+
+/// A JSON body whose errors name the field at fault, in the API's one error shape.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType(
+                "send the body as JSON with `Content-Type: application/json`".to_owned(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.body_text()))?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let inner = err.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return AppError::BadRequest(format!("the body is not valid JSON: {inner}"));
+        }
+        let path = err.path().to_string();
+        let message = inner.to_string();
+        // serde names a missing or unknown field only in its message: `missing field `x``.
+        let named = message.split('`').nth(1).filter(|_| {
+            message.starts_with("missing field") || message.starts_with("unknown field")
+        });
+        let field = match (path.as_str(), named) {
+            (".", Some(name)) => name.to_owned(),
+            (".", None) => "body".to_owned(),
+            (p, Some(name)) if message.starts_with("missing field") => format!("{p}.{name}"),
+            (p, _) => p.to_owned(),
+        };
+        let message = match message.find(" at line ") {
+            Some(i) => message[..i].to_owned(),
+            None => message,
+        };
+        AppError::invalid(&field, message)
+    })
+}
+
+pub async fn report_case(
+    State(cases): State<Cases>,
+    JsonBody(req): JsonBody<ReportCase>,
+) -> Result<(StatusCode, Json<CaseView>), AppError> {
+    let view = cases.report(req, API_ACTOR).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+pub async fn get_case(
+    State(cases): State<Cases>,
+    Path(id): Path<i64>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(cases.get(id).await?))
+}
+
+pub async fn move_case(
+    State(cases): State<Cases>,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<MoveCase>,
+) -> Result<Json<CaseView>, AppError> {
+    let action = Action::from_code(req.action.trim())
+        .filter(|a| *a != Action::Report)
+        .ok_or_else(|| {
+            let known: Vec<&str> = Action::MOVES.iter().map(|a| a.code()).collect();
+            AppError::invalid(
+                "action",
+                format!(
+                    "unknown action `{}`; expected one of: {}",
+                    req.action,
+                    known.join(", ")
+                ),
+            )
+        })?;
+    Ok(Json(cases.apply(id, action, API_ACTOR, req.note).await?))
+}
+
+/// The wall's current state, as a `snapshot` message (what a wall receives on connecting).
+pub async fn wall_state(State(hub): State<Hub>) -> Result<Json<ServerMsg>, AppError> {
+    let agg = hub
+        .current()
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    Ok(Json(ServerMsg::Snapshot {
+        seq: agg.seq,
+        server_time_ms: crate::cases::now_ms(),
+        state: agg.state,
+    }))
+}
+
+pub async fn healthz(State(db): State<Db>) -> impl IntoResponse {
+    if store::healthy(&db).await {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound("no such API route".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(body: &str) -> (String, String) {
+        match parse_json::<ReportCase>(body.as_bytes()) {
+            Err(AppError::InvalidField { field, message }) => (field, message),
+            other => panic!("expected an invalid field for {body}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let (f, m) = field(r#"{"category":"ecology","grid_id":"A"}"#);
+        assert_eq!(f, "description");
+        assert!(m.contains("missing field"), "{m}");
+    }
+
+    #[test]
+    fn a_wrongly_typed_field_is_named() {
+        assert_eq!(
+            field(r#"{"category":5,"grid_id":"A","description":"x"}"#).0,
+            "category"
+        );
+        assert_eq!(
+            field(r#"{"category":"ecology","point":{"lon":"east","lat":1},"description":"x"}"#).0,
+            "point.lon"
+        );
+        assert_eq!(
+            field(r#"{"category":"ecology","point":{"lon":125},"description":"x"}"#).0,
+            "point.lat"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        assert_eq!(
+            field(r#"{"category":"ecology","grid_id":"A","description":"x","colour":"red"}"#).0,
+            "colour"
+        );
+    }
+
+    #[test]
+    fn broken_json_is_a_bad_request() {
+        assert!(matches!(
+            parse_json::<ReportCase>(b"{\"category\":"),
+            Err(AppError::BadRequest(_))
+        ));
+    }
+}

@@ -1,0 +1,96 @@
+//! The wall itself, embedded in the binary: the page, its styles and the wasm bundle.
+
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::LazyLock;
+
+struct Asset {
+    content_type: &'static str,
+    body: &'static [u8],
+    gzipped: Option<&'static [u8]>,
+}
+
+static INDEX: Asset = Asset {
+    content_type: "text/html; charset=utf-8",
+    body: include_bytes!("../../assets/index.html"),
+    gzipped: None,
+};
+static STYLE: Asset = Asset {
+    content_type: "text/css; charset=utf-8",
+    body: include_bytes!("../../assets/style.css"),
+    gzipped: None,
+};
+static JS: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_bytes!(concat!(env!("OUT_DIR"), "/pkg/frontend.js")),
+    gzipped: Some(include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/pkg/frontend.js.gz"
+    ))),
+};
+static WASM: Asset = Asset {
+    content_type: "application/wasm",
+    body: include_bytes!(concat!(env!("OUT_DIR"), "/pkg/frontend_bg.wasm")),
+    gzipped: Some(include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/pkg/frontend_bg.wasm.gz"
+    ))),
+};
+
+/// One tag for the whole build: any change to any asset makes every cached copy stale.
+static ETAG_VALUE: LazyLock<HeaderValue> = LazyLock::new(|| {
+    let mut h = DefaultHasher::new();
+    for asset in [&INDEX, &STYLE, &JS, &WASM] {
+        asset.body.hash(&mut h);
+    }
+    HeaderValue::from_str(&format!("\"{:016x}\"", h.finish()))
+        .unwrap_or(HeaderValue::from_static("\"0\""))
+});
+
+fn serve(asset: &'static Asset, headers: &HeaderMap) -> Response {
+    if headers.get(IF_NONE_MATCH) == Some(&*ETAG_VALUE) {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let accepts_gzip = headers
+        .get(ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let mut out = HeaderMap::new();
+    out.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    // Walls revalidate on every load, so a new build reaches them at their next reload.
+    out.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    out.insert(ETAG, ETAG_VALUE.clone());
+    let body = match asset.gzipped {
+        Some(gz) if accepts_gzip => {
+            out.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            out.insert(VARY, HeaderValue::from_static("accept-encoding"));
+            gz
+        }
+        Some(_) => {
+            out.insert(VARY, HeaderValue::from_static("accept-encoding"));
+            asset.body
+        }
+        None => asset.body,
+    };
+    (out, body).into_response()
+}
+
+pub async fn index(headers: HeaderMap) -> Response {
+    serve(&INDEX, &headers)
+}
+
+pub async fn style(headers: HeaderMap) -> Response {
+    serve(&STYLE, &headers)
+}
+
+pub async fn script(headers: HeaderMap) -> Response {
+    serve(&JS, &headers)
+}
+
+pub async fn wasm(headers: HeaderMap) -> Response {
+    serve(&WASM, &headers)
+}

@@ -1,0 +1,73 @@
+//! The server's configuration, read from flags and `GRIDWALL_*` environment variables.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// gridwall: the real-time command wall of a city's grid-governance platform.
+#[derive(Debug, Parser)]
+#[command(name = "gridwall", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, which is also what runs when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the wall, the API and the live stream (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GRIDWALL_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Database URL; an SQLite file is created on first start.
+    #[arg(
+        long,
+        env = "GRIDWALL_DATABASE_URL",
+        default_value = "sqlite:gridwall.db"
+    )]
+    pub database_url: String,
+    /// Milliseconds between the live simulator's rounds of reports; 0 turns it off.
+    #[arg(long, env = "GRIDWALL_SIMULATOR_MS", default_value_t = 3_000)]
+    pub simulator_ms: u64,
+    /// The command centre's offset from UTC in minutes; "today" starts at its midnight.
+    #[arg(long, env = "GRIDWALL_UTC_OFFSET_MINUTES", default_value_t = shared::time::DEFAULT_UTC_OFFSET_MINUTES, allow_hyphen_values = true)]
+    pub utc_offset_minutes: i32,
+}
+
+/// The settings `run` needs, independent of how they were read.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    /// `None` runs without the simulator.
+    pub simulator_every: Option<Duration>,
+    pub utc_offset_minutes: i32,
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> Config {
+        Config {
+            database_url: self.database_url.clone(),
+            simulator_every: (self.simulator_ms > 0)
+                .then(|| Duration::from_millis(self.simulator_ms)),
+            utc_offset_minutes: self.utc_offset_minutes,
+        }
+    }
+}
+
+impl Config {
+    /// A configuration for tests and tools: the given database, no simulator, UTC+8.
+    pub fn new(database_url: impl Into<String>) -> Config {
+        Config {
+            database_url: database_url.into(),
+            simulator_every: None,
+            utc_offset_minutes: shared::time::DEFAULT_UTC_OFFSET_MINUTES,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The one error type of the HTTP layer; its bodies name what is wrong and never leak internals.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use shared::case::{ApiError, ApiErrorBody, MoveNotAllowed};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A request field is missing or wrong; nothing was stored.
+    #[error("{field}: {message}")]
+    InvalidField { field: String, message: String },
+    /// The body is not JSON at all.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    MoveNotAllowed(#[from] MoveNotAllowed),
+    /// The server is shutting down or a part of it has stopped.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        AppError::InvalidField {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::MoveNotAllowed(_) => (StatusCode::CONFLICT, "move_not_allowed"),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Database(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let (message, field) = match &self {
+            AppError::InvalidField { field, message } => (message.clone(), Some(field.clone())),
+            AppError::Database(err) => {
+                // The details go to the log, not to the client.
+                tracing::error!(error = %err, "database error while handling a request");
+                (
+                    "internal error; the server log has the details".to_owned(),
+                    None,
+                )
+            }
+            other => (other.to_string(), None),
+        };
+        let body = ApiError {
+            error: ApiErrorBody {
+                code: code.to_owned(),
+                message,
+                field,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}

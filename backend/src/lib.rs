@@ -1,0 +1,109 @@
+//! gridwall's server: the case commands, the live aggregator, the wall stream and the
+//! embedded wall, assembled into one axum application.
+//!
+//! `main` reads the configuration and calls [`run`]; tests call [`run`] too, on port 0 with
+//! a database of their own.
+
+pub mod api;
+pub mod assets;
+pub mod cases;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod live;
+pub mod store;
+pub mod ws;
+
+use crate::cases::{Cases, Extent};
+use crate::config::Config;
+use crate::live::Hub;
+use crate::store::Db;
+use anyhow::Context;
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use std::future::Future;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Everything a handler may need; handlers take only their part through `FromRef`.
+#[derive(Debug, Clone, FromRef)]
+pub struct AppState {
+    pub db: Db,
+    pub cases: Cases,
+    pub hub: Hub,
+    /// Cancelled when the server shuts down, so that upgraded connections close too.
+    pub shutdown: CancellationToken,
+}
+
+/// The application's routes.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/cases", post(api::report_case))
+        .route("/cases/{id}", get(api::get_case))
+        .route("/cases/{id}/moves", post(api::move_case))
+        .route("/wall", get(api::wall_state))
+        .fallback(api::not_found);
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/assets/style.css", get(assets::style))
+        .route("/pkg/frontend.js", get(assets::script))
+        .route("/pkg/frontend_bg.wasm", get(assets::wasm))
+        .route("/healthz", get(api::healthz))
+        .route("/ws", get(ws::upgrade))
+        .nest("/api", api)
+        .with_state(state)
+}
+
+/// Opens the database, rebuilds the wall's state, starts the live hub (and the simulator if
+/// configured), and serves on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let db = store::connect(&config.database_url).await?;
+    let today = shared::time::local_day(cases::now_ms(), config.utc_offset_minutes);
+    let aggregate = live::rebuild(&db, today, config.utc_offset_minutes)
+        .await
+        .context("cannot rebuild the wall's state from the database")?;
+    tracing::info!(
+        seq = aggregate.seq,
+        reported_total = aggregate.state.counters.reported_total,
+        open = aggregate.state.counters.open,
+        "wall state rebuilt from the database"
+    );
+    let token = CancellationToken::new();
+    let (hub, feed, hub_task) = live::spawn(aggregate, token.clone());
+    let cases = Cases::new(db.clone(), Extent::DAQING, feed);
+    let simulator = config
+        .simulator_every
+        .map(|every| tokio::spawn(demo::run_simulator(cases.clone(), every, token.clone())));
+    let state = AppState {
+        db: db.clone(),
+        cases,
+        hub,
+        shutdown: token.clone(),
+    };
+    let addr = listener
+        .local_addr()
+        .context("the listener has no local address")?;
+    tracing::info!(url = %format!("http://{addr}/"), "gridwall is serving the wall at http://{addr}/");
+    let stop = token.clone();
+    let served = axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            stop.cancel();
+        })
+        .await
+        .context("the HTTP server failed");
+    // Whatever ended the server, stop the background tasks before closing the database.
+    token.cancel();
+    if let Some(simulator) = simulator {
+        let _ = simulator.await;
+    }
+    let _ = hub_task.await;
+    db.close().await;
+    served
+}

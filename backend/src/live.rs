@@ -1,0 +1,412 @@
+//! The live path: the aggregate that folds committed transitions into the wall's state, and
+//! the hub task that turns it into frames for every connected wall.
+//!
+//! The hub is one task that owns the aggregate. It folds transitions as they arrive, sends at
+//! most ten delta frames a second (each carrying everything since the last), a heartbeat
+//! every second, and a fresh snapshot when the local day turns over. Each frame is serialised
+//! once and shared by all walls through a broadcast channel; a wall that falls behind it is
+//! given a fresh snapshot by its connection (see `ws`), never a silent gap.
+
+use crate::cases::{Committed, now_ms};
+use crate::store::Db;
+use axum::extract::ws::Utf8Bytes;
+use shared::PROTOCOL_VERSION;
+use shared::case::{Bucket, CaseState};
+use shared::time::{local_day, local_day_start_ms};
+use shared::wall::{Change, Counters, Scope, ServerMsg, WallState};
+use sqlx::Row;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+/// At most this many frames a second go to a wall.
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(100);
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
+/// Frames a wall may fall behind before it is resynchronised with a snapshot.
+const BROADCAST_CAPACITY: usize = 256;
+/// Committed transitions waiting to be folded; writers wait when it is full.
+const FEED_CAPACITY: usize = 16_384;
+
+/// The wall's state as of one sequence number, and the fold that advances it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub seq: u64,
+    pub state: WallState,
+    pub utc_offset_minutes: i32,
+}
+
+impl Aggregate {
+    /// An empty aggregate for a database with no transitions.
+    pub fn empty(day: i64, utc_offset_minutes: i32) -> Aggregate {
+        Aggregate {
+            seq: 0,
+            state: WallState {
+                day,
+                counters: Counters::default(),
+            },
+            utc_offset_minutes,
+        }
+    }
+
+    /// Folds one committed transition: constant work, no reads.
+    pub fn fold(&mut self, t: &Committed) {
+        let day = local_day(t.at_ms, self.utc_offset_minutes);
+        if day > self.state.day {
+            self.roll_to_day(day);
+        }
+        let today = day == self.state.day;
+        let c = &mut self.state.counters;
+        match t.from {
+            None => {
+                c.reported_total += 1;
+                if today {
+                    c.reported_today += 1;
+                }
+            }
+            Some(from) => bucket_count(c, from.bucket(), -1),
+        }
+        bucket_count(c, t.to.bucket(), 1);
+        if t.to == CaseState::Closed && today {
+            c.closed_today += 1;
+        }
+        self.seq = self.seq.max(t.seq);
+    }
+
+    /// Starts a new local day: the "today" figures go back to zero. Returns whether it moved.
+    pub fn roll_to_day(&mut self, day: i64) -> bool {
+        if day <= self.state.day {
+            return false;
+        }
+        self.state.day = day;
+        self.state.counters.reported_today = 0;
+        self.state.counters.closed_today = 0;
+        true
+    }
+
+    fn snapshot_msg(&self) -> ServerMsg {
+        ServerMsg::Snapshot {
+            seq: self.seq,
+            server_time_ms: now_ms(),
+            state: self.state.clone(),
+        }
+    }
+}
+
+fn bucket_count(c: &mut Counters, bucket: Bucket, delta: i64) {
+    let slot = match bucket {
+        Bucket::Open => &mut c.open,
+        Bucket::Closed => &mut c.closed,
+        Bucket::Rejected => &mut c.rejected,
+    };
+    *slot = slot.saturating_add_signed(delta);
+}
+
+/// Rebuilds the aggregate for local day `day` from the tables, in one read transaction so
+/// that every figure describes the same moment.
+pub async fn rebuild(db: &Db, day: i64, utc_offset_minutes: i32) -> Result<Aggregate, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let start = local_day_start_ms(day, utc_offset_minutes);
+    let end = local_day_start_ms(day + 1, utc_offset_minutes);
+    let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM transitions")
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut agg = Aggregate::empty(day, utc_offset_minutes);
+    agg.seq = seq as u64;
+    let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM cases GROUP BY state")
+        .fetch_all(&mut *tx)
+        .await?;
+    for row in rows {
+        let state = crate::cases::parse_state(&row.try_get::<String, _>("state")?)
+            .map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+        let n: i64 = row.try_get("n")?;
+        agg.state.counters.reported_total += n as u64;
+        bucket_count(&mut agg.state.counters, state.bucket(), n);
+    }
+    let reported_today: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE reported_at >= ? AND reported_at < ?")
+            .bind(start)
+            .bind(end)
+            .fetch_one(&mut *tx)
+            .await?;
+    let closed_today: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM transitions WHERE to_state = 'closed' AND at >= ? AND at < ?",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_one(&mut *tx)
+    .await?;
+    agg.state.counters.reported_today = reported_today as u64;
+    agg.state.counters.closed_today = closed_today as u64;
+    tx.commit().await?;
+    Ok(agg)
+}
+
+/// A wall's way in: the frames to send first and the stream of frames after them.
+#[derive(Debug)]
+pub struct Subscription {
+    pub hello: Utf8Bytes,
+    pub snapshot: Utf8Bytes,
+    pub frames: broadcast::Receiver<Utf8Bytes>,
+}
+
+enum Command {
+    Subscribe(oneshot::Sender<Subscription>),
+    Current(oneshot::Sender<Aggregate>),
+}
+
+/// A handle on the hub task. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    commands: mpsc::Sender<Command>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Subscribe(_) => "Subscribe",
+            Command::Current(_) => "Current",
+        })
+    }
+}
+
+/// The hub has stopped (the server is shutting down).
+#[derive(Debug, thiserror::Error)]
+#[error("the live hub has stopped")]
+pub struct HubStopped;
+
+impl Hub {
+    /// A snapshot and the frames after it, with nothing missed or doubled in between: the
+    /// hub subscribes the wall and takes the snapshot in one step of its loop.
+    pub async fn subscribe(&self) -> Result<Subscription, HubStopped> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Subscribe(tx))
+            .await
+            .map_err(|_| HubStopped)?;
+        rx.await.map_err(|_| HubStopped)
+    }
+
+    /// The live aggregate as it is now, with every transition handed to the feed so far
+    /// folded in.
+    pub async fn current(&self) -> Result<Aggregate, HubStopped> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Current(tx))
+            .await
+            .map_err(|_| HubStopped)?;
+        rx.await.map_err(|_| HubStopped)
+    }
+}
+
+/// Starts the hub task with a rebuilt aggregate. Returns the handle for walls, the sender for
+/// the case commands, and the task, which ends when `shutdown` is cancelled.
+pub fn spawn(
+    aggregate: Aggregate,
+    shutdown: CancellationToken,
+) -> (Hub, mpsc::Sender<Committed>, JoinHandle<()>) {
+    let (feed_tx, feed_rx) = mpsc::channel(FEED_CAPACITY);
+    let (cmd_tx, cmd_rx) = mpsc::channel(1_024);
+    let (frames, _) = broadcast::channel(BROADCAST_CAPACITY);
+    let task = tokio::spawn(run_hub(aggregate, feed_rx, cmd_rx, frames, shutdown));
+    (Hub { commands: cmd_tx }, feed_tx, task)
+}
+
+fn encode(msg: &ServerMsg) -> Utf8Bytes {
+    // Serialising these types cannot fail: they hold no maps with non-string keys.
+    Utf8Bytes::from(serde_json::to_string(msg).unwrap_or_default())
+}
+
+async fn run_hub(
+    mut agg: Aggregate,
+    mut feed: mpsc::Receiver<Committed>,
+    mut commands: mpsc::Receiver<Command>,
+    frames: broadcast::Sender<Utf8Bytes>,
+    shutdown: CancellationToken,
+) {
+    let hello = encode(&ServerMsg::Hello {
+        protocol: PROTOCOL_VERSION,
+        server_version: env!("CARGO_PKG_VERSION").to_owned(),
+        scope: Scope::City,
+    });
+    let mut frame_tick = tokio::time::interval(FRAME_INTERVAL);
+    frame_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // What the walls have been sent: the sequence and counters of the last frame.
+    let mut sent_seq = agg.seq;
+    let mut sent_counters = agg.state.counters;
+    // The snapshot for new walls is serialised once per sequence number, not once per wall.
+    let mut snapshot_cache: Option<(u64, i64, Utf8Bytes)> = None;
+    loop {
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            _ = frame_tick.tick(), if agg.seq != sent_seq => {
+                let mut changes = Vec::new();
+                if agg.state.counters != sent_counters {
+                    changes.push(Change::Counters(agg.state.counters));
+                }
+                let _ = frames.send(encode(&ServerMsg::Delta { prev_seq: sent_seq, seq: agg.seq, changes }));
+                sent_seq = agg.seq;
+                sent_counters = agg.state.counters;
+            }
+            _ = heartbeat.tick() => {
+                let today = local_day(now_ms(), agg.utc_offset_minutes);
+                if agg.roll_to_day(today) {
+                    // Nothing was reported yet on the new day: walls get the reset as a
+                    // snapshot, so the sequence numbers keep meaning transitions.
+                    tracing::info!(day = today, "new local day; today's figures reset");
+                    let _ = frames.send(encode(&agg.snapshot_msg()));
+                    sent_counters = agg.state.counters;
+                }
+                let _ = frames.send(encode(&ServerMsg::Heartbeat { server_time_ms: now_ms(), seq: sent_seq }));
+            }
+            Some(cmd) = commands.recv() => match cmd {
+                Command::Subscribe(reply) => {
+                    let snapshot = match &snapshot_cache {
+                        Some((seq, day, bytes)) if *seq == agg.seq && *day == agg.state.day => bytes.clone(),
+                        _ => {
+                            let bytes = encode(&agg.snapshot_msg());
+                            snapshot_cache = Some((agg.seq, agg.state.day, bytes.clone()));
+                            bytes
+                        }
+                    };
+                    let _ = reply.send(Subscription { hello: hello.clone(), snapshot, frames: frames.subscribe() });
+                }
+                Command::Current(reply) => {
+                    while let Ok(t) = feed.try_recv() {
+                        agg.fold(&t);
+                    }
+                    let _ = reply.send(agg.clone());
+                }
+            },
+            // Last in the biased order, so that a flood of transitions never holds back a
+            // frame or a heartbeat; each wake folds everything already waiting.
+            Some(t) = feed.recv() => {
+                agg.fold(&t);
+                // Fold everything already waiting before the next frame goes out.
+                while let Ok(t) = feed.try_recv() {
+                    agg.fold(&t);
+                }
+            }
+        }
+    }
+    tracing::debug!("live hub stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::case::Action;
+    use shared::time::DEFAULT_UTC_OFFSET_MINUTES as OFFSET;
+
+    const DAY: i64 = 20_000;
+
+    fn at(day: i64, hour: i64) -> i64 {
+        local_day_start_ms(day, OFFSET) + hour * 3_600_000
+    }
+
+    fn t(
+        seq: u64,
+        from: Option<CaseState>,
+        to: CaseState,
+        action: Action,
+        at_ms: i64,
+    ) -> Committed {
+        Committed {
+            seq,
+            case_id: seq as i64,
+            action,
+            from,
+            to,
+            at_ms,
+        }
+    }
+
+    #[test]
+    fn a_report_counts_everywhere() {
+        let mut agg = Aggregate::empty(DAY, OFFSET);
+        agg.fold(&t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)));
+        let c = agg.state.counters;
+        assert_eq!(
+            (c.reported_total, c.reported_today, c.open, c.closed),
+            (1, 1, 1, 0)
+        );
+        assert_eq!(agg.seq, 1);
+    }
+
+    #[test]
+    fn closing_moves_a_case_from_open_to_closed() {
+        let mut agg = Aggregate::empty(DAY, OFFSET);
+        agg.fold(&t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)));
+        agg.fold(&t(
+            2,
+            Some(CaseState::Verified),
+            CaseState::Closed,
+            Action::Close,
+            at(DAY, 10),
+        ));
+        let c = agg.state.counters;
+        assert_eq!((c.open, c.closed, c.closed_today), (0, 1, 1));
+        agg.fold(&t(
+            3,
+            Some(CaseState::Closed),
+            CaseState::Reported,
+            Action::Reopen,
+            at(DAY, 11),
+        ));
+        let c = agg.state.counters;
+        assert_eq!((c.open, c.closed, c.closed_today), (1, 0, 1));
+    }
+
+    #[test]
+    fn a_transition_on_the_next_day_resets_today() {
+        let mut agg = Aggregate::empty(DAY, OFFSET);
+        agg.fold(&t(
+            1,
+            None,
+            CaseState::Reported,
+            Action::Report,
+            at(DAY, 23),
+        ));
+        agg.fold(&t(
+            2,
+            None,
+            CaseState::Reported,
+            Action::Report,
+            at(DAY + 1, 0),
+        ));
+        let c = agg.state.counters;
+        assert_eq!(agg.state.day, DAY + 1);
+        assert_eq!((c.reported_total, c.reported_today), (2, 1));
+    }
+
+    #[test]
+    fn a_late_transition_from_yesterday_does_not_count_today() {
+        let mut agg = Aggregate::empty(DAY + 1, OFFSET);
+        agg.fold(&t(
+            1,
+            None,
+            CaseState::Reported,
+            Action::Report,
+            at(DAY, 23),
+        ));
+        let c = agg.state.counters;
+        assert_eq!((c.reported_total, c.reported_today, c.open), (1, 0, 1));
+        assert_eq!(agg.state.day, DAY + 1);
+    }
+
+    #[test]
+    fn rolling_backwards_does_nothing() {
+        let mut agg = Aggregate::empty(DAY, OFFSET);
+        agg.fold(&t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)));
+        assert!(!agg.roll_to_day(DAY - 1));
+        assert!(!agg.roll_to_day(DAY));
+        assert_eq!(agg.state.counters.reported_today, 1);
+        assert!(agg.roll_to_day(DAY + 1));
+        assert_eq!(agg.state.counters.reported_today, 0);
+        assert_eq!(agg.state.counters.reported_total, 1);
+    }
+}

@@ -1,0 +1,125 @@
+//! `/ws`: one wall's connection, a send task and a receive task joined by `select!`.
+//!
+//! The send task writes the hello, the snapshot and then every shared frame from the hub.
+//! When the wall falls so far behind that the broadcast channel drops frames for it, or when
+//! the wall itself reports a gap, the send task resubscribes and writes a fresh snapshot:
+//! a wall is never left with a silent gap.
+
+use crate::live::Hub;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use shared::wall::ClientMsg;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+
+/// Walls send only tiny control messages; a small read buffer keeps thousands of them cheap
+/// (tungstenite's default is 128 KiB per connection).
+const READ_BUFFER: usize = 4 * 1024;
+const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
+/// A wall that cannot take a frame for this long is dropped and left to reconnect.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// WebSocket close code 1001: the server is going away.
+const GOING_AWAY: u16 = 1001;
+
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(hub): State<Hub>,
+    State(shutdown): State<CancellationToken>,
+) -> Response {
+    ws.read_buffer_size(READ_BUFFER)
+        // Frames are written as they come rather than gathered in a 128 KiB buffer.
+        .write_buffer_size(0)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| serve_wall(socket, hub, shutdown))
+}
+
+async fn serve_wall(socket: WebSocket, hub: Hub, shutdown: CancellationToken) {
+    let (sink, mut stream) = socket.split();
+    let (resync_tx, resync_rx) = mpsc::channel::<()>(1);
+    let mut send_task = tokio::spawn(send_frames(sink, hub, resync_rx, shutdown));
+    let mut recv_task = tokio::spawn(async move {
+        while let Some(Ok(msg)) = stream.next().await {
+            match msg {
+                Message::Text(text) => match serde_json::from_str::<ClientMsg>(&text) {
+                    // A full channel means a resync is already on its way.
+                    Ok(ClientMsg::Snapshot) => {
+                        let _ = resync_tx.try_send(());
+                    }
+                    Err(err) => {
+                        tracing::debug!(error = %err, "ignoring an unreadable message from a wall")
+                    }
+                },
+                Message::Close(_) => break,
+                _ => {}
+            }
+        }
+    });
+    tokio::select! {
+        _ = &mut send_task => recv_task.abort(),
+        _ = &mut recv_task => send_task.abort(),
+    }
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+async fn send(sink: &mut Sink, frame: Utf8Bytes) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(frame))).await,
+        Ok(Ok(()))
+    )
+}
+
+async fn send_frames(
+    mut sink: Sink,
+    hub: Hub,
+    mut resync: mpsc::Receiver<()>,
+    shutdown: CancellationToken,
+) {
+    let Ok(sub) = hub.subscribe().await else {
+        return;
+    };
+    if !send(&mut sink, sub.hello).await || !send(&mut sink, sub.snapshot).await {
+        return;
+    }
+    let mut frames = sub.frames;
+    loop {
+        let resubscribe = tokio::select! {
+            () = shutdown.cancelled() => {
+                let close = CloseFrame { code: GOING_AWAY, reason: Utf8Bytes::from_static("server shutting down") };
+                let _ = sink.send(Message::Close(Some(close))).await;
+                return;
+            }
+            Some(()) = resync.recv() => {
+                tracing::debug!("wall asked for a snapshot");
+                true
+            }
+            frame = frames.recv() => match frame {
+                Ok(frame) => {
+                    if !send(&mut sink, frame).await {
+                        tracing::debug!("wall stopped taking frames; dropping it");
+                        return;
+                    }
+                    false
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::info!(missed, "wall fell behind; sending a fresh snapshot");
+                    true
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+        };
+        if resubscribe {
+            let Ok(sub) = hub.subscribe().await else {
+                return;
+            };
+            frames = sub.frames;
+            if !send(&mut sink, sub.snapshot).await {
+                return;
+            }
+        }
+    }
+}

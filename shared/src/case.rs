@@ -1,0 +1,461 @@
+//! Cases: the categories, the life-cycle state machine and the request and response bodies of
+//! the case API.
+//!
+//! The state machine lives here, in one place, so that the server enforces it and the seats
+//! can show which moves a case allows without a second copy of the rules.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The 15 event categories (大类) of the city's case taxonomy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Livelihood,
+    Environment,
+    TrafficSafety,
+    DisputeMediation,
+    PublicSecurity,
+    FireSafety,
+    WorkSafety,
+    MunicipalFacilities,
+    CityAppearance,
+    FoodDrugSafety,
+    Ecology,
+    HousingSafety,
+    SpecialGroups,
+    Emergency,
+    MarketOrder,
+}
+
+impl Category {
+    /// Every category, in the order the wall lists them.
+    pub const ALL: [Category; 15] = [
+        Category::Livelihood,
+        Category::Environment,
+        Category::TrafficSafety,
+        Category::DisputeMediation,
+        Category::PublicSecurity,
+        Category::FireSafety,
+        Category::WorkSafety,
+        Category::MunicipalFacilities,
+        Category::CityAppearance,
+        Category::FoodDrugSafety,
+        Category::Ecology,
+        Category::HousingSafety,
+        Category::SpecialGroups,
+        Category::Emergency,
+        Category::MarketOrder,
+    ];
+
+    /// The stable code used on the wire and in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::Livelihood => "livelihood",
+            Category::Environment => "environment",
+            Category::TrafficSafety => "traffic_safety",
+            Category::DisputeMediation => "dispute_mediation",
+            Category::PublicSecurity => "public_security",
+            Category::FireSafety => "fire_safety",
+            Category::WorkSafety => "work_safety",
+            Category::MunicipalFacilities => "municipal_facilities",
+            Category::CityAppearance => "city_appearance",
+            Category::FoodDrugSafety => "food_drug_safety",
+            Category::Ecology => "ecology",
+            Category::HousingSafety => "housing_safety",
+            Category::SpecialGroups => "special_groups",
+            Category::Emergency => "emergency",
+            Category::MarketOrder => "market_order",
+        }
+    }
+
+    /// The category's name as the command room says it.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Category::Livelihood => "民生服务",
+            Category::Environment => "环境卫生",
+            Category::TrafficSafety => "交通安全",
+            Category::DisputeMediation => "矛盾纠纷",
+            Category::PublicSecurity => "治安防控",
+            Category::FireSafety => "消防安全",
+            Category::WorkSafety => "安全生产",
+            Category::MunicipalFacilities => "市政设施",
+            Category::CityAppearance => "市容秩序",
+            Category::FoodDrugSafety => "食品药品",
+            Category::Ecology => "生态环保",
+            Category::HousingSafety => "房屋安全",
+            Category::SpecialGroups => "特殊人群",
+            Category::Emergency => "应急处置",
+            Category::MarketOrder => "市场监管",
+        }
+    }
+
+    /// Parses a category code; `None` when the code is not one of the 15.
+    pub fn from_code(code: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.code() == code)
+    }
+}
+
+/// Where a case stands in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseState {
+    /// Reported by a grid worker (or an outside app), waiting for a centre to dispatch it.
+    Reported,
+    /// Assigned to a department by a centre.
+    Dispatched,
+    /// Taken on by the department.
+    Accepted,
+    /// The department says it is fixed and has uploaded an after photo.
+    Resolved,
+    /// The grid worker checked on site and confirmed the fix.
+    Verified,
+    /// The loop is closed.
+    Closed,
+    /// The on-site check failed; the case is back with the department.
+    Returned,
+    /// Not a matter for the platform, or a duplicate.
+    Rejected,
+    /// Handed up to the district ("the street blows the whistle").
+    Escalated,
+}
+
+/// The three groups the wall's counters are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    Open,
+    Closed,
+    Rejected,
+}
+
+/// A move of a case from one state to another; every transition row records one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Creates the case; the only move without a previous state.
+    Report,
+    Dispatch,
+    Accept,
+    Resolve,
+    Verify,
+    Close,
+    Return,
+    Reject,
+    Escalate,
+    Reopen,
+}
+
+impl Action {
+    /// Every action except `report`, which creates a case rather than moving one.
+    pub const MOVES: [Action; 9] = [
+        Action::Dispatch,
+        Action::Accept,
+        Action::Resolve,
+        Action::Verify,
+        Action::Close,
+        Action::Return,
+        Action::Reject,
+        Action::Escalate,
+        Action::Reopen,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Report => "report",
+            Action::Dispatch => "dispatch",
+            Action::Accept => "accept",
+            Action::Resolve => "resolve",
+            Action::Verify => "verify",
+            Action::Close => "close",
+            Action::Return => "return",
+            Action::Reject => "reject",
+            Action::Escalate => "escalate",
+            Action::Reopen => "reopen",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Action> {
+        std::iter::once(Action::Report)
+            .chain(Action::MOVES)
+            .find(|a| a.code() == code)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A move that the state machine does not allow from the case's current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveNotAllowed {
+    pub state: CaseState,
+    pub action: Action,
+}
+
+impl fmt::Display for MoveNotAllowed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let allowed: Vec<&str> = self.state.allowed().iter().map(|a| a.code()).collect();
+        write!(
+            f,
+            "a case in state `{}` cannot `{}`; allowed moves: {}",
+            self.state.code(),
+            self.action.code(),
+            if allowed.is_empty() {
+                "none".to_owned()
+            } else {
+                allowed.join(", ")
+            }
+        )
+    }
+}
+
+impl std::error::Error for MoveNotAllowed {}
+
+impl CaseState {
+    /// The state a new report starts in.
+    pub const INITIAL: CaseState = CaseState::Reported;
+
+    pub const ALL: [CaseState; 9] = [
+        CaseState::Reported,
+        CaseState::Dispatched,
+        CaseState::Accepted,
+        CaseState::Resolved,
+        CaseState::Verified,
+        CaseState::Closed,
+        CaseState::Returned,
+        CaseState::Rejected,
+        CaseState::Escalated,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseState::Reported => "reported",
+            CaseState::Dispatched => "dispatched",
+            CaseState::Accepted => "accepted",
+            CaseState::Resolved => "resolved",
+            CaseState::Verified => "verified",
+            CaseState::Closed => "closed",
+            CaseState::Returned => "returned",
+            CaseState::Rejected => "rejected",
+            CaseState::Escalated => "escalated",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<CaseState> {
+        CaseState::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Which of the wall's groups a case in this state counts in.
+    pub fn bucket(self) -> Bucket {
+        match self {
+            CaseState::Closed => Bucket::Closed,
+            CaseState::Rejected => Bucket::Rejected,
+            _ => Bucket::Open,
+        }
+    }
+
+    /// The state machine: where `action` takes a case in this state, if anywhere.
+    pub fn next(self, action: Action) -> Result<CaseState, MoveNotAllowed> {
+        use Action as A;
+        use CaseState as S;
+        let to = match (self, action) {
+            (S::Reported | S::Escalated, A::Dispatch) => S::Dispatched,
+            // A centre may hand a dispatched case to another department.
+            (S::Dispatched, A::Dispatch) => S::Dispatched,
+            (S::Dispatched | S::Returned, A::Accept) => S::Accepted,
+            (S::Accepted, A::Resolve) => S::Resolved,
+            (S::Resolved, A::Verify) => S::Verified,
+            (S::Resolved, A::Return) => S::Returned,
+            (S::Verified, A::Close) => S::Closed,
+            (S::Reported | S::Escalated, A::Reject) => S::Rejected,
+            (S::Reported | S::Dispatched | S::Accepted | S::Returned, A::Escalate) => S::Escalated,
+            (S::Closed | S::Rejected, A::Reopen) => S::Reported,
+            _ => {
+                return Err(MoveNotAllowed {
+                    state: self,
+                    action,
+                });
+            }
+        };
+        Ok(to)
+    }
+
+    /// The moves allowed from this state, in [`Action::MOVES`] order.
+    pub fn allowed(self) -> Vec<Action> {
+        Action::MOVES
+            .into_iter()
+            .filter(|a| self.next(*a).is_ok())
+            .collect()
+    }
+}
+
+impl fmt::Display for CaseState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A point in WGS 84 longitude and latitude.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub lon: f64,
+    pub lat: f64,
+}
+
+/// The body of `POST /api/cases`: a new report.
+///
+/// Fields are kept loose (strings) so that the server can say exactly which field is wrong
+/// rather than fail the whole body on an unknown code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportCase {
+    /// A category code, for example `municipal_facilities`.
+    pub category: String,
+    /// The grid the case is in; give this, `point`, or both.
+    #[serde(default)]
+    pub grid_id: Option<String>,
+    /// Where the case is; give this, `grid_id`, or both.
+    #[serde(default)]
+    pub point: Option<Point>,
+    /// What the grid worker saw.
+    pub description: String,
+}
+
+/// The body of `POST /api/cases/{id}/moves`: one move of the state machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveCase {
+    /// An action code, for example `dispatch`.
+    pub action: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A case as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseView {
+    pub id: i64,
+    pub category: Category,
+    pub grid_id: Option<String>,
+    pub point: Option<Point>,
+    pub description: String,
+    pub state: CaseState,
+    /// The moves the state machine allows now.
+    pub allowed: Vec<Action>,
+    pub reported_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// The sequence number of the transition that last changed the case.
+    pub seq: u64,
+}
+
+/// The one error body shape of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: ApiErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    /// A stable machine-readable code, for example `invalid_field` or `move_not_allowed`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// The request field at fault, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_match_serde() {
+        for c in Category::ALL {
+            assert_eq!(Category::from_code(c.code()), Some(c));
+            assert_eq!(
+                serde_json::to_string(&c).expect("serialise"),
+                format!("\"{}\"", c.code())
+            );
+        }
+        for s in CaseState::ALL {
+            assert_eq!(CaseState::from_code(s.code()), Some(s));
+            assert_eq!(
+                serde_json::to_string(&s).expect("serialise"),
+                format!("\"{}\"", s.code())
+            );
+        }
+        for a in std::iter::once(Action::Report).chain(Action::MOVES) {
+            assert_eq!(Action::from_code(a.code()), Some(a));
+            assert_eq!(
+                serde_json::to_string(&a).expect("serialise"),
+                format!("\"{}\"", a.code())
+            );
+        }
+    }
+
+    #[test]
+    fn the_happy_path_closes_the_loop() {
+        let mut s = CaseState::INITIAL;
+        for a in [
+            Action::Dispatch,
+            Action::Accept,
+            Action::Resolve,
+            Action::Verify,
+            Action::Close,
+        ] {
+            s = s.next(a).expect("happy path move");
+        }
+        assert_eq!(s, CaseState::Closed);
+        assert_eq!(s.bucket(), Bucket::Closed);
+    }
+
+    #[test]
+    fn a_failed_check_goes_back_to_the_department() {
+        let s = CaseState::Resolved.next(Action::Return).expect("return");
+        assert_eq!(s, CaseState::Returned);
+        assert_eq!(s.next(Action::Accept), Ok(CaseState::Accepted));
+    }
+
+    #[test]
+    fn report_is_never_a_move() {
+        for s in CaseState::ALL {
+            assert!(s.next(Action::Report).is_err(), "{s} allowed report");
+        }
+    }
+
+    #[test]
+    fn every_state_can_reach_an_end() {
+        // No state is a dead end: from each, some sequence of moves reaches closed or rejected.
+        for start in CaseState::ALL {
+            let mut seen = vec![start];
+            let mut frontier = vec![start];
+            while let Some(s) = frontier.pop() {
+                for a in s.allowed() {
+                    let to = s.next(a).expect("allowed move");
+                    if !seen.contains(&to) {
+                        seen.push(to);
+                        frontier.push(to);
+                    }
+                }
+            }
+            assert!(
+                seen.contains(&CaseState::Closed) || seen.contains(&CaseState::Rejected),
+                "{start} cannot reach an end"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_move_names_the_state_and_the_allowed_moves() {
+        let err = CaseState::Closed
+            .next(Action::Resolve)
+            .expect_err("closed cannot resolve");
+        assert_eq!(
+            err.to_string(),
+            "a case in state `closed` cannot `resolve`; allowed moves: reopen"
+        );
+    }
+}
