@@ -2,8 +2,13 @@
 //!
 //! A plain `cargo build` of the backend runs a nested `cargo build` of the `frontend` crate
 //! for wasm32 (in `target/wasm`, so that it never contends with the outer build's lock),
-//! runs wasm-bindgen as a library, shrinks the result with `wasm-opt` when it is installed,
-//! gzips it, and leaves it in `OUT_DIR/pkg` where `src/assets.rs` includes it.
+//! runs wasm-bindgen as a library, gzips the result, and leaves it in `OUT_DIR/pkg` where
+//! `src/assets.rs` includes it.
+//!
+//! There is deliberately no `wasm-opt` pass: Debian's binaryen (version 108) rewrites the
+//! externref table that wasm-bindgen sets up, and the wall then fails to start in Chromium
+//! ("WebAssembly.Table.set(): Argument 1 is invalid for table"). The `wasm-release` profile
+//! (opt-level "z", LTO, one codegen unit) already keeps the bundle small.
 
 use std::env;
 use std::fs;
@@ -32,7 +37,6 @@ fn main() {
     ] {
         println!("cargo::rerun-if-changed={}", root.join(input).display());
     }
-    println!("cargo::rerun-if-env-changed=GRIDWALL_SKIP_WASM_OPT");
 
     check_wasm_target();
     let wasm = build_frontend(&root);
@@ -46,9 +50,10 @@ fn main() {
         .typescript(false)
         .generate(&pkg)
         .unwrap_or_else(|err| panic!("wasm-bindgen failed on {}: {err:#}", wasm.display()));
-    let bundle = pkg.join("frontend_bg.wasm");
-    optimise(&bundle);
-    gzip(&bundle, &pkg.join("frontend_bg.wasm.gz"));
+    gzip(
+        &pkg.join("frontend_bg.wasm"),
+        &pkg.join("frontend_bg.wasm.gz"),
+    );
     gzip(&pkg.join("frontend.js"), &pkg.join("frontend.js.gz"));
 }
 
@@ -122,43 +127,6 @@ fn build_frontend(root: &Path) -> PathBuf {
         .join(WASM_TARGET)
         .join(PROFILE)
         .join("frontend.wasm")
-}
-
-/// Shrinks the bundle in place with binaryen's `wasm-opt`, when it is on the PATH.
-fn optimise(bundle: &Path) {
-    if env::var_os("GRIDWALL_SKIP_WASM_OPT").is_some() {
-        return;
-    }
-    let optimised = bundle.with_extension("opt.wasm");
-    let result = Command::new("wasm-opt")
-        .args([
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-mutable-globals",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-reference-types",
-            "--enable-multivalue",
-        ])
-        .arg(bundle)
-        .arg("-o")
-        .arg(&optimised)
-        .output();
-    match result {
-        Ok(out) if out.status.success() => {
-            fs::rename(&optimised, bundle).expect("replace the bundle with its optimised copy");
-        }
-        Ok(out) => println!(
-            "cargo::warning=wasm-opt failed, serving the unoptimised bundle: {}",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .next()
-                .unwrap_or("")
-        ),
-        Err(_) => println!(
-            "cargo::warning=wasm-opt not found (apt-get install binaryen); serving the unoptimised bundle"
-        ),
-    }
 }
 
 fn gzip(input: &Path, output: &Path) {

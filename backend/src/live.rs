@@ -409,4 +409,100 @@ mod tests {
         assert_eq!(agg.state.counters.reported_today, 0);
         assert_eq!(agg.state.counters.reported_total, 1);
     }
+
+    fn decode(frame: &Utf8Bytes) -> ServerMsg {
+        serde_json::from_str(frame.as_str()).expect("a protocol message")
+    }
+
+    /// Reads frames until the next delta, skipping heartbeats.
+    async fn next_delta(frames: &mut broadcast::Receiver<Utf8Bytes>) -> ServerMsg {
+        loop {
+            let msg = decode(&frames.recv().await.expect("a frame"));
+            if matches!(msg, ServerMsg::Delta { .. }) {
+                return msg;
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_transitions_goes_out_as_one_delta() {
+        let now = now_ms();
+        let day = local_day(now, OFFSET);
+        let token = CancellationToken::new();
+        let (hub, feed, task) = spawn(Aggregate::empty(day, OFFSET), token.clone());
+        let mut sub = hub.subscribe().await.expect("subscribe");
+        assert!(matches!(
+            decode(&sub.snapshot),
+            ServerMsg::Snapshot { seq: 0, .. }
+        ));
+        for seq in 1..=500 {
+            feed.send(t(seq, None, CaseState::Reported, Action::Report, now))
+                .await
+                .expect("feed");
+        }
+        // `current` answers only after everything sent so far has been folded.
+        assert_eq!(hub.current().await.expect("current").seq, 500);
+        // The hub may send a first frame as soon as it wakes (its first tick is immediate);
+        // everything after that waits for the next tick and goes out together.
+        let mut deltas = 0;
+        let mut have = 0;
+        while have < 500 {
+            match next_delta(&mut sub.frames).await {
+                ServerMsg::Delta {
+                    prev_seq,
+                    seq,
+                    changes,
+                } => {
+                    assert_eq!(prev_seq, have, "deltas must chain");
+                    let Change::Counters(c) = &changes[0];
+                    assert_eq!(c.reported_today, seq);
+                    have = seq;
+                    deltas += 1;
+                }
+                other => panic!("expected a delta, got {other:?}"),
+            }
+        }
+        assert!(deltas <= 2, "500 transitions took {deltas} frames");
+        // The next transition comes in its own frame, which chains on to the first.
+        feed.send(t(501, None, CaseState::Reported, Action::Report, now))
+            .await
+            .expect("feed");
+        match next_delta(&mut sub.frames).await {
+            ServerMsg::Delta { prev_seq, seq, .. } => assert_eq!((prev_seq, seq), (500, 501)),
+            other => panic!("expected a delta, got {other:?}"),
+        }
+        token.cancel();
+        task.await.expect("the hub stops");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn frames_go_out_at_most_ten_times_a_second() {
+        let now = now_ms();
+        let token = CancellationToken::new();
+        let (hub, feed, task) = spawn(
+            Aggregate::empty(local_day(now, OFFSET), OFFSET),
+            token.clone(),
+        );
+        let mut sub = hub.subscribe().await.expect("subscribe");
+        let start = tokio::time::Instant::now();
+        let mut seq = 0;
+        let mut deltas = 0;
+        // One transition every 10 ms for two seconds of (paused, simulated) time.
+        while start.elapsed() < Duration::from_secs(2) {
+            seq += 1;
+            feed.send(t(seq, None, CaseState::Reported, Action::Report, now))
+                .await
+                .expect("feed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            while let Ok(frame) = sub.frames.try_recv() {
+                if matches!(decode(&frame), ServerMsg::Delta { .. }) {
+                    deltas += 1;
+                }
+            }
+        }
+        assert!(seq >= 190, "only {seq} transitions were sent");
+        assert!((15..=21).contains(&deltas), "{deltas} deltas in 2 s");
+        token.cancel();
+        task.await.expect("the hub stops");
+    }
 }

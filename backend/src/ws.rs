@@ -88,11 +88,10 @@ async fn send_frames(
     let mut frames = sub.frames;
     loop {
         let resubscribe = tokio::select! {
-            () = shutdown.cancelled() => {
-                let close = CloseFrame { code: GOING_AWAY, reason: Utf8Bytes::from_static("server shutting down") };
-                let _ = sink.send(Message::Close(Some(close))).await;
-                return;
-            }
+            // Shutdown first: the hub stops on the same signal, and the wall should hear
+            // "going away" rather than see its frames simply end.
+            biased;
+            () = shutdown.cancelled() => break,
             Some(()) = resync.recv() => {
                 tracing::debug!("wall asked for a snapshot");
                 true
@@ -109,7 +108,7 @@ async fn send_frames(
                     tracing::info!(missed, "wall fell behind; sending a fresh snapshot");
                     true
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
+                Err(broadcast::error::RecvError::Closed) => break,
             },
         };
         if resubscribe {
@@ -122,4 +121,9 @@ async fn send_frames(
             }
         }
     }
+    let close = CloseFrame {
+        code: GOING_AWAY,
+        reason: Utf8Bytes::from_static("server shutting down"),
+    };
+    let _ = sink.send(Message::Close(Some(close))).await;
 }

@@ -1,0 +1,9 @@
+//! The backend's integration tests: a real server on port 0 with its own database, one
+//! module per route.
+
+mod assets;
+mod cases;
+mod health;
+mod support;
+mod wall;
+mod ws;

@@ -1,0 +1,77 @@
+//! `GET /api/wall`: the live state, which must equal the state rebuilt from the tables,
+//! before and after a restart.
+
+use crate::support::TestServer;
+use backend::live;
+use serde_json::{Value, json};
+use shared::time::{DEFAULT_UTC_OFFSET_MINUTES, local_day};
+
+async fn rebuilt(server: &TestServer) -> Value {
+    let now = backend::cases::now_ms();
+    let agg = live::rebuild(
+        &server.db().await,
+        local_day(now, DEFAULT_UTC_OFFSET_MINUTES),
+        DEFAULT_UTC_OFFSET_MINUTES,
+    )
+    .await
+    .expect("rebuild");
+    json!({"seq": agg.seq, "counters": agg.state.counters})
+}
+
+async fn live_state(server: &TestServer) -> Value {
+    let snapshot: Value = server
+        .get("/api/wall")
+        .await
+        .json()
+        .await
+        .expect("wall JSON");
+    json!({"seq": snapshot["seq"], "counters": snapshot["state"]["counters"]})
+}
+
+#[tokio::test]
+async fn the_live_state_equals_the_rebuilt_state_across_a_restart() {
+    let server = TestServer::start().await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(
+            server.report(&format!("第 {i} 件")).await["id"]
+                .as_i64()
+                .expect("id"),
+        );
+    }
+    for action in ["dispatch", "accept", "resolve", "verify", "close"] {
+        for id in &ids[..3] {
+            let res = server
+                .post_json(
+                    &format!("/api/cases/{id}/moves"),
+                    &json!({"action": action}),
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+        }
+    }
+    let res = server
+        .post_json(
+            &format!("/api/cases/{}/moves", ids[3]),
+            &json!({"action": "reject", "note": "重复上报"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let before = live_state(&server).await;
+    assert_eq!(before, rebuilt(&server).await);
+    assert_eq!(
+        before["counters"],
+        json!({"reported_total": 6, "reported_today": 6, "open": 2, "closed": 3, "closed_today": 3, "rejected": 1})
+    );
+    assert_eq!(before["seq"], 6 + 15 + 1);
+
+    let db_path = server.db_path.clone();
+    let dir = server.stop().await;
+    let again = TestServer::start_on(&db_path).await;
+    assert_eq!(live_state(&again).await, before);
+    again.report("重启之后").await;
+    assert_eq!(live_state(&again).await, rebuilt(&again).await);
+    again.stop().await;
+    drop(dir);
+}

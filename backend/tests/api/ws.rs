@@ -1,0 +1,161 @@
+//! `/ws`: hello, snapshot, deltas in sequence, heartbeats, resync on request, close on
+//! shutdown.
+
+use crate::support::TestServer;
+use futures_util::{SinkExt, StreamExt};
+use shared::PROTOCOL_VERSION;
+use shared::wall::{Applied, Mirror, ServerMsg};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(server: &TestServer) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .expect("WebSocket handshake");
+    ws
+}
+
+/// The next protocol message; fails the test after five seconds of silence.
+async fn next(ws: &mut Ws) -> ServerMsg {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("the stream is open")
+            .expect("a valid frame");
+        if let Message::Text(text) = msg {
+            return serde_json::from_str(&text).expect("a protocol message");
+        }
+    }
+}
+
+/// Connects and reads the hello and the snapshot, returning a mirror of the state.
+async fn open_wall(server: &TestServer) -> (Ws, Mirror) {
+    let mut ws = connect(server).await;
+    match next(&mut ws).await {
+        ServerMsg::Hello { protocol, .. } => assert_eq!(protocol, PROTOCOL_VERSION),
+        other => panic!("expected hello, got {other:?}"),
+    }
+    let snapshot = next(&mut ws).await;
+    assert!(
+        matches!(snapshot, ServerMsg::Snapshot { .. }),
+        "{snapshot:?}"
+    );
+    let mut mirror = Mirror::default();
+    assert_eq!(mirror.apply(&snapshot), Applied::Updated);
+    (ws, mirror)
+}
+
+/// Applies frames until the mirror reaches `seq`; every frame must apply without a gap.
+async fn follow_to(ws: &mut Ws, mirror: &mut Mirror, seq: u64) {
+    while mirror.seq < Some(seq) {
+        let msg = next(ws).await;
+        let applied = mirror.apply(&msg);
+        assert_ne!(
+            applied,
+            Applied::Gap,
+            "gap at {:?} with {msg:?}",
+            mirror.seq
+        );
+        if let ServerMsg::Delta { prev_seq, .. } = msg {
+            assert_eq!(
+                applied,
+                Applied::Updated,
+                "delta after {prev_seq} did not apply"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_report_reaches_every_wall_as_a_delta_in_sequence() {
+    let server = TestServer::start().await;
+    server.report("已有的案件").await;
+    let (mut a, mut mirror_a) = open_wall(&server).await;
+    let (mut b, mut mirror_b) = open_wall(&server).await;
+    assert_eq!(mirror_a.seq, Some(1));
+    assert_eq!(mirror_a.state.counters.reported_today, 1);
+
+    let mut last = 0;
+    for i in 0..20 {
+        last = server.report(&format!("新案件 {i}")).await["seq"]
+            .as_u64()
+            .expect("seq");
+    }
+    follow_to(&mut a, &mut mirror_a, last).await;
+    follow_to(&mut b, &mut mirror_b, last).await;
+    assert_eq!(mirror_a, mirror_b);
+    assert_eq!(mirror_a.state.counters.reported_today, 21);
+    assert_eq!(mirror_a.state.counters.open, 21);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_heartbeat_arrives_every_second_with_the_latest_sequence() {
+    let server = TestServer::start().await;
+    let (mut ws, mut mirror) = open_wall(&server).await;
+    let seq = server.report("心跳测试").await["seq"]
+        .as_u64()
+        .expect("seq");
+    let mut heartbeats = 0;
+    while heartbeats < 2 {
+        let msg = next(&mut ws).await;
+        if let ServerMsg::Heartbeat {
+            seq: hb_seq,
+            server_time_ms,
+        } = msg
+        {
+            heartbeats += 1;
+            assert!(server_time_ms > 0);
+            assert!(hb_seq <= seq);
+        }
+        assert_ne!(mirror.apply(&msg), Applied::Gap);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_wall_that_asks_gets_a_fresh_snapshot() {
+    let server = TestServer::start().await;
+    let (mut ws, _) = open_wall(&server).await;
+    let seq = server.report("补发快照").await["seq"]
+        .as_u64()
+        .expect("seq");
+    ws.send(Message::Text(r#"{"type":"snapshot"}"#.into()))
+        .await
+        .expect("send");
+    loop {
+        if let ServerMsg::Snapshot {
+            seq: snap_seq,
+            state,
+            ..
+        } = next(&mut ws).await
+        {
+            assert_eq!(snap_seq, seq);
+            assert_eq!(state.counters.reported_total, 1);
+            break;
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn walls_are_told_when_the_server_goes_away() {
+    let server = TestServer::start().await;
+    let (mut ws, _) = open_wall(&server).await;
+    server.stop().await;
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        u16::from(close.expect("a close frame with a code").code),
+        1001
+    );
+}

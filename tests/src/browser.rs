@@ -1,0 +1,126 @@
+//! Headless Chromium through Debian's chromedriver, with a fresh profile for every session.
+
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::process::Stdio;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "chromedriver";
+/// How long any condition on the page may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+#[derive(Debug)]
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a headless Chromium session.
+    pub async fn start(width: u32, height: u32) -> Browser {
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            probe.local_addr().expect("address").port()
+        };
+        let mut driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| {
+                panic!(
+                    "cannot start {CHROMEDRIVER}: {err}. The browser tests need Chromium and its \
+                     driver: apt-get install chromium chromium-driver (bash .ci/run does this)"
+                )
+            });
+        // chromedriver says when it is ready; wait for that line rather than for a guess.
+        let stdout = driver.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        tokio::time::timeout(PATIENCE, async {
+            while let Some(line) = lines.next_line().await.expect("chromedriver output") {
+                if line.contains("started successfully") {
+                    return;
+                }
+            }
+            panic!("chromedriver exited before it was ready");
+        })
+        .await
+        .expect("chromedriver ready within the time limit");
+        // Keep draining its output so that it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+        let profile = tempfile::tempdir().expect("profile directory");
+        let mut caps = Capabilities::new();
+        caps.insert(
+            "goog:chromeOptions".to_owned(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Waits until an element matches the CSS selector.
+    pub async fn wait_for(&self, css: &str) {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|err| panic!("no element matched `{css}` within {PATIENCE:?}: {err}"));
+    }
+
+    /// The `data-value` of the number with `data-metric` = `metric`.
+    pub async fn metric(&self, metric: &str) -> f64 {
+        let css = format!("[data-metric=\"{metric}\"]");
+        self.wait_for(&css).await;
+        let el = self
+            .client
+            .find(Locator::Css(&css))
+            .await
+            .expect("metric element");
+        let value = el
+            .attr("data-value")
+            .await
+            .expect("attribute")
+            .unwrap_or_default();
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("`{metric}` has data-value `{value}`, not a number"))
+    }
+
+    /// Closes the session and the driver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill().await;
+    }
+}

@@ -1,0 +1,99 @@
+//! The real gridwall server, in-process, on a loopback port with a database of its own.
+
+use backend::config::Config;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    pub db_path: PathBuf,
+    http: reqwest::Client,
+    stop: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// A listener that can take over the address of a server that just stopped.
+fn listen(addr: SocketAddr) -> TcpListener {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.set_reuseaddr(true).expect("SO_REUSEADDR");
+    socket.bind(addr).expect("bind");
+    socket.listen(1024).expect("listen")
+}
+
+impl Server {
+    /// Starts a server on a new database inside `dir`, on a free loopback port.
+    pub async fn start(dir: &TempDir, config: impl FnOnce(Config) -> Config) -> Server {
+        let db_path = dir.path().join("gridwall.db");
+        Server::start_at(&db_path, "127.0.0.1:0".parse().expect("address"), config).await
+    }
+
+    /// Starts a server on `db_path`, listening on `addr`.
+    pub async fn start_at(
+        db_path: &Path,
+        addr: SocketAddr,
+        config: impl FnOnce(Config) -> Config,
+    ) -> Server {
+        let listener = listen(addr);
+        let addr = listener.local_addr().expect("local address");
+        let config = config(Config::new(format!("sqlite:{}", db_path.display())));
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(backend::run(
+            listener,
+            config,
+            stop.clone().cancelled_owned(),
+        ));
+        let server = Server {
+            addr,
+            db_path: db_path.to_owned(),
+            http: reqwest::Client::new(),
+            stop,
+            task,
+        };
+        let health = server
+            .http
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .expect("GET /healthz");
+        assert_eq!(health.status(), 200, "the server did not come up");
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Reports a case through the HTTP API, as a grid worker's phone would.
+    pub async fn report(&self, description: &str) -> Value {
+        let res = self
+            .http
+            .post(self.url("/api/cases"))
+            .json(&json!({
+                "category": "municipal_facilities",
+                "point": {"lon": 125.03, "lat": 46.59},
+                "description": description,
+            }))
+            .send()
+            .await
+            .expect("POST /api/cases");
+        assert_eq!(res.status(), 201);
+        res.json().await.expect("case JSON")
+    }
+
+    /// Stops the server and waits until it has shut down.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the server stops within 10 s")
+            .expect("the server task does not panic")
+            .expect("the server shuts down cleanly");
+    }
+}
