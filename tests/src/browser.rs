@@ -118,6 +118,16 @@ impl Browser {
             .unwrap_or_else(|_| panic!("`{metric}` has data-value `{value}`, not a number"))
     }
 
+    /// Saves a PNG of the page under `target/screenshots/`, for people to look at.
+    pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
     /// Closes the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

@@ -52,6 +52,7 @@ async fn a_reported_case_reaches_the_wall_and_the_wall_tells_when_the_link_drops
         .await
         .expect("text");
     assert!(shown.starts_with('1'), "reported_today shows `{shown}`");
+    browser.screenshot("wall-1920x1080-live").await;
 
     let addr = server.addr;
     let db_path = server.db_path.clone();
@@ -71,6 +72,7 @@ async fn a_reported_case_reaches_the_wall_and_the_wall_tells_when_the_link_drops
         status.contains("秒前"),
         "the stale indicator shows no age: `{status}`"
     );
+    browser.screenshot("wall-1920x1080-stale").await;
 
     // The server comes back on the same address: the wall reconnects by itself and shows
     // what was stored before, plus what happened since.
