@@ -104,7 +104,7 @@ impl Cases {
         let mut tx = self.inner.db.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO cases (category, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) RETURNING id",
         )
         .bind(new.category.code())
         .bind(&new.grid_id)
@@ -118,7 +118,7 @@ impl Cases {
         .await?;
         let seq =
             insert_transition(&mut tx, id, Action::Report, None, state, actor, at, None).await?;
-        sqlx::query("UPDATE cases SET last_seq = ? WHERE id = ?")
+        sqlx::query("UPDATE cases SET last_seq = $1 WHERE id = $2")
             .bind(seq as i64)
             .bind(id)
             .execute(&mut *tx)
@@ -175,7 +175,7 @@ impl Cases {
         };
         let feed = self.inner.write.lock().await;
         let mut tx = self.inner.db.begin().await?;
-        let current: Option<String> = sqlx::query_scalar("SELECT state FROM cases WHERE id = ?")
+        let current: Option<String> = sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
             .bind(case_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -196,7 +196,7 @@ impl Cases {
             note.as_deref(),
         )
         .await?;
-        sqlx::query("UPDATE cases SET state = ?, updated_at = ?, last_seq = ? WHERE id = ?")
+        sqlx::query("UPDATE cases SET state = $1, updated_at = $2, last_seq = $3 WHERE id = $4")
             .bind(to.code())
             .bind(at)
             .bind(seq as i64)
@@ -222,7 +222,7 @@ impl Cases {
     pub async fn get(&self, case_id: i64) -> Result<CaseView, AppError> {
         let row = sqlx::query(
             "SELECT id, category, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq
-             FROM cases WHERE id = ?",
+             FROM cases WHERE id = $1",
         )
         .bind(case_id)
         .fetch_optional(&self.inner.db)
@@ -253,7 +253,7 @@ impl Cases {
     /// Up to `limit` cases that are still open, oldest first, with their states.
     pub async fn open_cases(&self, limit: u32) -> Result<Vec<(i64, CaseState)>, AppError> {
         let rows = sqlx::query(
-            "SELECT id, state FROM cases WHERE state NOT IN ('closed', 'rejected') ORDER BY id LIMIT ?",
+            "SELECT id, state FROM cases WHERE state NOT IN ('closed', 'rejected') ORDER BY id LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.inner.db)
@@ -271,7 +271,7 @@ impl Cases {
 
 #[allow(clippy::too_many_arguments)]
 async fn insert_transition(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     case_id: i64,
     action: Action,
     from: Option<CaseState>,
@@ -282,7 +282,7 @@ async fn insert_transition(
 ) -> Result<u64, AppError> {
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO transitions (case_id, action, from_state, to_state, actor, at, note)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
     )
     .bind(case_id)
     .bind(action.code())

@@ -124,14 +124,15 @@ pub async fn rebuild(db: &Db, day: i64, utc_offset_minutes: i32) -> Result<Aggre
         agg.state.counters.reported_total += n as u64;
         bucket_count(&mut agg.state.counters, state.bucket(), n);
     }
-    let reported_today: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE reported_at >= ? AND reported_at < ?")
-            .bind(start)
-            .bind(end)
-            .fetch_one(&mut *tx)
-            .await?;
+    let reported_today: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM cases WHERE reported_at >= $1 AND reported_at < $2",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_one(&mut *tx)
+    .await?;
     let closed_today: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM transitions WHERE to_state = 'closed' AND at >= ? AND at < ?",
+        "SELECT COUNT(*) FROM transitions WHERE to_state = 'closed' AND at >= $1 AND at < $2",
     )
     .bind(start)
     .bind(end)

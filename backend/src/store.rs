@@ -1,38 +1,118 @@
-//! The database: connecting, the embedded migrations, and the health probe.
+//! The database: connecting to SQLite (the embedded default) or PostgreSQL (for scale-out),
+//! chosen by the URL, the migrations embedded for each, and the health probe.
+//!
+//! Queries go through sqlx's `Any` driver and are written once, in SQL that both databases
+//! accept, with `$1`-style placeholders (which SQLite also understands).
 
-use anyhow::Context;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::str::FromStr;
-use std::time::Duration;
+use anyhow::{Context, bail};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+use std::sync::Once;
 
-pub type Db = SqlitePool;
+pub type Db = AnyPool;
 
-/// Opens the database at `url` (creating an SQLite file if it does not exist) and brings its
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            bail!("`{url}` is not a database URL gridwall knows: use sqlite:FILE or postgres://...")
+        }
+    }
+}
+
+/// An SQLite URL that creates the file when it does not exist yet.
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// Opens the database at `url` (creating an SQLite file if there is none yet) and brings its
 /// schema up to date with the migrations compiled into the binary.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
-    let options = SqliteConnectOptions::from_str(url)
-        .with_context(|| format!("`{url}` is not a valid SQLite database URL"))?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // WAL with NORMAL is durable against process crashes, which is what a wall needs;
-        // FULL would add an fsync to every report.
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
+    static DRIVERS: Once = Once::new();
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    let backend = Backend::of_url(url)?;
+    let (url, max_connections) = match backend {
+        // SQLite has one writer at a time; a few readers beside it are plenty.
+        Backend::Sqlite => (sqlite_url(url), 4),
+        Backend::Postgres => (url.to_owned(), 16),
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL with NORMAL is durable against process crashes, which is what a
+                    // wall needs; FULL would add an fsync to every report.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
         .await
         .with_context(|| format!("cannot open the database at `{url}`"))?;
-    sqlx::migrate!("./migrations")
-        .run(&pool)
-        .await
-        .context("cannot apply the database migrations")?;
+    let migrated = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await,
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await,
+    };
+    migrated.context("cannot apply the database migrations")?;
     Ok(pool)
 }
 
 /// True when the database answers a trivial query.
 pub async fn healthy(db: &Db) -> bool {
     sqlx::query("SELECT 1").execute(db).await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend() {
+        assert_eq!(
+            Backend::of_url("sqlite:gridwall.db").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::of_url("postgres://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::of_url("postgresql://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        let err = Backend::of_url("mysql://h/db").expect_err("unknown scheme");
+        assert!(err.to_string().contains("sqlite:FILE"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_files_are_created_on_first_start() {
+        assert_eq!(sqlite_url("sqlite:a.db"), "sqlite:a.db?mode=rwc");
+        assert_eq!(
+            sqlite_url("sqlite:a.db?cache=shared"),
+            "sqlite:a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(sqlite_url("sqlite:a.db?mode=ro"), "sqlite:a.db?mode=ro");
+    }
 }

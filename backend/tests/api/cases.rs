@@ -1,11 +1,12 @@
 //! `POST /api/cases`, `GET /api/cases/{id}` and `POST /api/cases/{id}/moves`.
 
-use crate::support::{TestServer, table_counts};
+use crate::on_both_stores;
+use crate::support::{Store, TestServer, table_counts};
 use serde_json::{Value, json};
 
-#[tokio::test]
-async fn a_report_writes_the_case_and_its_transition_in_one_go() {
-    let server = TestServer::start().await;
+on_both_stores!(a_report_writes_the_case_and_its_transition_in_one_go);
+async fn a_report_writes_the_case_and_its_transition_in_one_go(store: Store) {
+    let server = TestServer::start_on(store).await;
     let case = server.report("路灯杆倾斜，存在安全隐患").await;
     assert_eq!(case["state"], "reported");
     assert_eq!(case["category"], "municipal_facilities");
@@ -23,7 +24,7 @@ async fn a_report_writes_the_case_and_its_transition_in_one_go() {
     let db = server.db().await;
     assert_eq!(table_counts(&db).await, (1, 1));
     let (action, from, to, seq): (String, Option<String>, String, i64) = sqlx::query_as(
-        "SELECT action, from_state, to_state, seq FROM transitions WHERE case_id = ?",
+        "SELECT action, from_state, to_state, seq FROM transitions WHERE case_id = $1",
     )
     .bind(id)
     .fetch_one(&db)
@@ -37,9 +38,9 @@ async fn a_report_writes_the_case_and_its_transition_in_one_go() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn invalid_reports_name_the_field_and_store_nothing() {
-    let server = TestServer::start().await;
+on_both_stores!(invalid_reports_name_the_field_and_store_nothing);
+async fn invalid_reports_name_the_field_and_store_nothing(store: Store) {
+    let server = TestServer::start_on(store).await;
     let good = json!({
         "category": "ecology",
         "point": {"lon": 125.0, "lat": 46.5},
@@ -104,9 +105,9 @@ async fn invalid_reports_name_the_field_and_store_nothing() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_case_walks_the_closed_loop() {
-    let server = TestServer::start().await;
+on_both_stores!(a_case_walks_the_closed_loop);
+async fn a_case_walks_the_closed_loop(store: Store) {
+    let server = TestServer::start_on(store).await;
     let id = server.report("路灯杆倾斜").await["id"]
         .as_i64()
         .expect("id");
@@ -130,7 +131,7 @@ async fn a_case_walks_the_closed_loop() {
     let db = server.db().await;
     assert_eq!(table_counts(&db).await, (1, 6));
     let seqs: Vec<i64> =
-        sqlx::query_scalar("SELECT seq FROM transitions WHERE case_id = ? ORDER BY seq")
+        sqlx::query_scalar("SELECT seq FROM transitions WHERE case_id = $1 ORDER BY seq")
             .bind(id)
             .fetch_all(&db)
             .await
@@ -182,9 +183,9 @@ async fn a_move_the_state_machine_refuses_is_a_conflict_that_says_why() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn the_transition_log_refuses_updates_and_deletes() {
-    let server = TestServer::start().await;
+on_both_stores!(the_transition_log_refuses_updates_and_deletes);
+async fn the_transition_log_refuses_updates_and_deletes(store: Store) {
+    let server = TestServer::start_on(store).await;
     server.report("垃圾桶满溢").await;
     let db = server.db().await;
     let update = sqlx::query("UPDATE transitions SET actor = 'someone else'")

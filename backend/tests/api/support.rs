@@ -1,41 +1,152 @@
-//! A real gridwall server for tests: port 0, its own temporary database, stopped on demand.
+//! A real gridwall server for tests: port 0, a database of its own (an SQLite file in a
+//! temporary directory, or a fresh PostgreSQL database), stopped on demand.
 
 use backend::config::Config;
 use serde_json::Value;
-use sqlx::SqlitePool;
-use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::AnyPool;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a storage scenario `async fn name(store: Store)` once on each database, as the tests
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::support::Store::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::support::Store::Postgres).await
+            }
+        }
+    };
+}
+
+/// A database for one test, removed when the test is done with it.
+#[derive(Debug)]
+pub struct TestDb {
+    pub url: String,
+    // Keeps an SQLite file's directory alive; `None` for PostgreSQL.
+    _dir: Option<TempDir>,
+    // For PostgreSQL: the server's admin URL and the database to drop afterwards.
+    drop_with: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.drop_with.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block; a short-lived thread with
+        // its own runtime removes the database.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            rt.block_on(async {
+                if let Ok(admin) = AnyPool::connect(&admin_url).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+impl TestDb {
+    pub async fn new(store: Store) -> TestDb {
+        match store {
+            Store::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                TestDb {
+                    url: format!("sqlite:{}", dir.path().join("gridwall.db").display()),
+                    _dir: Some(dir),
+                    drop_with: None,
+                }
+            }
+            Store::Postgres => {
+                static NEXT: AtomicU32 = AtomicU32::new(0);
+                let admin_url = std::env::var("GRIDWALL_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+                    "postgres://gridwall:gridwall@127.0.0.1:5432/postgres".to_owned()
+                });
+                let name = format!(
+                    "gridwall_test_{}_{}",
+                    std::process::id(),
+                    NEXT.fetch_add(1, Ordering::Relaxed)
+                );
+                sqlx::any::install_default_drivers();
+                let admin = AnyPool::connect(&admin_url).await.unwrap_or_else(|err| {
+                    panic!(
+                        "cannot reach PostgreSQL at {admin_url} ({err}); scripts/setup installs \
+                         and starts it, or set GRIDWALL_TEST_POSTGRES_URL"
+                    )
+                });
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name}"
+                )))
+                .execute(&admin)
+                .await
+                .expect("drop an old test database");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&admin)
+                    .await
+                    .expect("create the test database");
+                admin.close().await;
+                let (base, _) = admin_url
+                    .rsplit_once('/')
+                    .expect("a database URL with a path");
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                    drop_with: Some((admin_url, name)),
+                }
+            }
+        }
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
-    pub db_path: PathBuf,
+    pub db: TestDb,
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
-    // Keeps the database directory alive for as long as the server runs.
-    dir: Option<TempDir>,
 }
 
 impl TestServer {
-    /// A server on a fresh database in a new temporary directory.
+    /// A server on a fresh SQLite database.
     pub async fn start() -> TestServer {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let mut server = TestServer::start_on(&dir.path().join("gridwall.db")).await;
-        server.dir = Some(dir);
-        server
+        TestServer::start_with(TestDb::new(Store::Sqlite).await).await
     }
 
-    /// A server on the database file at `db_path`, which may already hold data.
-    pub async fn start_on(db_path: &Path) -> TestServer {
+    /// A server on a fresh database of the given kind.
+    pub async fn start_on(store: Store) -> TestServer {
+        TestServer::start_with(TestDb::new(store).await).await
+    }
+
+    /// A server on `db`, which may already hold data.
+    pub async fn start_with(db: TestDb) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let addr = listener.local_addr().expect("local address");
-        let config = Config::new(format!("sqlite:{}", db_path.display()));
+        let config = Config::new(db.url.clone());
         let stop = CancellationToken::new();
         let task = tokio::spawn(backend::run(
             listener,
@@ -45,10 +156,9 @@ impl TestServer {
         let server = TestServer {
             addr,
             http: reqwest::Client::new(),
-            db_path: db_path.to_owned(),
+            db,
             stop,
             task,
-            dir: None,
         };
         // The listener is bound before `run` starts, so the first request simply waits for it.
         let health = server.get("/healthz").await;
@@ -97,28 +207,26 @@ impl TestServer {
     }
 
     /// A second connection to the server's database, as an operator's tool would open it.
-    pub async fn db(&self) -> SqlitePool {
-        SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect(&format!("sqlite:{}", self.db_path.display()))
+    pub async fn db(&self) -> AnyPool {
+        backend::store::connect(&self.db.url)
             .await
             .expect("open the test database")
     }
 
-    /// Stops the server and waits until it has shut down.
-    pub async fn stop(self) -> Option<TempDir> {
+    /// Stops the server, waits until it has shut down, and hands back its database.
+    pub async fn stop(self) -> TestDb {
         self.stop.cancel();
         tokio::time::timeout(Duration::from_secs(10), self.task)
             .await
             .expect("the server stops within 10 s")
             .expect("the server task does not panic")
             .expect("the server shuts down cleanly");
-        self.dir
+        self.db
     }
 }
 
 /// Rows in the two event tables.
-pub async fn table_counts(db: &SqlitePool) -> (i64, i64) {
+pub async fn table_counts(db: &AnyPool) -> (i64, i64) {
     let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
         .fetch_one(db)
         .await

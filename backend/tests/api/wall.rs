@@ -1,7 +1,8 @@
 //! `GET /api/wall`: the live state, which must equal the state rebuilt from the tables,
 //! before and after a restart.
 
-use crate::support::TestServer;
+use crate::on_both_stores;
+use crate::support::{Store, TestServer};
 use backend::live;
 use serde_json::{Value, json};
 use shared::time::{DEFAULT_UTC_OFFSET_MINUTES, local_day};
@@ -28,9 +29,9 @@ async fn live_state(server: &TestServer) -> Value {
     json!({"seq": snapshot["seq"], "counters": snapshot["state"]["counters"]})
 }
 
-#[tokio::test]
-async fn the_live_state_equals_the_rebuilt_state_across_a_restart() {
-    let server = TestServer::start().await;
+on_both_stores!(the_live_state_equals_the_rebuilt_state_across_a_restart);
+async fn the_live_state_equals_the_rebuilt_state_across_a_restart(store: Store) {
+    let server = TestServer::start_on(store).await;
     let mut ids = Vec::new();
     for i in 0..6 {
         ids.push(
@@ -66,12 +67,10 @@ async fn the_live_state_equals_the_rebuilt_state_across_a_restart() {
     );
     assert_eq!(before["seq"], 6 + 15 + 1);
 
-    let db_path = server.db_path.clone();
-    let dir = server.stop().await;
-    let again = TestServer::start_on(&db_path).await;
+    let db = server.stop().await;
+    let again = TestServer::start_with(db).await;
     assert_eq!(live_state(&again).await, before);
     again.report("重启之后").await;
     assert_eq!(live_state(&again).await, rebuilt(&again).await);
     again.stop().await;
-    drop(dir);
 }
