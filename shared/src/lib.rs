@@ -5,6 +5,7 @@
 //! the protocol; bump [`PROTOCOL_VERSION`] when a change is not backwards compatible.
 
 pub mod case;
+pub mod taxonomy;
 pub mod time;
 pub mod wall;
 
