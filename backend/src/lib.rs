@@ -10,6 +10,7 @@ pub mod cases;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod geo;
 pub mod live;
 pub mod store;
 pub mod ws;
