@@ -8,8 +8,10 @@
 //! the order of their sequence numbers.
 
 use crate::error::AppError;
+use crate::geo::GridIndex;
 use crate::store::Db;
 use shared::case::{Action, CaseState, CaseView, Category, Point, ReportCase};
+use shared::taxonomy;
 use sqlx::Row;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,29 +20,6 @@ use tokio::sync::{Mutex, mpsc};
 const MAX_DESCRIPTION_CHARS: usize = 2_000;
 const MAX_NOTE_CHARS: usize = 1_000;
 const MAX_GRID_ID_CHARS: usize = 32;
-
-/// The demo city's extent (Daqing): reports placed outside it cannot belong to any grid.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Extent {
-    pub min_lon: f64,
-    pub max_lon: f64,
-    pub min_lat: f64,
-    pub max_lat: f64,
-}
-
-impl Extent {
-    pub const DAQING: Extent = Extent {
-        min_lon: 123.9,
-        max_lon: 125.5,
-        min_lat: 45.4,
-        max_lat: 47.5,
-    };
-
-    pub fn contains(&self, p: Point) -> bool {
-        (self.min_lon..=self.max_lon).contains(&p.lon)
-            && (self.min_lat..=self.max_lat).contains(&p.lat)
-    }
-}
 
 /// One committed transition, as the live feed receives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +37,7 @@ pub struct Committed {
 #[derive(Debug, Clone, PartialEq)]
 struct NewCase {
     category: Category,
+    sub_item: Option<String>,
     grid_id: Option<String>,
     point: Option<Point>,
     description: String,
@@ -72,7 +52,8 @@ pub struct Cases {
 #[derive(Debug)]
 struct Inner {
     db: Db,
-    extent: Extent,
+    /// The city's grids, for checking where a case is.
+    grids: Arc<GridIndex>,
     /// Held across each write transaction and its hand-off to the feed.
     write: Mutex<mpsc::Sender<Committed>>,
 }
@@ -85,11 +66,11 @@ pub fn now_ms() -> i64 {
 }
 
 impl Cases {
-    pub fn new(db: Db, extent: Extent, feed: mpsc::Sender<Committed>) -> Cases {
+    pub fn new(db: Db, grids: Arc<GridIndex>, feed: mpsc::Sender<Committed>) -> Cases {
         Cases {
             inner: Arc::new(Inner {
                 db,
-                extent,
+                grids,
                 write: Mutex::new(feed),
             }),
         }
@@ -97,16 +78,17 @@ impl Cases {
 
     /// Reports a new case: validates it, stores the case and its `report` transition.
     pub async fn report(&self, req: ReportCase, actor: &str) -> Result<CaseView, AppError> {
-        let new = validate_report(req, self.inner.extent)?;
+        let new = validate_report(req, &self.inner.grids)?;
         let feed = self.inner.write.lock().await;
         let at = now_ms();
         let state = CaseState::INITIAL;
         let mut tx = self.inner.db.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO cases (category, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) RETURNING id",
+            "INSERT INTO cases (category, sub_item_code, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) RETURNING id",
         )
         .bind(new.category.code())
+        .bind(&new.sub_item)
         .bind(&new.grid_id)
         .bind(new.point.map(|p| p.lon))
         .bind(new.point.map(|p| p.lat))
@@ -144,6 +126,7 @@ impl Cases {
         Ok(CaseView {
             id,
             category: new.category,
+            sub_item: new.sub_item,
             grid_id: new.grid_id,
             point: new.point,
             description: new.description,
@@ -221,7 +204,7 @@ impl Cases {
     /// One case as the API shows it.
     pub async fn get(&self, case_id: i64) -> Result<CaseView, AppError> {
         let row = sqlx::query(
-            "SELECT id, category, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq
+            "SELECT id, category, sub_item_code, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq
              FROM cases WHERE id = $1",
         )
         .bind(case_id)
@@ -239,6 +222,7 @@ impl Cases {
                     format!("unknown category `{category}` in the cases table").into(),
                 ))
             })?,
+            sub_item: row.try_get("sub_item_code")?,
             grid_id: row.try_get("grid_id")?,
             point: lon.zip(lat).map(|(lon, lat)| Point { lon, lat }),
             description: row.try_get("description")?,
@@ -316,7 +300,7 @@ pub(crate) fn parse_state(code: &str) -> Result<CaseState, AppError> {
     })
 }
 
-fn validate_report(req: ReportCase, extent: Extent) -> Result<NewCase, AppError> {
+fn validate_report(req: ReportCase, grids: &GridIndex) -> Result<NewCase, AppError> {
     let category = Category::from_code(req.category.trim()).ok_or_else(|| {
         let known: Vec<&str> = Category::ALL.iter().map(|c| c.code()).collect();
         AppError::invalid(
@@ -328,6 +312,39 @@ fn validate_report(req: ReportCase, extent: Extent) -> Result<NewCase, AppError>
             ),
         )
     })?;
+    let sub_item = match req.sub_item.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(code) => match taxonomy::sub_item(code) {
+            Some(item) if item.category == category => Some(item.code.to_owned()),
+            Some(item) => {
+                return Err(AppError::invalid(
+                    "sub_item",
+                    format!(
+                        "sub-item `{code}` ({}) belongs to category `{}`, not `{}`",
+                        item.name_zh,
+                        item.category.code(),
+                        category.code()
+                    ),
+                ));
+            }
+            None => {
+                return Err(AppError::invalid(
+                    "sub_item",
+                    format!("unknown sub-item `{code}`; `GET /api/taxonomy` lists them"),
+                ));
+            }
+        },
+    };
+    if grids.is_empty() && (req.grid_id.is_some() || req.point.is_some()) {
+        return Err(AppError::invalid(
+            if req.grid_id.is_some() {
+                "grid_id"
+            } else {
+                "point"
+            },
+            "the city has no grids yet; load them with `gridwall import grids FILE.geojson`",
+        ));
+    }
     let grid_id = match req.grid_id.map(|g| g.trim().to_owned()) {
         None => None,
         Some(g) if g.is_empty() => {
@@ -336,50 +353,55 @@ fn validate_report(req: ReportCase, extent: Extent) -> Result<NewCase, AppError>
                 "is empty; leave it out or give a grid id",
             ));
         }
-        Some(g)
-            if g.chars().count() > MAX_GRID_ID_CHARS
-                || !g
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
-        {
+        Some(g) if g.chars().count() > MAX_GRID_ID_CHARS || !grids.contains_grid(&g) => {
             return Err(AppError::invalid(
                 "grid_id",
                 format!(
-                    "`{g}` is not a grid id: use at most {MAX_GRID_ID_CHARS} letters, digits, `-` or `_`"
+                    "there is no grid `{}` in the city",
+                    g.chars().take(MAX_GRID_ID_CHARS).collect::<String>()
                 ),
             ));
         }
         Some(g) => Some(g),
     };
-    if let Some(p) = req.point {
-        if !p.lon.is_finite() || !(-180.0..=180.0).contains(&p.lon) {
-            return Err(AppError::invalid(
-                "point.lon",
-                "must be a longitude from -180 to 180",
-            ));
+    let located = match req.point {
+        None => None,
+        Some(p) => {
+            if !p.lon.is_finite() || !(-180.0..=180.0).contains(&p.lon) {
+                return Err(AppError::invalid(
+                    "point.lon",
+                    "must be a longitude from -180 to 180",
+                ));
+            }
+            if !p.lat.is_finite() || !(-90.0..=90.0).contains(&p.lat) {
+                return Err(AppError::invalid(
+                    "point.lat",
+                    "must be a latitude from -90 to 90",
+                ));
+            }
+            match grids.locate([p.lon, p.lat]) {
+                Some(g) => Some(g.to_owned()),
+                None => {
+                    return Err(AppError::invalid(
+                        "point",
+                        format!(
+                            "({}, {}) lies in none of the city's {} grids",
+                            p.lon,
+                            p.lat,
+                            grids.len()
+                        ),
+                    ));
+                }
+            }
         }
-        if !p.lat.is_finite() || !(-90.0..=90.0).contains(&p.lat) {
-            return Err(AppError::invalid(
-                "point.lat",
-                "must be a latitude from -90 to 90",
-            ));
-        }
-        if !extent.contains(p) {
-            return Err(AppError::invalid(
-                "point",
-                format!(
-                    "({}, {}) lies outside the city ({}–{}°E, {}–{}°N)",
-                    p.lon, p.lat, extent.min_lon, extent.max_lon, extent.min_lat, extent.max_lat
-                ),
-            ));
-        }
-    }
-    if grid_id.is_none() && req.point.is_none() {
+    };
+    // The grid the worker chose wins; the point only places the case when no grid is given.
+    let Some(grid_id) = grid_id.or(located) else {
         return Err(AppError::invalid(
             "grid_id",
             "say where the case is: give `grid_id`, `point`, or both",
         ));
-    }
+    };
     let description = req.description.trim().to_owned();
     if description.is_empty() {
         return Err(AppError::invalid(
@@ -395,7 +417,8 @@ fn validate_report(req: ReportCase, extent: Extent) -> Result<NewCase, AppError>
     }
     Ok(NewCase {
         category,
-        grid_id,
+        sub_item,
+        grid_id: Some(grid_id),
         point: req.point,
         description,
     })
@@ -404,14 +427,31 @@ fn validate_report(req: ReportCase, extent: Extent) -> Result<NewCase, AppError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geo::Shape;
+
+    fn city() -> GridIndex {
+        let square =
+            |x: f64, y: f64| vec![[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01]];
+        GridIndex::new(vec![
+            (
+                "SR-01-001".to_owned(),
+                Shape::polygon(&square(125.02, 46.58)),
+            ),
+            (
+                "SR-01-002".to_owned(),
+                Shape::polygon(&square(125.03, 46.58)),
+            ),
+        ])
+    }
 
     fn report() -> ReportCase {
         ReportCase {
             category: "municipal_facilities".to_owned(),
+            sub_item: Some("0801".to_owned()),
             grid_id: Some("SR-01-001".to_owned()),
             point: Some(Point {
-                lon: 125.03,
-                lat: 46.59,
+                lon: 125.025,
+                lat: 46.585,
             }),
             description: "路灯杆倾斜".to_owned(),
         }
@@ -426,8 +466,24 @@ mod tests {
 
     #[test]
     fn a_good_report_passes() {
-        let new = validate_report(report(), Extent::DAQING).expect("valid");
+        let new = validate_report(report(), &city()).expect("valid");
         assert_eq!(new.category, Category::MunicipalFacilities);
+        assert_eq!(new.sub_item.as_deref(), Some("0801"));
+        assert_eq!(new.grid_id.as_deref(), Some("SR-01-001"));
+    }
+
+    #[test]
+    fn a_point_alone_finds_its_grid() {
+        let req = ReportCase {
+            grid_id: None,
+            point: Some(Point {
+                lon: 125.035,
+                lat: 46.585,
+            }),
+            ..report()
+        };
+        let new = validate_report(req, &city()).expect("valid");
+        assert_eq!(new.grid_id.as_deref(), Some("SR-01-002"));
     }
 
     #[test]
@@ -442,6 +498,20 @@ mod tests {
             ),
             (
                 ReportCase {
+                    sub_item: Some("9999".into()),
+                    ..report()
+                },
+                "sub_item",
+            ),
+            (
+                ReportCase {
+                    sub_item: Some("0201".into()),
+                    ..report()
+                },
+                "sub_item",
+            ),
+            (
+                ReportCase {
                     grid_id: Some(" ".into()),
                     ..report()
                 },
@@ -449,7 +519,7 @@ mod tests {
             ),
             (
                 ReportCase {
-                    grid_id: Some("a/b".into()),
+                    grid_id: Some("XX-99".into()),
                     ..report()
                 },
                 "grid_id",
@@ -508,8 +578,14 @@ mod tests {
             ),
         ];
         for (req, field) in cases {
-            let err = validate_report(req.clone(), Extent::DAQING).expect_err("invalid");
+            let err = validate_report(req.clone(), &city()).expect_err("invalid");
             assert_eq!(field_of(err), field, "for {req:?}");
         }
+    }
+
+    #[test]
+    fn a_city_without_grids_says_how_to_load_them() {
+        let err = validate_report(report(), &GridIndex::default()).expect_err("no grids");
+        assert!(err.to_string().contains("gridwall import grids"), "{err}");
     }
 }

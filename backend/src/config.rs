@@ -1,5 +1,6 @@
 //! The server's configuration, read from flags and `GRIDWALL_*` environment variables.
 
+use crate::demo::DemoCity;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -19,6 +20,46 @@ pub struct Cli {
 pub enum Command {
     /// Serve the wall, the API and the live stream (the default).
     Serve(ServeArgs),
+    /// Load a city's data into the database.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write the city's data out.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Grids from a GeoJSON FeatureCollection of Polygons and MultiPolygons. The whole file is
+    /// checked first; any error names the feature and writes nothing.
+    Grids {
+        /// The GeoJSON file.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        mapping: crate::import::Mapping,
+        #[arg(
+            long,
+            env = "GRIDWALL_DATABASE_URL",
+            default_value = "sqlite:gridwall.db"
+        )]
+        database_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Every grid as a GeoJSON FeatureCollection (id, name, street, district, kind).
+    Grids {
+        /// Where to write; standard output when absent.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        #[arg(
+            long,
+            env = "GRIDWALL_DATABASE_URL",
+            default_value = "sqlite:gridwall.db"
+        )]
+        database_url: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -36,6 +77,12 @@ pub struct ServeArgs {
     /// Milliseconds between the live simulator's rounds of reports; 0 turns it off.
     #[arg(long, env = "GRIDWALL_SIMULATOR_MS", default_value_t = 3_000)]
     pub simulator_ms: u64,
+    /// What of the demo city (Daqing) to build into an empty database on first start.
+    #[arg(long, env = "GRIDWALL_DEMO_CITY", value_enum, default_value = "full")]
+    pub demo_city: DemoCity,
+    /// The seed the demo city is generated from.
+    #[arg(long, env = "GRIDWALL_DEMO_SEED", default_value_t = 2023)]
+    pub demo_seed: u64,
     /// The command centre's offset from UTC in minutes; "today" starts at its midnight.
     #[arg(long, env = "GRIDWALL_UTC_OFFSET_MINUTES", default_value_t = shared::time::DEFAULT_UTC_OFFSET_MINUTES, allow_hyphen_values = true)]
     pub utc_offset_minutes: i32,
@@ -47,6 +94,9 @@ pub struct Config {
     pub database_url: String,
     /// `None` runs without the simulator.
     pub simulator_every: Option<Duration>,
+    /// What of the demo city to build when the database has no grids yet.
+    pub demo_city: DemoCity,
+    pub demo_seed: u64,
     pub utc_offset_minutes: i32,
 }
 
@@ -56,17 +106,22 @@ impl ServeArgs {
             database_url: self.database_url.clone(),
             simulator_every: (self.simulator_ms > 0)
                 .then(|| Duration::from_millis(self.simulator_ms)),
+            demo_city: self.demo_city,
+            demo_seed: self.demo_seed,
             utc_offset_minutes: self.utc_offset_minutes,
         }
     }
 }
 
 impl Config {
-    /// A configuration for tests and tools: the given database, no simulator, UTC+8.
+    /// A configuration for tests and tools: the given database, no demo city, no simulator,
+    /// UTC+8.
     pub fn new(database_url: impl Into<String>) -> Config {
         Config {
             database_url: database_url.into(),
             simulator_every: None,
+            demo_city: DemoCity::Off,
+            demo_seed: 2023,
             utc_offset_minutes: shared::time::DEFAULT_UTC_OFFSET_MINUTES,
         }
     }

@@ -293,6 +293,7 @@ pub struct GridIndex {
     ny: usize,
     buckets: Vec<Vec<u32>>,
     grids: Vec<(String, Shape, BBox)>,
+    ids: std::collections::HashMap<String, u32>,
 }
 
 impl GridIndex {
@@ -327,6 +328,11 @@ impl GridIndex {
             ny,
             buckets: vec![Vec::new(); nx * ny],
             grids: Vec::new(),
+            ids: grids
+                .iter()
+                .enumerate()
+                .map(|(i, (id, _, _))| (id.clone(), i as u32))
+                .collect(),
         };
         for (i, (_, _, b)) in grids.iter().enumerate() {
             let (x0, y0) = index.cell([b[0], b[1]]);
@@ -357,8 +363,13 @@ impl GridIndex {
         self.grids.is_empty()
     }
 
+    /// The `i`th grid (in the order given to [`GridIndex::new`]) with its shape.
+    pub fn grid_at(&self, i: usize) -> Option<(&str, &Shape)> {
+        self.grids.get(i).map(|(id, shape, _)| (id.as_str(), shape))
+    }
+
     pub fn contains_grid(&self, id: &str) -> bool {
-        self.grids.iter().any(|(g, _, _)| g == id)
+        self.ids.contains_key(id)
     }
 
     /// The id of the grid that contains the point, if any.

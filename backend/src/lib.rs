@@ -6,16 +6,20 @@
 
 pub mod api;
 pub mod assets;
+pub mod bulk;
 pub mod cases;
+pub mod city;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod geo;
+pub mod import;
 pub mod live;
+pub mod maps;
 pub mod store;
 pub mod ws;
 
-use crate::cases::{Cases, Extent};
+use crate::cases::Cases;
 use crate::config::Config;
 use crate::live::Hub;
 use crate::store::Db;
@@ -24,6 +28,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use std::future::Future;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -33,6 +38,7 @@ pub struct AppState {
     pub db: Db,
     pub cases: Cases,
     pub hub: Hub,
+    pub maps: Arc<maps::Maps>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -44,6 +50,9 @@ pub fn app(state: AppState) -> Router {
         .route("/cases/{id}", get(api::get_case))
         .route("/cases/{id}/moves", post(api::move_case))
         .route("/wall", get(api::wall_state))
+        .route("/grids.geojson", get(maps::grids))
+        .route("/districts.geojson", get(maps::districts))
+        .route("/streets.geojson", get(maps::streets))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(assets::index))
@@ -64,6 +73,38 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let db = store::connect(&config.database_url).await?;
+    if config.demo_city != demo::DemoCity::Off && !city::has_grids(&db).await? {
+        tracing::info!(what = ?config.demo_city, seed = config.demo_seed, "building the demo city (first start)");
+        let built = demo::build(
+            &db,
+            config.demo_city,
+            config.demo_seed,
+            cases::now_ms(),
+            config.utc_offset_minutes,
+        )
+        .await
+        .context("cannot build the demo city")?;
+        tracing::info!(
+            grids = built.grids,
+            cases = built.cases,
+            transitions = built.transitions,
+            closed = built.closed,
+            house_visits = built.house_visits,
+            elapsed_ms = built.elapsed.as_millis() as u64,
+            "demo city built in {:.1} s",
+            built.elapsed.as_secs_f64()
+        );
+    }
+    let grids = Arc::new(
+        city::grid_index(&db)
+            .await
+            .context("cannot read the city's grids")?,
+    );
+    let maps = Arc::new(
+        maps::Maps::load(&db)
+            .await
+            .context("cannot read the city's map")?,
+    );
     let today = shared::time::local_day(cases::now_ms(), config.utc_offset_minutes);
     let aggregate = live::rebuild(&db, today, config.utc_offset_minutes)
         .await
@@ -76,14 +117,20 @@ pub async fn run(
     );
     let token = CancellationToken::new();
     let (hub, feed, hub_task) = live::spawn(aggregate, token.clone());
-    let cases = Cases::new(db.clone(), Extent::DAQING, feed);
-    let simulator = config
-        .simulator_every
-        .map(|every| tokio::spawn(demo::run_simulator(cases.clone(), every, token.clone())));
+    let cases = Cases::new(db.clone(), grids.clone(), feed);
+    let simulator = config.simulator_every.map(|every| {
+        tokio::spawn(demo::run_simulator(
+            cases.clone(),
+            grids.clone(),
+            every,
+            token.clone(),
+        ))
+    });
     let state = AppState {
         db: db.clone(),
         cases,
         hub,
+        maps,
         shutdown: token.clone(),
     };
     let addr = listener

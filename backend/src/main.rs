@@ -1,7 +1,7 @@
 //! The `gridwall` binary: reads its configuration and runs the server until Ctrl-C.
 
 use anyhow::Context;
-use backend::config::{Cli, Command};
+use backend::config::{Cli, Command, ExportCommand, ImportCommand};
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -10,13 +10,51 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=error")),
         )
         .init();
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         None => cli.serve,
+        Some(Command::Import(ImportCommand::Grids {
+            file,
+            mapping,
+            database_url,
+        })) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let grids = backend::import::parse_grids(&text, &mapping)
+                .with_context(|| format!("{} was not imported", file.display()))?;
+            let db = backend::store::connect(&database_url).await?;
+            let done = backend::import::import_grids(&db, &grids).await?;
+            tracing::info!(
+                added = done.grids_added,
+                updated = done.grids_updated,
+                streets_added = done.streets_added,
+                districts_added = done.districts_added,
+                "imported {} grids from {}",
+                grids.len(),
+                file.display()
+            );
+            return Ok(());
+        }
+        Some(Command::Export(ExportCommand::Grids {
+            output,
+            database_url,
+        })) => {
+            let db = backend::store::connect(&database_url).await?;
+            let text = backend::city::grids_geojson(&db).await?;
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(text.as_bytes())?;
+                }
+            }
+            return Ok(());
+        }
     };
     let listener = TcpListener::bind(args.addr)
         .await

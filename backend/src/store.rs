@@ -79,6 +79,30 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     Ok(pool)
 }
 
+/// After rows were written with explicit ids, moves PostgreSQL's identity sequences past them
+/// (SQLite's rowids follow the largest id by themselves).
+pub async fn reset_sequences(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    if conn.backend_name() != "PostgreSQL" {
+        return Ok(());
+    }
+    for (table, column) in [
+        ("cases", "id"),
+        ("transitions", "seq"),
+        ("team_changes", "id"),
+        ("house_visits", "id"),
+    ] {
+        let sql = format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), \
+             COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"
+        );
+        // Table and column names are the constants above; nothing comes from outside.
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// True when the database answers a trivial query.
 pub async fn healthy(db: &Db) -> bool {
     sqlx::query("SELECT 1").execute(db).await.is_ok()

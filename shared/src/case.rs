@@ -313,6 +313,9 @@ pub struct Point {
 pub struct ReportCase {
     /// A category code, for example `municipal_facilities`.
     pub category: String,
+    /// A sub-item code of that category, for example `0801` (路灯杆倾斜).
+    #[serde(default)]
+    pub sub_item: Option<String>,
     /// The grid the case is in; give this, `point`, or both.
     #[serde(default)]
     pub grid_id: Option<String>,
@@ -338,6 +341,7 @@ pub struct MoveCase {
 pub struct CaseView {
     pub id: i64,
     pub category: Category,
+    pub sub_item: Option<String>,
     pub grid_id: Option<String>,
     pub point: Option<Point>,
     pub description: String,

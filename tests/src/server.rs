@@ -28,9 +28,17 @@ fn listen(addr: SocketAddr) -> TcpListener {
 }
 
 impl Server {
-    /// Starts a server on a new database inside `dir`, on a free loopback port.
+    /// Starts a server on a new database inside `dir` holding the four-grid sample city, on a
+    /// free loopback port.
     pub async fn start(dir: &TempDir, config: impl FnOnce(Config) -> Config) -> Server {
         let db_path = dir.path().join("gridwall.db");
+        let pool = backend::store::connect(&format!("sqlite:{}", db_path.display()))
+            .await
+            .expect("create the test database");
+        backend::city::install(&pool, &backend::city::sample_areas())
+            .await
+            .expect("install the sample city");
+        pool.close().await;
         Server::start_at(&db_path, "127.0.0.1:0".parse().expect("address"), config).await
     }
 
@@ -77,7 +85,7 @@ impl Server {
             .post(self.url("/api/cases"))
             .json(&json!({
                 "category": "municipal_facilities",
-                "point": {"lon": 125.03, "lat": 46.59},
+                "point": {"lon": 125.025, "lat": 46.585},
                 "description": description,
             }))
             .send()

@@ -43,7 +43,7 @@ async fn invalid_reports_name_the_field_and_store_nothing(store: Store) {
     let server = TestServer::start_on(store).await;
     let good = json!({
         "category": "ecology",
-        "point": {"lon": 125.0, "lat": 46.5},
+        "point": {"lon": 125.035, "lat": 46.595},
         "description": "河道漂浮垃圾",
     });
     let with = |key: &str, value: Value| {

@@ -132,14 +132,22 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// A server on a fresh SQLite database.
+    /// A server on a fresh SQLite database holding the four-grid sample city.
     pub async fn start() -> TestServer {
-        TestServer::start_with(TestDb::new(Store::Sqlite).await).await
+        TestServer::start_on(Store::Sqlite).await
     }
 
-    /// A server on a fresh database of the given kind.
+    /// A server on a fresh database of the given kind holding the four-grid sample city.
     pub async fn start_on(store: Store) -> TestServer {
-        TestServer::start_with(TestDb::new(store).await).await
+        let db = TestDb::new(store).await;
+        let pool = backend::store::connect(&db.url)
+            .await
+            .expect("open the test database");
+        backend::city::install(&pool, &backend::city::sample_areas())
+            .await
+            .expect("install the sample city");
+        pool.close().await;
+        TestServer::start_with(db).await
     }
 
     /// A server on `db`, which may already hold data.
@@ -191,7 +199,7 @@ impl TestServer {
                 &serde_json::json!({
                     "category": "municipal_facilities",
                     "grid_id": "SR-01-001",
-                    "point": {"lon": 125.03, "lat": 46.59},
+                    "point": {"lon": 125.025, "lat": 46.585},
                     "description": description,
                 }),
             )

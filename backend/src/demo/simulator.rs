@@ -2,27 +2,17 @@
 //! walks open ones around the closed loop, so a new wall moves from its first minute.
 
 use crate::cases::Cases;
+use crate::geo::GridIndex;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use shared::case::{Action, CaseState, Category, Point, ReportCase};
+use shared::taxonomy;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 const ACTOR: &str = "simulator";
-
-/// Daqing's nine districts and counties with the rough centres of their built-up areas.
-const CENTRES: [(&str, f64, f64); 9] = [
-    ("萨尔图区", 125.03, 46.60),
-    ("让胡路区", 124.87, 46.65),
-    ("龙凤区", 125.12, 46.55),
-    ("红岗区", 124.89, 46.40),
-    ("大同区", 124.81, 46.04),
-    ("肇州县", 125.27, 45.70),
-    ("肇源县", 125.08, 45.52),
-    ("林甸县", 124.86, 47.18),
-    ("杜尔伯特蒙古族自治县", 124.44, 46.86),
-];
 
 fn description(category: Category, rng: &mut StdRng) -> String {
     let options: &[&str] = match category {
@@ -59,18 +49,35 @@ fn description(category: Category, rng: &mut StdRng) -> String {
         .to_owned()
 }
 
-fn random_report(rng: &mut StdRng) -> ReportCase {
+/// A report somewhere in the city: a random grid, a point near its middle, a sub-item.
+fn random_report(rng: &mut StdRng, grids: &GridIndex) -> Option<ReportCase> {
+    let (grid_id, shape) = grids.grid_at(rng.random_range(0..grids.len().max(1)))?;
     let category = *Category::ALL.choose(rng).unwrap_or(&Category::Livelihood);
-    let (_, lon, lat) = *CENTRES.choose(rng).unwrap_or(&CENTRES[0]);
-    // Most cases fall near a district's centre; a few kilometres of spread.
-    let lon = lon + rng.random_range(-0.06..0.06);
-    let lat = lat + rng.random_range(-0.04..0.04);
-    ReportCase {
+    let sub_item = taxonomy::sub_items_of(category)
+        .collect::<Vec<_>>()
+        .choose(rng)
+        .map(|s| s.code.to_owned());
+    let p = shape.label_point();
+    let b = shape.bbox();
+    let jittered = [
+        p[0] + (b[2] - b[0]) * rng.random_range(-0.1..0.1),
+        p[1] + (b[3] - b[1]) * rng.random_range(-0.1..0.1),
+    ];
+    let p = if shape.contains(jittered) {
+        jittered
+    } else {
+        p
+    };
+    Some(ReportCase {
         category: category.code().to_owned(),
-        grid_id: None,
-        point: Some(Point { lon, lat }),
+        sub_item,
+        grid_id: Some(grid_id.to_owned()),
+        point: Some(Point {
+            lon: p[0],
+            lat: p[1],
+        }),
         description: description(category, rng),
-    }
+    })
 }
 
 /// The next move along the closed loop, with one failed check in ten.
@@ -87,7 +94,16 @@ fn next_move(state: CaseState, rng: &mut StdRng) -> Action {
 }
 
 /// Runs until `shutdown`: each round reports one case and advances a few open ones.
-pub async fn run_simulator(cases: Cases, every: Duration, shutdown: CancellationToken) {
+pub async fn run_simulator(
+    cases: Cases,
+    grids: Arc<GridIndex>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    if grids.is_empty() {
+        tracing::warn!("the city has no grids; the simulator has nowhere to report from");
+        return;
+    }
     let mut rng = StdRng::from_os_rng();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -99,7 +115,7 @@ pub async fn run_simulator(cases: Cases, every: Duration, shutdown: Cancellation
         tokio::select! {
             () = shutdown.cancelled() => break,
             _ = tick.tick() => {
-                if let Err(err) = round(&cases, &mut rng).await {
+                if let Err(err) = round(&cases, &grids, &mut rng).await {
                     tracing::warn!(error = %err, "simulator round failed");
                 }
             }
@@ -107,8 +123,14 @@ pub async fn run_simulator(cases: Cases, every: Duration, shutdown: Cancellation
     }
 }
 
-async fn round(cases: &Cases, rng: &mut StdRng) -> Result<(), crate::error::AppError> {
-    cases.report(random_report(rng), ACTOR).await?;
+async fn round(
+    cases: &Cases,
+    grids: &GridIndex,
+    rng: &mut StdRng,
+) -> Result<(), crate::error::AppError> {
+    if let Some(report) = random_report(rng, grids) {
+        cases.report(report, ACTOR).await?;
+    }
     // A case needs five moves to close; five or so moves a round keeps the open count level.
     let open = cases.open_cases(500).await?;
     let moves = rng.random_range(3..=7);
@@ -129,15 +151,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reports_are_valid_and_inside_the_city() {
+    fn reports_are_valid_and_inside_their_grid() {
         let mut rng = StdRng::seed_from_u64(7);
+        let areas = crate::demo::areas(7);
+        let grids = GridIndex::new(
+            areas
+                .grids
+                .iter()
+                .map(|g| (g.id.clone(), g.shape.clone()))
+                .collect(),
+        );
         for _ in 0..1_000 {
-            let r = random_report(&mut rng);
+            let r = random_report(&mut rng, &grids).expect("a report");
             let p = r.point.expect("a point");
-            assert!(crate::cases::Extent::DAQING.contains(p), "{p:?}");
-            assert!(Category::from_code(&r.category).is_some());
+            assert_eq!(grids.locate([p.lon, p.lat]), r.grid_id.as_deref(), "{p:?}");
+            let category = Category::from_code(&r.category).expect("a category");
+            let item =
+                taxonomy::sub_item(r.sub_item.as_deref().expect("a sub-item")).expect("known");
+            assert_eq!(item.category, category);
             assert!(!r.description.is_empty());
         }
+        assert!(random_report(&mut rng, &GridIndex::default()).is_none());
     }
 
     #[test]

@@ -1,0 +1,84 @@
+//! The city's map for the wall: grids, streets and districts as GeoJSON, read once at start,
+//! serialised once and served gzipped to every wall.
+
+use crate::city::{self, Level};
+use crate::store::Db;
+use axum::extract::State;
+use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use std::io::Write;
+use std::sync::Arc;
+
+/// One GeoJSON document, plain and gzipped.
+#[derive(Debug)]
+pub struct Document {
+    plain: axum::body::Bytes,
+    gzipped: axum::body::Bytes,
+}
+
+impl Document {
+    fn new(text: String) -> Document {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        // Writing to a Vec cannot fail.
+        let _ = gz.write_all(text.as_bytes());
+        let gzipped = gz.finish().unwrap_or_default();
+        Document {
+            plain: text.into(),
+            gzipped: gzipped.into(),
+        }
+    }
+
+    fn respond(&self, headers: &HeaderMap) -> Response {
+        let gzip = headers
+            .get(ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        let mut out = HeaderMap::new();
+        out.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/geo+json"),
+        );
+        out.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        out.insert(VARY, HeaderValue::from_static("accept-encoding"));
+        if gzip && !self.gzipped.is_empty() {
+            out.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            (out, self.gzipped.clone()).into_response()
+        } else {
+            (out, self.plain.clone()).into_response()
+        }
+    }
+}
+
+/// The three documents of the map.
+#[derive(Debug)]
+pub struct Maps {
+    pub grids: Document,
+    pub streets: Document,
+    pub districts: Document,
+}
+
+impl Maps {
+    pub async fn load(db: &Db) -> Result<Maps, sqlx::Error> {
+        Ok(Maps {
+            grids: Document::new(city::grids_geojson(db).await?),
+            streets: Document::new(city::outlines_geojson(db, Level::Street).await?),
+            districts: Document::new(city::outlines_geojson(db, Level::District).await?),
+        })
+    }
+}
+
+/// `GET /api/grids.geojson`: every grid, with id, name, street, district and kind.
+pub async fn grids(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Response {
+    maps.grids.respond(&headers)
+}
+
+/// `GET /api/streets.geojson`: street and township outlines.
+pub async fn streets(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Response {
+    maps.streets.respond(&headers)
+}
+
+/// `GET /api/districts.geojson`: district and county outlines.
+pub async fn districts(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Response {
+    maps.districts.respond(&headers)
+}
