@@ -3,6 +3,7 @@
 
 mod assets;
 mod cases;
+mod city;
 mod health;
 mod support;
 mod wall;
