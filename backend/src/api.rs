@@ -126,6 +126,36 @@ pub async fn wall_state(State(hub): State<Hub>) -> Result<Json<ServerMsg>, AppEr
     }))
 }
 
+#[derive(Debug, serde::Deserialize)]
+pub struct TeamQuery {
+    /// Unix milliseconds; now when absent.
+    pub at: Option<i64>,
+}
+
+/// `GET /api/team?at=MS`: the grid team's headcount by kind as of a moment.
+pub async fn team(
+    State(db): State<Db>,
+    axum::extract::Query(q): axum::extract::Query<TeamQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let at = q.at.unwrap_or_else(crate::cases::now_ms);
+    let counts = crate::city::headcount(&db, at).await?;
+    let by_kind: serde_json::Map<String, serde_json::Value> = counts
+        .iter()
+        .map(|(kind, n)| (kind.clone(), serde_json::json!(n)))
+        .collect();
+    let full_time = counts
+        .iter()
+        .find(|(kind, _)| kind == "grid_worker")
+        .map_or(0, |(_, n)| *n);
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    Ok(Json(serde_json::json!({
+        "at": at,
+        "full_time": full_time,
+        "co_governance": total - full_time,
+        "by_kind": by_kind,
+    })))
+}
+
 pub async fn healthz(State(db): State<Db>) -> impl IntoResponse {
     if store::healthy(&db).await {
         (StatusCode::OK, "ok")

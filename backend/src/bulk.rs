@@ -1,6 +1,9 @@
 //! Many rows into one table in few statements: multi-row `INSERT`s with numbered
-//! placeholders, which both SQLite and PostgreSQL accept (sqlx's query builder writes `?`
-//! for the `Any` driver, which PostgreSQL refuses).
+//! placeholders for PostgreSQL (`$1`, `$2`, ...) and anonymous ones for SQLite (`?`).
+//! SQLite keeps the names of `$N` and `?N` parameters in a list that both its parser and
+//! `sqlite3_bind_parameter_name` (which sqlx calls for every parameter) search linearly, so a
+//! statement with thirty thousand of them is quadratic: seconds per statement, measured here.
+//! Anonymous `?` parameters have no names to search.
 
 use sqlx::AnyConnection;
 
@@ -101,6 +104,7 @@ impl Bulk {
         }
         let width = self.columns.len();
         let rows = self.pending.len() / width;
+        let numbered = conn.backend_name() != "SQLite";
         let mut sql = format!(
             "INSERT INTO {} ({}) VALUES ",
             self.table,
@@ -114,8 +118,12 @@ impl Bulk {
                 if c > 0 {
                     sql.push_str(", ");
                 }
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if numbered {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                } else {
+                    sql.push('?');
+                }
             }
             sql.push(')');
         }

@@ -234,10 +234,10 @@ impl Cases {
         })
     }
 
-    /// Up to `limit` cases that are still open, oldest first, with their states.
+    /// Up to `limit` cases that are still open, newest first, with their states.
     pub async fn open_cases(&self, limit: u32) -> Result<Vec<(i64, CaseState)>, AppError> {
         let rows = sqlx::query(
-            "SELECT id, state FROM cases WHERE state NOT IN ('closed', 'rejected') ORDER BY id LIMIT $1",
+            "SELECT id, state FROM cases WHERE state NOT IN ('closed', 'rejected') ORDER BY id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.inner.db)
@@ -250,6 +250,39 @@ impl Cases {
                 ))
             })
             .collect()
+    }
+}
+
+impl Cases {
+    /// Active full-time grid workers and their grids.
+    pub async fn grid_workers(&self) -> Result<Vec<(i64, String)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT id, grid_id FROM members WHERE kind = 'grid_worker' AND active = 1 AND grid_id IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.inner.db)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("grid_id")?)))
+            .collect()
+    }
+
+    /// Records a house visit (入户排查) by a grid worker, now.
+    pub async fn record_house_visit(
+        &self,
+        grid_id: &str,
+        member_id: i64,
+        household: &str,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO house_visits (grid_id, member_id, at, household) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(grid_id)
+        .bind(member_id)
+        .bind(now_ms())
+        .bind(household)
+        .execute(&self.inner.db)
+        .await?;
+        Ok(())
     }
 }
 

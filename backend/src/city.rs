@@ -414,3 +414,20 @@ pub fn sample_areas() -> Areas {
         grids,
     }
 }
+
+/// The grid team as of a moment: members who had joined by then and not yet left, by kind.
+pub async fn headcount(db: &Db, at_ms: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT m.kind AS kind, COUNT(*) AS n FROM members m
+         WHERE EXISTS (SELECT 1 FROM team_changes j WHERE j.member_id = m.id AND j.kind = 'join' AND j.at <= $1)
+           AND NOT EXISTS (SELECT 1 FROM team_changes l WHERE l.member_id = m.id AND l.kind = 'leave' AND l.at <= $2)
+         GROUP BY m.kind ORDER BY m.kind",
+    )
+    .bind(at_ms)
+    .bind(at_ms)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("kind")?, row.try_get("n")?)))
+        .collect()
+}

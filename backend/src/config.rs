@@ -74,9 +74,10 @@ pub struct ServeArgs {
         default_value = "sqlite:gridwall.db"
     )]
     pub database_url: String,
-    /// Milliseconds between the live simulator's rounds of reports; 0 turns it off.
-    #[arg(long, env = "GRIDWALL_SIMULATOR_MS", default_value_t = 3_000)]
-    pub simulator_ms: u64,
+    /// The live simulator's transitions per minute (about one in six a new report); 0 turns
+    /// it off, 6000 is a busy 100 a second.
+    #[arg(long, env = "GRIDWALL_SIMULATOR_RATE", default_value_t = 30.0)]
+    pub simulator_rate: f64,
     /// What of the demo city (Daqing) to build into an empty database on first start.
     #[arg(long, env = "GRIDWALL_DEMO_CITY", value_enum, default_value = "full")]
     pub demo_city: DemoCity,
@@ -92,7 +93,7 @@ pub struct ServeArgs {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
-    /// `None` runs without the simulator.
+    /// Time between the simulator's transitions; `None` runs without the simulator.
     pub simulator_every: Option<Duration>,
     /// What of the demo city to build when the database has no grids yet.
     pub demo_city: DemoCity,
@@ -104,8 +105,8 @@ impl ServeArgs {
     pub fn config(&self) -> Config {
         Config {
             database_url: self.database_url.clone(),
-            simulator_every: (self.simulator_ms > 0)
-                .then(|| Duration::from_millis(self.simulator_ms)),
+            simulator_every: (self.simulator_rate > 0.0 && self.simulator_rate.is_finite())
+                .then(|| Duration::from_secs_f64(60.0 / self.simulator_rate)),
             demo_city: self.demo_city,
             demo_seed: self.demo_seed,
             utc_offset_minutes: self.utc_offset_minutes,

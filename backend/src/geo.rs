@@ -73,10 +73,16 @@ impl Shape {
     /// The shape as a GeoJSON geometry object, with coordinates rounded to 6 decimals
     /// (about 10 cm), which is more than a grid's boundary needs.
     pub fn to_geojson(&self) -> Value {
+        // Rounding can make neighbouring vertices equal; each is written once.
         let round = |ring: &Ring| -> Vec<[f64; 2]> {
-            ring.iter()
-                .map(|p| [(p[0] * 1e6).round() / 1e6, (p[1] * 1e6).round() / 1e6])
-                .collect()
+            let mut out: Vec<[f64; 2]> = Vec::with_capacity(ring.len());
+            for p in ring {
+                let q = [(p[0] * 1e6).round() / 1e6, (p[1] * 1e6).round() / 1e6];
+                if out.last() != Some(&q) {
+                    out.push(q);
+                }
+            }
+            out
         };
         let polygons: Vec<Vec<Vec<[f64; 2]>>> = self
             .polygons

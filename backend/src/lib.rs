@@ -50,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .route("/cases/{id}", get(api::get_case))
         .route("/cases/{id}/moves", post(api::move_case))
         .route("/wall", get(api::wall_state))
+        .route("/team", get(api::team))
         .route("/grids.geojson", get(maps::grids))
         .route("/districts.geojson", get(maps::districts))
         .route("/streets.geojson", get(maps::streets))

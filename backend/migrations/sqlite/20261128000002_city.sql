@@ -91,6 +91,7 @@ CREATE TABLE team_changes (
     to_grid   TEXT
 );
 CREATE INDEX team_changes_by_at ON team_changes (at);
+CREATE INDEX team_changes_by_member ON team_changes (member_id, kind, at);
 
 CREATE TABLE house_visits (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -180,3 +180,60 @@ pub async fn build(
     built.elapsed = started.elapsed();
     Ok(built)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_area_is_valid_geojson_after_rounding() {
+        let areas = areas(2023);
+        let shapes = areas
+            .districts
+            .iter()
+            .map(|d| &d.shape)
+            .chain(areas.streets.iter().map(|s| &s.shape))
+            .chain(areas.grids.iter().map(|g| &g.shape));
+        for shape in shapes {
+            let geojson = shape.to_geojson();
+            let back = Shape::from_geojson(&geojson).unwrap_or_else(|e| panic!("{e}: {geojson}"));
+            // Rounding to 6 decimals moves each vertex by at most half a micro-degree.
+            assert!((back.area() - shape.area()).abs() < 1e-3 * shape.area());
+        }
+        assert_eq!(areas.grids.len(), 4_880);
+        assert_eq!(
+            areas.grids.iter().filter(|g| g.kind == "urban").count(),
+            2_607
+        );
+        assert_eq!(
+            areas.grids.iter().filter(|g| g.kind == "rural").count(),
+            2_273
+        );
+        assert_eq!(areas.streets.len(), 110);
+        assert_eq!(areas.districts.len(), 9);
+    }
+
+    #[test]
+    fn housing_covers_the_seed_population() {
+        let mut areas = areas(2023);
+        population::assign_housing(&mut areas, 2023);
+        let residents: i64 = areas.grids.iter().map(|g| g.housing.residents).sum();
+        assert_eq!(residents, population::RESIDENTS);
+        let mean = |kind: &str| {
+            let v: Vec<i64> = areas
+                .grids
+                .iter()
+                .filter(|g| g.kind == kind)
+                .map(|g| g.housing.residents)
+                .collect();
+            v.iter().sum::<i64>() as f64 / v.len() as f64
+        };
+        assert!(mean("urban") > 2.0 * mean("rural"));
+        assert!(
+            areas
+                .grids
+                .iter()
+                .all(|g| g.housing.households > 0 && g.housing.houses > 0)
+        );
+    }
+}

@@ -1,5 +1,7 @@
-//! The live simulator: a client of the case commands that reports cases every few seconds and
-//! walks open ones around the closed loop, so a new wall moves from its first minute.
+//! The live simulator: a client of the case commands that reports cases and walks open ones
+//! around the closed loop at a steady rate of transitions, and records grid workers' house
+//! visits, so a new wall moves from its first minute. At the default rate it makes a few
+//! reports a minute; at 6,000 transitions a minute (100 a second) it is a load for demos.
 
 use crate::cases::Cases;
 use crate::geo::GridIndex;
@@ -93,7 +95,15 @@ fn next_move(state: CaseState, rng: &mut StdRng) -> Action {
     }
 }
 
-/// Runs until `shutdown`: each round reports one case and advances a few open ones.
+/// What the simulator knows of the city: the open cases it may move (newest first, refreshed
+/// now and then) and the grid workers who can make house visits.
+struct Picture {
+    open: Vec<(i64, CaseState)>,
+    workers: Vec<(i64, String)>,
+    refreshed: tokio::time::Instant,
+}
+
+/// Runs until `shutdown`, making one transition every `every`.
 pub async fn run_simulator(
     cases: Cases,
     grids: Arc<GridIndex>,
@@ -107,41 +117,80 @@ pub async fn run_simulator(
     let mut rng = StdRng::from_os_rng();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut picture = Picture {
+        open: Vec::new(),
+        workers: cases.grid_workers().await.unwrap_or_default(),
+        refreshed: tokio::time::Instant::now(),
+    };
     tracing::info!(
-        every_ms = every.as_millis() as u64,
+        per_minute = (60_000.0 / every.as_millis().max(1) as f64).round(),
         "live simulator started"
     );
+    let mut first = true;
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
             _ = tick.tick() => {
-                if let Err(err) = round(&cases, &grids, &mut rng).await {
-                    tracing::warn!(error = %err, "simulator round failed");
+                if let Err(err) = step(&cases, &grids, &mut picture, &mut rng, std::mem::take(&mut first)).await {
+                    tracing::warn!(error = %err, "simulator step failed");
                 }
             }
         }
     }
 }
 
-async fn round(
+/// One transition: a new report about one time in six (always the first time), otherwise the
+/// next move of an open case; now and then a house visit as well.
+async fn step(
     cases: &Cases,
     grids: &GridIndex,
+    picture: &mut Picture,
     rng: &mut StdRng,
+    first: bool,
 ) -> Result<(), crate::error::AppError> {
-    if let Some(report) = random_report(rng, grids) {
-        cases.report(report, ACTOR).await?;
+    if picture.open.is_empty() || picture.refreshed.elapsed() > Duration::from_secs(30) {
+        picture.open = cases.open_cases(500).await?;
+        picture.refreshed = tokio::time::Instant::now();
     }
-    // A case needs five moves to close; five or so moves a round keeps the open count level.
-    let open = cases.open_cases(500).await?;
-    let moves = rng.random_range(3..=7);
-    for &(id, state) in open.choose_multiple(rng, moves) {
+    // A case takes about five moves to close; one report in six keeps the open count level.
+    if first || picture.open.is_empty() || rng.random_bool(1.0 / 6.0) {
+        if let Some(report) = random_report(rng, grids) {
+            let case = cases.report(report, ACTOR).await?;
+            picture.open.insert(0, (case.id, case.state));
+        }
+    } else {
+        // Recent cases move more often than old ones.
+        let i = (rng.random::<f64>().powi(2) * picture.open.len() as f64) as usize;
+        let (id, state) = picture.open[i.min(picture.open.len() - 1)];
         // One report in fifty is not a matter for the platform.
         let action = if state == CaseState::Reported && rng.random_bool(0.02) {
             Action::Reject
         } else {
             next_move(state, rng)
         };
-        cases.apply(id, action, ACTOR, None).await?;
+        match cases.apply(id, action, ACTOR, None).await {
+            Ok(case) if matches!(case.state, CaseState::Closed | CaseState::Rejected) => {
+                picture.open.retain(|(open_id, _)| *open_id != id);
+            }
+            Ok(case) => {
+                if let Some(slot) = picture.open.iter_mut().find(|(open_id, _)| *open_id == id) {
+                    slot.1 = case.state;
+                }
+            }
+            // Someone else moved the case meanwhile: look again next time.
+            Err(crate::error::AppError::MoveNotAllowed(_)) => picture.open.clear(),
+            Err(err) => return Err(err),
+        }
+    }
+    if !picture.workers.is_empty() && rng.random_bool(0.25) {
+        let (member, grid) = &picture.workers[rng.random_range(0..picture.workers.len())];
+        let household = format!(
+            "{}栋{}单元{}室",
+            rng.random_range(1..=30),
+            rng.random_range(1..=6),
+            rng.random_range(101..=1802)
+        );
+        cases.record_house_visit(grid, *member, &household).await?;
     }
     Ok(())
 }
