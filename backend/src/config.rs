@@ -20,6 +20,22 @@ pub struct Cli {
 pub enum Command {
     /// Serve the wall, the API and the live stream (the default).
     Serve(ServeArgs),
+    /// Build the demo city into an empty database and exit (what the server does on first
+    /// start), printing what was written and how long it took.
+    Demo {
+        #[arg(
+            long,
+            env = "GRIDWALL_DATABASE_URL",
+            default_value = "sqlite:gridwall.db"
+        )]
+        database_url: String,
+        /// What of the demo city to build.
+        #[arg(long, value_enum, default_value = "full")]
+        demo_city: DemoCity,
+        /// The seed the demo city is generated from.
+        #[arg(long, default_value_t = 2023)]
+        demo_seed: u64,
+    },
     /// Load a city's data into the database.
     #[command(subcommand)]
     Import(ImportCommand),

@@ -39,6 +39,42 @@ async fn main() -> anyhow::Result<()> {
             );
             return Ok(());
         }
+        Some(Command::Demo {
+            database_url,
+            demo_city,
+            demo_seed,
+        }) => {
+            let db = backend::store::connect(&database_url).await?;
+            if backend::city::has_grids(&db).await? {
+                anyhow::bail!(
+                    "{database_url} already holds a city; the demo city goes into an empty database"
+                );
+            }
+            let now = backend::cases::now_ms();
+            let built = backend::demo::build(
+                &db,
+                demo_city,
+                demo_seed,
+                now,
+                shared::time::DEFAULT_UTC_OFFSET_MINUTES,
+            )
+            .await?;
+            let rate = if built.cases == 0 {
+                0.0
+            } else {
+                built.closed as f64 / built.cases as f64
+            };
+            eprintln!(
+                "demo city built in {:.2} s: {} grids, {} cases ({:.1}% closed), {} transitions, {} house visits",
+                built.elapsed.as_secs_f64(),
+                built.grids,
+                built.cases,
+                rate * 100.0,
+                built.transitions,
+                built.house_visits
+            );
+            return Ok(());
+        }
         Some(Command::Export(ExportCommand::Grids {
             output,
             database_url,

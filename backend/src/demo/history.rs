@@ -72,11 +72,14 @@ fn delay(rng: &mut StdRng, median_minutes: f64) -> i64 {
     (minutes * MINUTE as f64) as i64 + MINUTE
 }
 
-/// Writes the history; `progress` is told how many transitions are written as it goes.
+/// Writes `total` cases of history; `progress` is told how many transitions are written as
+/// it goes.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_history(
     conn: &mut AnyConnection,
     areas: &Areas,
     team: &Team,
+    total: usize,
     seed: u64,
     now_ms: i64,
     utc_offset_minutes: i32,
@@ -112,12 +115,12 @@ pub async fn insert_history(
     if let Some(last) = per_day.last_mut() {
         *last *= today_share;
     }
-    let scale = CASES as f64 / per_day.iter().sum::<f64>();
+    let scale = total as f64 / per_day.iter().sum::<f64>();
     let mut counts: Vec<usize> = per_day
         .iter()
         .map(|w| (w * scale).floor() as usize)
         .collect();
-    let short = CASES - counts.iter().sum::<usize>();
+    let short = total - counts.iter().sum::<usize>();
     for i in 0..short {
         let n = counts.len();
         counts[(i * 37) % (n - 1)] += 1;
@@ -149,8 +152,8 @@ pub async fn insert_history(
         reported_at: i64,
         reporter: i64,
     }
-    let mut cases: Vec<Case> = Vec::with_capacity(CASES);
-    let mut events: Vec<Event> = Vec::with_capacity(CASES * 6);
+    let mut cases: Vec<Case> = Vec::with_capacity(total);
+    let mut events: Vec<Event> = Vec::with_capacity(total * 6);
     for (offset, &n) in counts.iter().enumerate() {
         let day_start = local_day_start_ms(first_day + offset as i64, utc_offset_minutes);
         for _ in 0..n {

@@ -99,6 +99,23 @@ pub fn areas(seed: u64) -> Areas {
     }
 }
 
+/// How much history the demo city gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scale {
+    /// Cases over the nine months of history.
+    pub cases: usize,
+    /// Days of house visits up to today (enough to cover "this month").
+    pub visit_days: i64,
+}
+
+impl Scale {
+    /// The seed's city: 75,000 cases, house visits since the start of last month.
+    pub const FULL: Scale = Scale {
+        cases: history::CASES,
+        visit_days: 35,
+    };
+}
+
 /// What building the demo city wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Built {
@@ -115,6 +132,18 @@ pub struct Built {
 pub async fn build(
     db: &Db,
     what: DemoCity,
+    seed: u64,
+    now_ms: i64,
+    utc_offset_minutes: i32,
+) -> anyhow::Result<Built> {
+    build_scaled(db, what, Scale::FULL, seed, now_ms, utc_offset_minutes).await
+}
+
+/// [`build`] with a chosen amount of history, for tests.
+pub async fn build_scaled(
+    db: &Db,
+    what: DemoCity,
+    scale: Scale,
     seed: u64,
     now_ms: i64,
     utc_offset_minutes: i32,
@@ -151,16 +180,24 @@ pub async fn build(
     step(24, "writing places on the map");
     population::insert_places(&mut tx, &areas, seed).await?;
     step(28, "writing house visits");
-    built.house_visits =
-        population::insert_house_visits(&mut tx, &areas, &team, seed, now_ms, utc_offset_minutes)
-            .await?;
+    built.house_visits = population::insert_house_visits(
+        &mut tx,
+        &areas,
+        &team,
+        scale.visit_days,
+        seed,
+        now_ms,
+        utc_offset_minutes,
+    )
+    .await?;
     if what == DemoCity::Full {
         step(40, "writing nine months of cases");
-        let expected = history::CASES as u64 * 6;
+        let expected = (scale.cases as u64 * 6).max(1);
         let written = history::insert_history(
             &mut tx,
             &areas,
             &team,
+            scale.cases,
             seed,
             now_ms,
             utc_offset_minutes,

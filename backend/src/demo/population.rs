@@ -372,12 +372,14 @@ pub async fn insert_places(
     places.finish(conn).await
 }
 
-/// Writes house visits from the start of last month up to now: each full-time worker
-/// visits a few households on working days, during working hours.
+/// Writes house visits over the last `days` days up to now: each full-time worker visits a
+/// few households on working days, during working hours.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_house_visits(
     conn: &mut AnyConnection,
     areas: &Areas,
     team: &Team,
+    days: i64,
     seed: u64,
     now_ms: i64,
     utc_offset_minutes: i32,
@@ -385,7 +387,7 @@ pub async fn insert_house_visits(
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5649_5349);
     let mut visits = Bulk::new("house_visits", &["grid_id", "member_id", "at", "household"]);
     let today = local_day(now_ms, utc_offset_minutes);
-    for day in today - 35..=today {
+    for day in today - days..=today {
         // 1970-01-01 was a Thursday: day 0 is weekday 3 counting from Monday = 0.
         let weekday = (day + 3).rem_euclid(7);
         let rate = if weekday >= 5 { 0.3 } else { 1.0 };

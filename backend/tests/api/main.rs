@@ -4,6 +4,7 @@
 mod assets;
 mod cases;
 mod city;
+mod demo;
 mod health;
 mod support;
 mod wall;

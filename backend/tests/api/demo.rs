@@ -1,0 +1,110 @@
+//! The demo city built into a real database: the seed's numbers, history that the state
+//! machine allows, and a live state equal to the one rebuilt from the tables.
+
+use crate::on_both_stores;
+use crate::support::{Store, TestDb, TestServer};
+use backend::demo::{self, DemoCity, Scale};
+use serde_json::Value;
+
+on_both_stores!(the_demo_city_has_the_seed_numbers_and_a_consistent_history);
+async fn the_demo_city_has_the_seed_numbers_and_a_consistent_history(store: Store) {
+    let db = TestDb::new(store).await;
+    let pool = backend::store::connect(&db.url).await.expect("open");
+    let now = backend::cases::now_ms();
+    // Fewer cases than the real demo, to keep the test quick; the code path is the same.
+    let scale = Scale {
+        cases: 3_000,
+        visit_days: 2,
+    };
+    let built = demo::build_scaled(&pool, DemoCity::Full, scale, 2023, now, 480)
+        .await
+        .expect("build the demo city");
+    assert_eq!(built.grids, 4_880);
+    assert!(
+        built.cases > 2_900 && built.cases <= 3_000,
+        "{} cases",
+        built.cases
+    );
+    let rate = built.closed as f64 / built.cases as f64;
+    assert!((0.88..0.97).contains(&rate), "closure rate {rate}");
+
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .expect(sql)
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM districts").await, 9);
+    assert_eq!(count("SELECT COUNT(*) FROM streets").await, 110);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM grids WHERE kind = 'urban'").await,
+        2_607
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM grids WHERE kind = 'rural'").await,
+        2_273
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM sub_items").await, 332);
+    assert_eq!(count("SELECT COUNT(*) FROM departments").await, 87);
+    assert_eq!(count("SELECT COUNT(*) FROM categories").await, 15);
+    assert_eq!(
+        count("SELECT CAST(SUM(residents) AS BIGINT) FROM grids").await,
+        1_450_000
+    );
+    // Every case's current state is the last state its transitions reached.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM cases c JOIN transitions t ON t.seq = c.last_seq
+             WHERE t.case_id <> c.id OR t.to_state <> c.state"
+        )
+        .await,
+        0
+    );
+    // Sequence numbers follow the clock.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM transitions a JOIN transitions b ON b.seq = a.seq + 1 WHERE b.at < a.at").await,
+        0
+    );
+    pool.close().await;
+
+    let server = TestServer::start_with(db).await;
+    let team: Value = server
+        .get("/api/team")
+        .await
+        .json()
+        .await
+        .expect("team JSON");
+    assert_eq!(team["full_time"], 5_226);
+    assert_eq!(team["by_kind"]["volunteer"], 12_400);
+    // Nine months ago, before the later joins, the team was smaller.
+    let earlier: Value = server
+        .get(&format!("/api/team?at={}", now - 273 * 86_400_000))
+        .await
+        .json()
+        .await
+        .expect("team JSON");
+    assert!(
+        earlier["full_time"].as_i64() < team["full_time"].as_i64(),
+        "{earlier}"
+    );
+
+    let counters = server.counters().await;
+    assert_eq!(counters["reported_total"], built.cases);
+    assert_eq!(counters["closed"], built.closed);
+    // A live report after the history continues the same log.
+    let res = server
+        .post_json(
+            "/api/cases",
+            &serde_json::json!({"category": "municipal_facilities", "sub_item": "0801",
+                                "point": {"lon": 125.03, "lat": 46.59}, "description": "路灯杆倾斜"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.expect("case");
+    assert_eq!(case["id"], built.cases + 1);
+    assert_eq!(case["seq"], built.transitions + 1);
+    server.stop().await;
+}
