@@ -431,3 +431,26 @@ pub async fn headcount(db: &Db, at_ms: i64) -> Result<Vec<(String, i64)>, sqlx::
         .map(|row| Ok((row.try_get("kind")?, row.try_get("n")?)))
         .collect()
 }
+
+/// Grid stations, mediation centres and key places as GeoJSON points.
+pub async fn places_geojson(db: &Db) -> Result<String, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, kind, name, grid_id, lon, lat FROM places ORDER BY id")
+        .fetch_all(db)
+        .await?;
+    let mut features = Vec::with_capacity(rows.len());
+    for row in rows {
+        let lon: f64 = row.try_get("lon")?;
+        let lat: f64 = row.try_get("lat")?;
+        features.push(json!({
+            "type": "Feature",
+            "properties": {
+                "id": row.try_get::<String, _>("id")?,
+                "kind": row.try_get::<String, _>("kind")?,
+                "name": row.try_get::<String, _>("name")?,
+                "grid_id": row.try_get::<Option<String>, _>("grid_id")?,
+            },
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        }));
+    }
+    Ok(json!({"type": "FeatureCollection", "features": features}).to_string())
+}

@@ -54,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .route("/grids.geojson", get(maps::grids))
         .route("/districts.geojson", get(maps::districts))
         .route("/streets.geojson", get(maps::streets))
+        .route("/places.geojson", get(maps::places))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(assets::index))

@@ -50,12 +50,13 @@ impl Document {
     }
 }
 
-/// The three documents of the map.
+/// The documents of the map.
 #[derive(Debug)]
 pub struct Maps {
     pub grids: Document,
     pub streets: Document,
     pub districts: Document,
+    pub places: Document,
 }
 
 impl Maps {
@@ -64,6 +65,7 @@ impl Maps {
             grids: Document::new(city::grids_geojson(db).await?),
             streets: Document::new(city::outlines_geojson(db, Level::Street).await?),
             districts: Document::new(city::outlines_geojson(db, Level::District).await?),
+            places: Document::new(city::places_geojson(db).await?),
         })
     }
 }
@@ -81,4 +83,9 @@ pub async fn streets(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Respo
 /// `GET /api/districts.geojson`: district and county outlines.
 pub async fn districts(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Response {
     maps.districts.respond(&headers)
+}
+
+/// `GET /api/places.geojson`: grid stations, mediation centres and key places.
+pub async fn places(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Response {
+    maps.places.respond(&headers)
 }

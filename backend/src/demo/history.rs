@@ -211,21 +211,32 @@ pub async fn insert_history(
             push(at + delay(&mut rng, 40.0), Action::Reject, &centre);
             continue;
         }
-        if fate < 0.05 {
+        // About one case in twenty stays open: the backlog the seats chase. Most of it sits
+        // with departments; some waits for dispatch, for a department to take it, or with
+        // the district.
+        let stuck_at = (fate > 0.955).then(|| rng.random_range(0..10));
+        if stuck_at == Some(0) {
+            continue;
+        }
+        if fate < 0.05 || stuck_at == Some(1) {
             // The street blows the whistle: the district takes it and dispatches it.
             at += delay(&mut rng, 180.0);
             push(at, Action::Escalate, &centre);
+            if stuck_at == Some(1) {
+                continue;
+            }
             at += delay(&mut rng, 120.0);
             push(at, Action::Dispatch, &format!("district:{district}"));
         } else {
             at += delay(&mut rng, 30.0);
             push(at, Action::Dispatch, &centre);
         }
-        // About one case in twenty stays stuck with the department: the open backlog.
-        let stuck = fate > 0.955;
+        if stuck_at == Some(2) {
+            continue;
+        }
         at += delay(&mut rng, 60.0);
         push(at, Action::Accept, &department);
-        if stuck {
+        if stuck_at.is_some() {
             continue;
         }
         let overdue = rng.random_bool(0.08);

@@ -91,6 +91,23 @@ async fn the_demo_city_has_the_seed_numbers_and_a_consistent_history(store: Stor
         "{earlier}"
     );
 
+    let places: Value = server
+        .get("/api/places.geojson")
+        .await
+        .json()
+        .await
+        .expect("places");
+    let kinds: std::collections::BTreeSet<&str> = places["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["properties"]["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["grid_station", "key_place", "mediation_centre"].into()
+    );
+
     let counters = server.counters().await;
     assert_eq!(counters["reported_total"], built.cases);
     assert_eq!(counters["closed"], built.closed);
