@@ -31,6 +31,8 @@ pub struct Committed {
     pub from: Option<CaseState>,
     pub to: CaseState,
     pub at_ms: i64,
+    pub category: Category,
+    pub grid_id: Option<String>,
 }
 
 /// A report that passed validation.
@@ -113,6 +115,8 @@ impl Cases {
             from: None,
             to: state,
             at_ms: at,
+            category: new.category,
+            grid_id: new.grid_id.clone(),
         };
         hand_to_feed(&feed, committed).await;
         drop(feed);
@@ -158,14 +162,16 @@ impl Cases {
         };
         let feed = self.inner.write.lock().await;
         let mut tx = self.inner.db.begin().await?;
-        let current: Option<String> = sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
+        let current = sqlx::query("SELECT state, category, grid_id FROM cases WHERE id = $1")
             .bind(case_id)
             .fetch_optional(&mut *tx)
             .await?;
         let Some(current) = current else {
             return Err(AppError::NotFound(format!("no case with id {case_id}")));
         };
-        let from = parse_state(&current)?;
+        let from = parse_state(&current.try_get::<String, _>("state")?)?;
+        let category = parse_category(&current.try_get::<String, _>("category")?)?;
+        let grid_id: Option<String> = current.try_get("grid_id")?;
         let to = from.next(action)?;
         let at = now_ms();
         let seq = insert_transition(
@@ -194,6 +200,8 @@ impl Cases {
             from: Some(from),
             to,
             at_ms: at,
+            category,
+            grid_id,
         };
         hand_to_feed(&feed, committed).await;
         drop(feed);
@@ -211,17 +219,13 @@ impl Cases {
         .fetch_optional(&self.inner.db)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
-        let category: String = row.try_get("category")?;
+        let category = parse_category(&row.try_get::<String, _>("category")?)?;
         let state = parse_state(&row.try_get::<String, _>("state")?)?;
         let lon: Option<f64> = row.try_get("lon")?;
         let lat: Option<f64> = row.try_get("lat")?;
         Ok(CaseView {
             id: row.try_get("id")?,
-            category: Category::from_code(&category).ok_or_else(|| {
-                AppError::Database(sqlx::Error::Decode(
-                    format!("unknown category `{category}` in the cases table").into(),
-                ))
-            })?,
+            category,
             sub_item: row.try_get("sub_item_code")?,
             grid_id: row.try_get("grid_id")?,
             point: lon.zip(lat).map(|(lon, lat)| Point { lon, lat }),
@@ -323,6 +327,14 @@ async fn hand_to_feed(feed: &mpsc::Sender<Committed>, committed: Committed) {
             "live feed has stopped; transition stored but not streamed"
         );
     }
+}
+
+pub(crate) fn parse_category(code: &str) -> Result<Category, AppError> {
+    Category::from_code(code).ok_or_else(|| {
+        AppError::Database(sqlx::Error::Decode(
+            format!("unknown category `{code}` in the cases table").into(),
+        ))
+    })
 }
 
 pub(crate) fn parse_state(code: &str) -> Result<CaseState, AppError> {

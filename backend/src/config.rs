@@ -36,6 +36,21 @@ pub enum Command {
         #[arg(long, default_value_t = 2023)]
         demo_seed: u64,
     },
+    /// Compare a running server's live state with the state rebuilt from the database, field
+    /// by field; exits with status 1 when they differ.
+    Check {
+        /// The running server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(
+            long,
+            env = "GRIDWALL_DATABASE_URL",
+            default_value = "sqlite:gridwall.db"
+        )]
+        database_url: String,
+        #[arg(long, env = "GRIDWALL_UTC_OFFSET_MINUTES", default_value_t = shared::time::DEFAULT_UTC_OFFSET_MINUTES, allow_hyphen_values = true)]
+        utc_offset_minutes: i32,
+    },
     /// Load a city's data into the database.
     #[command(subcommand)]
     Import(ImportCommand),

@@ -8,6 +8,7 @@ pub mod api;
 pub mod assets;
 pub mod bulk;
 pub mod cases;
+pub mod check;
 pub mod city;
 pub mod config;
 pub mod demo;
@@ -118,7 +119,10 @@ pub async fn run(
         "wall state rebuilt from the database"
     );
     let token = CancellationToken::new();
-    let (hub, feed, hub_task) = live::spawn(aggregate, token.clone());
+    let districts = live::grid_districts(&db)
+        .await
+        .context("cannot read the city's districts")?;
+    let (hub, feed, hub_task) = live::spawn(aggregate, districts, token.clone());
     let cases = Cases::new(db.clone(), grids.clone(), feed);
     let simulator = config.simulator_every.map(|every| {
         tokio::spawn(demo::run_simulator(

@@ -13,8 +13,10 @@ use axum::extract::ws::Utf8Bytes;
 use shared::PROTOCOL_VERSION;
 use shared::case::{Bucket, CaseState};
 use shared::time::{local_day, local_day_start_ms};
-use shared::wall::{Change, Counters, Scope, ServerMsg, WallState};
+use shared::wall::{Counters, Scope, ServerMsg, Tally, WallState};
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -28,6 +30,23 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
 const BROADCAST_CAPACITY: usize = 256;
 /// Committed transitions waiting to be folded; writers wait when it is full.
 const FEED_CAPACITY: usize = 16_384;
+
+/// Which district each grid is in, for folding cases into their district.
+pub type GridDistricts = Arc<HashMap<String, String>>;
+
+/// Reads the grid-to-district map from the tables.
+pub async fn grid_districts(db: &Db) -> Result<GridDistricts, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT g.id, s.district_code FROM grids g JOIN streets s ON s.code = g.street_code",
+    )
+    .fetch_all(db)
+    .await?;
+    let mut map = HashMap::with_capacity(rows.len());
+    for row in rows {
+        map.insert(row.try_get("id")?, row.try_get("district_code")?);
+    }
+    Ok(Arc::new(map))
+}
 
 /// The wall's state as of one sequence number, and the fold that advances it.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,14 +63,14 @@ impl Aggregate {
             seq: 0,
             state: WallState {
                 day,
-                counters: Counters::default(),
+                ..WallState::default()
             },
             utc_offset_minutes,
         }
     }
 
-    /// Folds one committed transition: constant work, no reads.
-    pub fn fold(&mut self, t: &Committed) {
+    /// Folds one committed transition: constant work, no reads of the tables.
+    pub fn fold(&mut self, t: &Committed, districts: &HashMap<String, String>) {
         let day = local_day(t.at_ms, self.utc_offset_minutes);
         if day > self.state.day {
             self.roll_to_day(day);
@@ -71,6 +90,19 @@ impl Aggregate {
         if t.to == CaseState::Closed && today {
             c.closed_today += 1;
         }
+        let category = self
+            .state
+            .by_category
+            .entry(t.category.code().to_owned())
+            .or_default();
+        fold_tally(category, t, today);
+        if let Some(district) = t.grid_id.as_ref().and_then(|g| districts.get(g)) {
+            fold_tally(
+                self.state.by_district.entry(district.clone()).or_default(),
+                t,
+                today,
+            );
+        }
         self.seq = self.seq.max(t.seq);
     }
 
@@ -82,6 +114,14 @@ impl Aggregate {
         self.state.day = day;
         self.state.counters.reported_today = 0;
         self.state.counters.closed_today = 0;
+        for tally in self
+            .state
+            .by_category
+            .values_mut()
+            .chain(self.state.by_district.values_mut())
+        {
+            tally.reported_today = 0;
+        }
         true
     }
 
@@ -101,6 +141,34 @@ fn bucket_count(c: &mut Counters, bucket: Bucket, delta: i64) {
         Bucket::Rejected => &mut c.rejected,
     };
     *slot = slot.saturating_add_signed(delta);
+}
+
+fn fold_tally(tally: &mut Tally, t: &Committed, today: bool) {
+    if t.from.is_none() {
+        tally.reported_total += 1;
+        if today {
+            tally.reported_today += 1;
+        }
+    }
+    let count = |tally: &mut Tally, state: CaseState, delta: i64| match state.bucket() {
+        Bucket::Open => tally.open = tally.open.saturating_add_signed(delta),
+        Bucket::Closed => tally.closed = tally.closed.saturating_add_signed(delta),
+        Bucket::Rejected => {}
+    };
+    if let Some(from) = t.from {
+        count(tally, from, -1);
+    }
+    count(tally, t.to, 1);
+}
+
+/// Adds `n` cases in `state` to a tally, as the rebuild reads them from the tables.
+fn add_to_tally(tally: &mut Tally, state: CaseState, n: u64) {
+    tally.reported_total += n;
+    match state.bucket() {
+        Bucket::Open => tally.open += n,
+        Bucket::Closed => tally.closed += n,
+        Bucket::Rejected => {}
+    }
 }
 
 /// Rebuilds the aggregate for local day `day` from the tables, in one read transaction so
@@ -140,6 +208,38 @@ pub async fn rebuild(db: &Db, day: i64, utc_offset_minutes: i32) -> Result<Aggre
     .await?;
     agg.state.counters.reported_today = reported_today as u64;
     agg.state.counters.closed_today = closed_today as u64;
+
+    // The same figures by category and by district.
+    let decode = |e: crate::error::AppError| sqlx::Error::Decode(e.to_string().into());
+    let rows = sqlx::query(
+        "SELECT c.category AS category, s.district_code AS district, c.state AS state,
+                COUNT(*) AS n,
+                SUM(CASE WHEN c.reported_at >= $1 AND c.reported_at < $2 THEN 1 ELSE 0 END) AS today
+         FROM cases c
+         LEFT JOIN grids g ON g.id = c.grid_id
+         LEFT JOIN streets s ON s.code = g.street_code
+         GROUP BY c.category, s.district_code, c.state",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let category: String = row.try_get("category")?;
+        let district: Option<String> = row.try_get("district")?;
+        let state =
+            crate::cases::parse_state(&row.try_get::<String, _>("state")?).map_err(decode)?;
+        let n = row.try_get::<i64, _>("n")? as u64;
+        let today = row.try_get::<i64, _>("today")? as u64;
+        let add = |tally: &mut Tally| {
+            add_to_tally(tally, state, n);
+            tally.reported_today += today;
+        };
+        add(agg.state.by_category.entry(category).or_default());
+        if let Some(district) = district {
+            add(agg.state.by_district.entry(district).or_default());
+        }
+    }
     tx.commit().await?;
     Ok(agg)
 }
@@ -205,12 +305,15 @@ impl Hub {
 /// the case commands, and the task, which ends when `shutdown` is cancelled.
 pub fn spawn(
     aggregate: Aggregate,
+    districts: GridDistricts,
     shutdown: CancellationToken,
 ) -> (Hub, mpsc::Sender<Committed>, JoinHandle<()>) {
     let (feed_tx, feed_rx) = mpsc::channel(FEED_CAPACITY);
     let (cmd_tx, cmd_rx) = mpsc::channel(1_024);
     let (frames, _) = broadcast::channel(BROADCAST_CAPACITY);
-    let task = tokio::spawn(run_hub(aggregate, feed_rx, cmd_rx, frames, shutdown));
+    let task = tokio::spawn(run_hub(
+        aggregate, districts, feed_rx, cmd_rx, frames, shutdown,
+    ));
     (Hub { commands: cmd_tx }, feed_tx, task)
 }
 
@@ -221,6 +324,7 @@ fn encode(msg: &ServerMsg) -> Utf8Bytes {
 
 async fn run_hub(
     mut agg: Aggregate,
+    districts: GridDistricts,
     mut feed: mpsc::Receiver<Committed>,
     mut commands: mpsc::Receiver<Command>,
     frames: broadcast::Sender<Utf8Bytes>,
@@ -237,7 +341,7 @@ async fn run_hub(
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // What the walls have been sent: the sequence and counters of the last frame.
     let mut sent_seq = agg.seq;
-    let mut sent_counters = agg.state.counters;
+    let mut sent = agg.state.clone();
     // The snapshot for new walls is serialised once per sequence number, not once per wall.
     let mut snapshot_cache: Option<(u64, i64, Utf8Bytes)> = None;
     loop {
@@ -245,13 +349,10 @@ async fn run_hub(
             biased;
             () = shutdown.cancelled() => break,
             _ = frame_tick.tick(), if agg.seq != sent_seq => {
-                let mut changes = Vec::new();
-                if agg.state.counters != sent_counters {
-                    changes.push(Change::Counters(agg.state.counters));
-                }
+                let changes = agg.state.changes_since(&sent);
                 let _ = frames.send(encode(&ServerMsg::Delta { prev_seq: sent_seq, seq: agg.seq, changes }));
                 sent_seq = agg.seq;
-                sent_counters = agg.state.counters;
+                sent = agg.state.clone();
             }
             _ = heartbeat.tick() => {
                 let today = local_day(now_ms(), agg.utc_offset_minutes);
@@ -260,7 +361,7 @@ async fn run_hub(
                     // snapshot, so the sequence numbers keep meaning transitions.
                     tracing::info!(day = today, "new local day; today's figures reset");
                     let _ = frames.send(encode(&agg.snapshot_msg()));
-                    sent_counters = agg.state.counters;
+                    sent = agg.state.clone();
                 }
                 let _ = frames.send(encode(&ServerMsg::Heartbeat { server_time_ms: now_ms(), seq: sent_seq }));
             }
@@ -278,7 +379,7 @@ async fn run_hub(
                 }
                 Command::Current(reply) => {
                     while let Ok(t) = feed.try_recv() {
-                        agg.fold(&t);
+                        agg.fold(&t, &districts);
                     }
                     let _ = reply.send(agg.clone());
                 }
@@ -286,10 +387,10 @@ async fn run_hub(
             // Last in the biased order, so that a flood of transitions never holds back a
             // frame or a heartbeat; each wake folds everything already waiting.
             Some(t) = feed.recv() => {
-                agg.fold(&t);
+                agg.fold(&t, &districts);
                 // Fold everything already waiting before the next frame goes out.
                 while let Ok(t) = feed.try_recv() {
-                    agg.fold(&t);
+                    agg.fold(&t, &districts);
                 }
             }
         }
@@ -302,6 +403,7 @@ mod tests {
     use super::*;
     use shared::case::Action;
     use shared::time::DEFAULT_UTC_OFFSET_MINUTES as OFFSET;
+    use shared::wall::Change;
 
     const DAY: i64 = 20_000;
 
@@ -323,13 +425,18 @@ mod tests {
             from,
             to,
             at_ms,
+            category: shared::case::Category::Ecology,
+            grid_id: Some("G1".to_owned()),
         }
     }
 
     #[test]
     fn a_report_counts_everywhere() {
         let mut agg = Aggregate::empty(DAY, OFFSET);
-        agg.fold(&t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)));
+        agg.fold(
+            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)),
+            &HashMap::new(),
+        );
         let c = agg.state.counters;
         assert_eq!(
             (c.reported_total, c.reported_today, c.open, c.closed),
@@ -341,23 +448,32 @@ mod tests {
     #[test]
     fn closing_moves_a_case_from_open_to_closed() {
         let mut agg = Aggregate::empty(DAY, OFFSET);
-        agg.fold(&t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)));
-        agg.fold(&t(
-            2,
-            Some(CaseState::Verified),
-            CaseState::Closed,
-            Action::Close,
-            at(DAY, 10),
-        ));
+        agg.fold(
+            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)),
+            &HashMap::new(),
+        );
+        agg.fold(
+            &t(
+                2,
+                Some(CaseState::Verified),
+                CaseState::Closed,
+                Action::Close,
+                at(DAY, 10),
+            ),
+            &HashMap::new(),
+        );
         let c = agg.state.counters;
         assert_eq!((c.open, c.closed, c.closed_today), (0, 1, 1));
-        agg.fold(&t(
-            3,
-            Some(CaseState::Closed),
-            CaseState::Reported,
-            Action::Reopen,
-            at(DAY, 11),
-        ));
+        agg.fold(
+            &t(
+                3,
+                Some(CaseState::Closed),
+                CaseState::Reported,
+                Action::Reopen,
+                at(DAY, 11),
+            ),
+            &HashMap::new(),
+        );
         let c = agg.state.counters;
         assert_eq!((c.open, c.closed, c.closed_today), (1, 0, 1));
     }
@@ -365,20 +481,14 @@ mod tests {
     #[test]
     fn a_transition_on_the_next_day_resets_today() {
         let mut agg = Aggregate::empty(DAY, OFFSET);
-        agg.fold(&t(
-            1,
-            None,
-            CaseState::Reported,
-            Action::Report,
-            at(DAY, 23),
-        ));
-        agg.fold(&t(
-            2,
-            None,
-            CaseState::Reported,
-            Action::Report,
-            at(DAY + 1, 0),
-        ));
+        agg.fold(
+            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 23)),
+            &HashMap::new(),
+        );
+        agg.fold(
+            &t(2, None, CaseState::Reported, Action::Report, at(DAY + 1, 0)),
+            &HashMap::new(),
+        );
         let c = agg.state.counters;
         assert_eq!(agg.state.day, DAY + 1);
         assert_eq!((c.reported_total, c.reported_today), (2, 1));
@@ -387,13 +497,10 @@ mod tests {
     #[test]
     fn a_late_transition_from_yesterday_does_not_count_today() {
         let mut agg = Aggregate::empty(DAY + 1, OFFSET);
-        agg.fold(&t(
-            1,
-            None,
-            CaseState::Reported,
-            Action::Report,
-            at(DAY, 23),
-        ));
+        agg.fold(
+            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 23)),
+            &HashMap::new(),
+        );
         let c = agg.state.counters;
         assert_eq!((c.reported_total, c.reported_today, c.open), (1, 0, 1));
         assert_eq!(agg.state.day, DAY + 1);
@@ -402,7 +509,10 @@ mod tests {
     #[test]
     fn rolling_backwards_does_nothing() {
         let mut agg = Aggregate::empty(DAY, OFFSET);
-        agg.fold(&t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)));
+        agg.fold(
+            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)),
+            &HashMap::new(),
+        );
         assert!(!agg.roll_to_day(DAY - 1));
         assert!(!agg.roll_to_day(DAY));
         assert_eq!(agg.state.counters.reported_today, 1);
@@ -430,7 +540,7 @@ mod tests {
         let now = now_ms();
         let day = local_day(now, OFFSET);
         let token = CancellationToken::new();
-        let (hub, feed, task) = spawn(Aggregate::empty(day, OFFSET), token.clone());
+        let (hub, feed, task) = spawn(Aggregate::empty(day, OFFSET), Arc::default(), token.clone());
         let mut sub = hub.subscribe().await.expect("subscribe");
         assert!(matches!(
             decode(&sub.snapshot),
@@ -455,8 +565,17 @@ mod tests {
                     changes,
                 } => {
                     assert_eq!(prev_seq, have, "deltas must chain");
-                    let Change::Counters(c) = &changes[0];
-                    assert_eq!(c.reported_today, seq);
+                    let counters = changes.iter().find_map(|c| match c {
+                        Change::Counters(c) => Some(*c),
+                        _ => None,
+                    });
+                    assert_eq!(counters.map(|c| c.reported_today), Some(seq));
+                    // The category's tally rides in the same frame.
+                    assert!(
+                        changes
+                            .iter()
+                            .any(|c| matches!(c, Change::Category(k) if k.tally.open == seq))
+                    );
                     have = seq;
                     deltas += 1;
                 }
@@ -482,6 +601,7 @@ mod tests {
         let token = CancellationToken::new();
         let (hub, feed, task) = spawn(
             Aggregate::empty(local_day(now, OFFSET), OFFSET),
+            Arc::default(),
             token.clone(),
         );
         let mut sub = hub.subscribe().await.expect("subscribe");

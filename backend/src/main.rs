@@ -75,6 +75,23 @@ async fn main() -> anyhow::Result<()> {
             );
             return Ok(());
         }
+        Some(Command::Check {
+            url,
+            database_url,
+            utc_offset_minutes,
+        }) => {
+            let db = backend::store::connect(&database_url).await?;
+            let (seq, diffs) = backend::check::check(&db, &url, utc_offset_minutes).await?;
+            if diffs.is_empty() {
+                eprintln!("the live state at {url} equals the tables at sequence {seq}");
+                return Ok(());
+            }
+            eprintln!("the live state at {url} differs from the tables at sequence {seq}:");
+            for d in &diffs {
+                eprintln!("  {d}");
+            }
+            std::process::exit(1);
+        }
         Some(Command::Export(ExportCommand::Grids {
             output,
             database_url,

@@ -7,6 +7,7 @@
 //! a delta safe to apply over a snapshot that already contains part of it.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Which part of the city a wall watches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -45,12 +46,34 @@ impl Counters {
     }
 }
 
+/// Cases of one category or one area.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub reported_total: u64,
+    pub reported_today: u64,
+    pub open: u64,
+    pub closed: u64,
+}
+
 /// Everything a wall shows, as of one sequence number.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WallState {
     /// The local day the "today" figures count (days since 1970-01-01, centre time).
     pub day: i64,
     pub counters: Counters,
+    /// By category code (`shared::case::Category::code`); categories without cases are absent.
+    #[serde(default)]
+    pub by_category: BTreeMap<String, Tally>,
+    /// By district code; districts without cases are absent.
+    #[serde(default)]
+    pub by_district: BTreeMap<String, Tally>,
+}
+
+/// A tally with the key it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keyed {
+    pub key: String,
+    pub tally: Tally,
 }
 
 /// One changed part of the wall's state, with its new value.
@@ -58,6 +81,53 @@ pub struct WallState {
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Change {
     Counters(Counters),
+    Category(Keyed),
+    District(Keyed),
+}
+
+impl WallState {
+    /// What changed from `before` to `self`, as the changes of a delta.
+    pub fn changes_since(&self, before: &WallState) -> Vec<Change> {
+        let mut changes = Vec::new();
+        if self.counters != before.counters {
+            changes.push(Change::Counters(self.counters));
+        }
+        let keyed = |now: &BTreeMap<String, Tally>, then: &BTreeMap<String, Tally>| {
+            now.iter()
+                .filter(|(k, v)| then.get(*k) != Some(*v))
+                .map(|(k, v)| Keyed {
+                    key: k.clone(),
+                    tally: *v,
+                })
+                .collect::<Vec<_>>()
+        };
+        changes.extend(
+            keyed(&self.by_category, &before.by_category)
+                .into_iter()
+                .map(Change::Category),
+        );
+        changes.extend(
+            keyed(&self.by_district, &before.by_district)
+                .into_iter()
+                .map(Change::District),
+        );
+        changes
+    }
+
+    /// Applies the changes of a delta.
+    pub fn apply(&mut self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::Counters(c) => self.counters = *c,
+                Change::Category(k) => {
+                    self.by_category.insert(k.key.clone(), k.tally);
+                }
+                Change::District(k) => {
+                    self.by_district.insert(k.key.clone(), k.tally);
+                }
+            }
+        }
+    }
 }
 
 /// A message from the server to a wall.
@@ -139,11 +209,7 @@ impl Mirror {
                 } else if *prev_seq > have {
                     Applied::Gap
                 } else {
-                    for change in changes {
-                        match change {
-                            Change::Counters(c) => self.state.counters = *c,
-                        }
-                    }
+                    self.state.apply(changes);
                     self.seq = Some(*seq);
                     Applied::Updated
                 }
@@ -184,6 +250,7 @@ mod tests {
             state: WallState {
                 day: 1,
                 counters: counters(seq),
+                ..WallState::default()
             },
         }
     }
@@ -242,6 +309,48 @@ mod tests {
         };
         assert_eq!(m.apply(&hb(5)), Applied::Updated);
         assert_eq!(m.apply(&hb(6)), Applied::Gap);
+    }
+
+    #[test]
+    fn changes_carry_only_what_moved_and_rebuild_the_state() {
+        let mut before = WallState::default();
+        before.by_category.insert(
+            "ecology".into(),
+            Tally {
+                open: 1,
+                ..Tally::default()
+            },
+        );
+        before.by_district.insert(
+            "230602".into(),
+            Tally {
+                open: 1,
+                ..Tally::default()
+            },
+        );
+        let mut after = before.clone();
+        after.counters.open = 2;
+        after.by_category.insert(
+            "ecology".into(),
+            Tally {
+                open: 2,
+                ..Tally::default()
+            },
+        );
+        after.by_category.insert(
+            "fire_safety".into(),
+            Tally {
+                open: 1,
+                ..Tally::default()
+            },
+        );
+        let changes = after.changes_since(&before);
+        assert_eq!(changes.len(), 3, "{changes:?}");
+        assert!(!changes.iter().any(|c| matches!(c, Change::District(_))));
+        let mut mirror = before.clone();
+        mirror.apply(&changes);
+        assert_eq!(mirror, after);
+        assert!(after.changes_since(&after).is_empty());
     }
 
     #[test]

@@ -16,7 +16,7 @@ async fn rebuilt(server: &TestServer) -> Value {
     )
     .await
     .expect("rebuild");
-    json!({"seq": agg.seq, "counters": agg.state.counters})
+    json!({"seq": agg.seq, "state": agg.state})
 }
 
 async fn live_state(server: &TestServer) -> Value {
@@ -26,7 +26,7 @@ async fn live_state(server: &TestServer) -> Value {
         .json()
         .await
         .expect("wall JSON");
-    json!({"seq": snapshot["seq"], "counters": snapshot["state"]["counters"]})
+    json!({"seq": snapshot["seq"], "state": snapshot["state"]})
 }
 
 on_both_stores!(the_live_state_equals_the_rebuilt_state_across_a_restart);
@@ -62,9 +62,16 @@ async fn the_live_state_equals_the_rebuilt_state_across_a_restart(store: Store) 
     let before = live_state(&server).await;
     assert_eq!(before, rebuilt(&server).await);
     assert_eq!(
-        before["counters"],
+        before["state"]["counters"],
         json!({"reported_total": 6, "reported_today": 6, "open": 2, "closed": 3, "closed_today": 3, "rejected": 1})
     );
+    // All six reports are street-lamp cases in the sample district.
+    let tally = json!({"reported_total": 6, "reported_today": 6, "open": 2, "closed": 3});
+    assert_eq!(
+        before["state"]["by_category"]["municipal_facilities"],
+        tally
+    );
+    assert_eq!(before["state"]["by_district"]["SR"], tally);
     assert_eq!(before["seq"], 6 + 15 + 1);
 
     let db = server.stop().await;
@@ -73,4 +80,37 @@ async fn the_live_state_equals_the_rebuilt_state_across_a_restart(store: Store) 
     again.report("重启之后").await;
     assert_eq!(live_state(&again).await, rebuilt(&again).await);
     again.stop().await;
+}
+
+#[tokio::test]
+async fn the_check_finds_the_live_state_equal_to_the_tables_and_names_a_difference() {
+    let server = TestServer::start().await;
+    for i in 0..3 {
+        server.report(&format!("核对 {i}")).await;
+    }
+    let db = server.db().await;
+    let base = server.url("");
+    let (seq, diffs) = backend::check::check(&db, &base, DEFAULT_UTC_OFFSET_MINUTES)
+        .await
+        .expect("check");
+    assert_eq!(seq, 3);
+    assert!(diffs.is_empty(), "{diffs:?}");
+
+    // Change the current-state table behind the server's back: the check must notice.
+    sqlx::query("UPDATE cases SET state = 'closed' WHERE id = 1")
+        .execute(&db)
+        .await
+        .expect("tamper");
+    let (_, diffs) = backend::check::check(&db, &base, DEFAULT_UTC_OFFSET_MINUTES)
+        .await
+        .expect("check");
+    assert!(
+        diffs.contains(&"counters.open: live 3, tables 2".to_owned()),
+        "{diffs:?}"
+    );
+    assert!(
+        diffs.contains(&"counters.closed: live 0, tables 1".to_owned()),
+        "{diffs:?}"
+    );
+    server.stop().await;
 }
