@@ -9,6 +9,7 @@
 
 use crate::error::AppError;
 use crate::geo::GridIndex;
+use crate::metrics::Metrics;
 use crate::store::Db;
 use shared::case::{Action, CaseState, CaseView, Category, Point, ReportCase};
 use shared::taxonomy;
@@ -33,6 +34,8 @@ pub struct Committed {
     pub at_ms: i64,
     pub category: Category,
     pub grid_id: Option<String>,
+    /// When the transaction committed, for the commit-to-send latency.
+    pub committed_at: std::time::Instant,
 }
 
 /// A report that passed validation.
@@ -56,6 +59,7 @@ struct Inner {
     db: Db,
     /// The city's grids, for checking where a case is.
     grids: Arc<GridIndex>,
+    metrics: Arc<Metrics>,
     /// Held across each write transaction and its hand-off to the feed.
     write: Mutex<mpsc::Sender<Committed>>,
 }
@@ -68,11 +72,17 @@ pub fn now_ms() -> i64 {
 }
 
 impl Cases {
-    pub fn new(db: Db, grids: Arc<GridIndex>, feed: mpsc::Sender<Committed>) -> Cases {
+    pub fn new(
+        db: Db,
+        grids: Arc<GridIndex>,
+        feed: mpsc::Sender<Committed>,
+        metrics: Arc<Metrics>,
+    ) -> Cases {
         Cases {
             inner: Arc::new(Inner {
                 db,
                 grids,
+                metrics,
                 write: Mutex::new(feed),
             }),
         }
@@ -117,7 +127,12 @@ impl Cases {
             at_ms: at,
             category: new.category,
             grid_id: new.grid_id.clone(),
+            committed_at: std::time::Instant::now(),
         };
+        self.inner
+            .metrics
+            .transitions_committed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         hand_to_feed(&feed, committed).await;
         drop(feed);
         tracing::debug!(
@@ -202,7 +217,12 @@ impl Cases {
             at_ms: at,
             category,
             grid_id,
+            committed_at: std::time::Instant::now(),
         };
+        self.inner
+            .metrics
+            .transitions_committed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         hand_to_feed(&feed, committed).await;
         drop(feed);
         tracing::debug!(case = case_id, seq, %action, from = from.code(), to = to.code(), actor, "case moved");

@@ -17,6 +17,7 @@ pub mod geo;
 pub mod import;
 pub mod live;
 pub mod maps;
+pub mod metrics;
 pub mod store;
 pub mod ws;
 
@@ -40,6 +41,7 @@ pub struct AppState {
     pub cases: Cases,
     pub hub: Hub,
     pub maps: Arc<maps::Maps>,
+    pub metrics: Arc<metrics::Metrics>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -63,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .route("/pkg/frontend.js", get(assets::script))
         .route("/pkg/frontend_bg.wasm", get(assets::wasm))
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(metrics::metrics))
         .route("/ws", get(ws::upgrade))
         .nest("/api", api)
         .with_state(state)
@@ -122,8 +125,9 @@ pub async fn run(
     let districts = live::grid_districts(&db)
         .await
         .context("cannot read the city's districts")?;
-    let (hub, feed, hub_task) = live::spawn(aggregate, districts, token.clone());
-    let cases = Cases::new(db.clone(), grids.clone(), feed);
+    let metrics = metrics::Metrics::new();
+    let (hub, feed, hub_task) = live::spawn(aggregate, districts, metrics.clone(), token.clone());
+    let cases = Cases::new(db.clone(), grids.clone(), feed, metrics.clone());
     let simulator = config.simulator_every.map(|every| {
         tokio::spawn(demo::run_simulator(
             cases.clone(),
@@ -137,6 +141,7 @@ pub async fn run(
         cases,
         hub,
         maps,
+        metrics,
         shutdown: token.clone(),
     };
     let addr = listener

@@ -8,6 +8,7 @@
 //! given a fresh snapshot by its connection (see `ws`), never a silent gap.
 
 use crate::cases::{Committed, now_ms};
+use crate::metrics::Metrics;
 use crate::store::Db;
 use axum::extract::ws::Utf8Bytes;
 use shared::PROTOCOL_VERSION;
@@ -244,12 +245,20 @@ pub async fn rebuild(db: &Db, day: i64, utc_offset_minutes: i32) -> Result<Aggre
     Ok(agg)
 }
 
+/// A frame as the hub broadcasts it: serialised once, shared by every wall.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub bytes: Utf8Bytes,
+    /// The commit of the oldest transition this frame carries, for the latency metric.
+    pub oldest_commit: Option<std::time::Instant>,
+}
+
 /// A wall's way in: the frames to send first and the stream of frames after them.
 #[derive(Debug)]
 pub struct Subscription {
     pub hello: Utf8Bytes,
     pub snapshot: Utf8Bytes,
-    pub frames: broadcast::Receiver<Utf8Bytes>,
+    pub frames: broadcast::Receiver<Frame>,
 }
 
 enum Command {
@@ -306,14 +315,19 @@ impl Hub {
 pub fn spawn(
     aggregate: Aggregate,
     districts: GridDistricts,
+    metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) -> (Hub, mpsc::Sender<Committed>, JoinHandle<()>) {
     let (feed_tx, feed_rx) = mpsc::channel(FEED_CAPACITY);
     let (cmd_tx, cmd_rx) = mpsc::channel(1_024);
     let (frames, _) = broadcast::channel(BROADCAST_CAPACITY);
-    let task = tokio::spawn(run_hub(
-        aggregate, districts, feed_rx, cmd_rx, frames, shutdown,
-    ));
+    let hub = HubTask {
+        agg: aggregate,
+        districts,
+        metrics,
+        oldest_unsent: None,
+    };
+    let task = tokio::spawn(run_hub(hub, feed_rx, cmd_rx, frames, shutdown));
     (Hub { commands: cmd_tx }, feed_tx, task)
 }
 
@@ -322,12 +336,37 @@ fn encode(msg: &ServerMsg) -> Utf8Bytes {
     Utf8Bytes::from(serde_json::to_string(msg).unwrap_or_default())
 }
 
-async fn run_hub(
-    mut agg: Aggregate,
+/// What the hub task owns.
+struct HubTask {
+    agg: Aggregate,
     districts: GridDistricts,
+    metrics: Arc<Metrics>,
+    /// The commit of the oldest transition folded but not yet sent.
+    oldest_unsent: Option<std::time::Instant>,
+}
+
+impl HubTask {
+    fn fold(&mut self, t: &Committed) {
+        self.agg.fold(t, &self.districts);
+        self.oldest_unsent.get_or_insert(t.committed_at);
+        self.metrics
+            .transitions_folded
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn frame(bytes: Utf8Bytes) -> Frame {
+    Frame {
+        bytes,
+        oldest_commit: None,
+    }
+}
+
+async fn run_hub(
+    mut hub: HubTask,
     mut feed: mpsc::Receiver<Committed>,
     mut commands: mpsc::Receiver<Command>,
-    frames: broadcast::Sender<Utf8Bytes>,
+    frames: broadcast::Sender<Frame>,
     shutdown: CancellationToken,
 ) {
     let hello = encode(&ServerMsg::Hello {
@@ -340,38 +379,39 @@ async fn run_hub(
     let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // What the walls have been sent: the sequence and counters of the last frame.
-    let mut sent_seq = agg.seq;
-    let mut sent = agg.state.clone();
+    let mut sent_seq = hub.agg.seq;
+    let mut sent = hub.agg.state.clone();
     // The snapshot for new walls is serialised once per sequence number, not once per wall.
     let mut snapshot_cache: Option<(u64, i64, Utf8Bytes)> = None;
     loop {
         tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
-            _ = frame_tick.tick(), if agg.seq != sent_seq => {
-                let changes = agg.state.changes_since(&sent);
-                let _ = frames.send(encode(&ServerMsg::Delta { prev_seq: sent_seq, seq: agg.seq, changes }));
-                sent_seq = agg.seq;
-                sent = agg.state.clone();
+            _ = frame_tick.tick(), if hub.agg.seq != sent_seq => {
+                let changes = hub.agg.state.changes_since(&sent);
+                let bytes = encode(&ServerMsg::Delta { prev_seq: sent_seq, seq: hub.agg.seq, changes });
+                let _ = frames.send(Frame { bytes, oldest_commit: hub.oldest_unsent.take() });
+                sent_seq = hub.agg.seq;
+                sent = hub.agg.state.clone();
             }
             _ = heartbeat.tick() => {
-                let today = local_day(now_ms(), agg.utc_offset_minutes);
-                if agg.roll_to_day(today) {
+                let today = local_day(now_ms(), hub.agg.utc_offset_minutes);
+                if hub.agg.roll_to_day(today) {
                     // Nothing was reported yet on the new day: walls get the reset as a
                     // snapshot, so the sequence numbers keep meaning transitions.
                     tracing::info!(day = today, "new local day; today's figures reset");
-                    let _ = frames.send(encode(&agg.snapshot_msg()));
-                    sent = agg.state.clone();
+                    let _ = frames.send(frame(encode(&hub.agg.snapshot_msg())));
+                    sent = hub.agg.state.clone();
                 }
-                let _ = frames.send(encode(&ServerMsg::Heartbeat { server_time_ms: now_ms(), seq: sent_seq }));
+                let _ = frames.send(frame(encode(&ServerMsg::Heartbeat { server_time_ms: now_ms(), seq: sent_seq })));
             }
             Some(cmd) = commands.recv() => match cmd {
                 Command::Subscribe(reply) => {
                     let snapshot = match &snapshot_cache {
-                        Some((seq, day, bytes)) if *seq == agg.seq && *day == agg.state.day => bytes.clone(),
+                        Some((seq, day, bytes)) if *seq == hub.agg.seq && *day == hub.agg.state.day => bytes.clone(),
                         _ => {
-                            let bytes = encode(&agg.snapshot_msg());
-                            snapshot_cache = Some((agg.seq, agg.state.day, bytes.clone()));
+                            let bytes = encode(&hub.agg.snapshot_msg());
+                            snapshot_cache = Some((hub.agg.seq, hub.agg.state.day, bytes.clone()));
                             bytes
                         }
                     };
@@ -379,18 +419,18 @@ async fn run_hub(
                 }
                 Command::Current(reply) => {
                     while let Ok(t) = feed.try_recv() {
-                        agg.fold(&t, &districts);
+                        hub.fold(&t);
                     }
-                    let _ = reply.send(agg.clone());
+                    let _ = reply.send(hub.agg.clone());
                 }
             },
             // Last in the biased order, so that a flood of transitions never holds back a
             // frame or a heartbeat; each wake folds everything already waiting.
             Some(t) = feed.recv() => {
-                agg.fold(&t, &districts);
+                hub.fold(&t);
                 // Fold everything already waiting before the next frame goes out.
                 while let Ok(t) = feed.try_recv() {
-                    agg.fold(&t, &districts);
+                    hub.fold(&t);
                 }
             }
         }
@@ -427,6 +467,7 @@ mod tests {
             at_ms,
             category: shared::case::Category::Ecology,
             grid_id: Some("G1".to_owned()),
+            committed_at: std::time::Instant::now(),
         }
     }
 
@@ -525,10 +566,14 @@ mod tests {
         serde_json::from_str(frame.as_str()).expect("a protocol message")
     }
 
+    fn decode_frame(frame: &Frame) -> ServerMsg {
+        decode(&frame.bytes)
+    }
+
     /// Reads frames until the next delta, skipping heartbeats.
-    async fn next_delta(frames: &mut broadcast::Receiver<Utf8Bytes>) -> ServerMsg {
+    async fn next_delta(frames: &mut broadcast::Receiver<Frame>) -> ServerMsg {
         loop {
-            let msg = decode(&frames.recv().await.expect("a frame"));
+            let msg = decode_frame(&frames.recv().await.expect("a frame"));
             if matches!(msg, ServerMsg::Delta { .. }) {
                 return msg;
             }
@@ -540,7 +585,12 @@ mod tests {
         let now = now_ms();
         let day = local_day(now, OFFSET);
         let token = CancellationToken::new();
-        let (hub, feed, task) = spawn(Aggregate::empty(day, OFFSET), Arc::default(), token.clone());
+        let (hub, feed, task) = spawn(
+            Aggregate::empty(day, OFFSET),
+            Arc::default(),
+            Metrics::new(),
+            token.clone(),
+        );
         let mut sub = hub.subscribe().await.expect("subscribe");
         assert!(matches!(
             decode(&sub.snapshot),
@@ -602,6 +652,7 @@ mod tests {
         let (hub, feed, task) = spawn(
             Aggregate::empty(local_day(now, OFFSET), OFFSET),
             Arc::default(),
+            Metrics::new(),
             token.clone(),
         );
         let mut sub = hub.subscribe().await.expect("subscribe");
@@ -616,7 +667,7 @@ mod tests {
                 .expect("feed");
             tokio::time::sleep(Duration::from_millis(10)).await;
             while let Ok(frame) = sub.frames.try_recv() {
-                if matches!(decode(&frame), ServerMsg::Delta { .. }) {
+                if matches!(decode_frame(&frame), ServerMsg::Delta { .. }) {
                     deltas += 1;
                 }
             }

@@ -6,11 +6,14 @@
 //! a wall is never left with a silent gap.
 
 use crate::live::Hub;
+use crate::metrics::{Connected, Metrics};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use shared::wall::ClientMsg;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -27,6 +30,7 @@ const GOING_AWAY: u16 = 1001;
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(hub): State<Hub>,
+    State(metrics): State<Arc<Metrics>>,
     State(shutdown): State<CancellationToken>,
 ) -> Response {
     ws.read_buffer_size(READ_BUFFER)
@@ -34,13 +38,19 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve_wall(socket, hub, shutdown))
+        .on_upgrade(move |socket| serve_wall(socket, hub, metrics, shutdown))
 }
 
-async fn serve_wall(socket: WebSocket, hub: Hub, shutdown: CancellationToken) {
+async fn serve_wall(
+    socket: WebSocket,
+    hub: Hub,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) {
+    let _connected = Connected::new(metrics.clone());
     let (sink, mut stream) = socket.split();
     let (resync_tx, resync_rx) = mpsc::channel::<()>(1);
-    let mut send_task = tokio::spawn(send_frames(sink, hub, resync_rx, shutdown));
+    let mut send_task = tokio::spawn(send_frames(sink, hub, metrics, resync_rx, shutdown));
     let mut recv_task = tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
             match msg {
@@ -66,23 +76,33 @@ async fn serve_wall(socket: WebSocket, hub: Hub, shutdown: CancellationToken) {
 
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 
-async fn send(sink: &mut Sink, frame: Utf8Bytes) -> bool {
-    matches!(
+async fn send(sink: &mut Sink, metrics: &Metrics, frame: Utf8Bytes) -> bool {
+    let len = frame.len() as u64;
+    let sent = matches!(
         tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(frame))).await,
         Ok(Ok(()))
-    )
+    );
+    if sent {
+        metrics.frames_sent.fetch_add(1, Relaxed);
+        metrics.bytes_sent.fetch_add(len, Relaxed);
+    } else {
+        metrics.walls_dropped.fetch_add(1, Relaxed);
+    }
+    sent
 }
 
 async fn send_frames(
     mut sink: Sink,
     hub: Hub,
+    metrics: Arc<Metrics>,
     mut resync: mpsc::Receiver<()>,
     shutdown: CancellationToken,
 ) {
     let Ok(sub) = hub.subscribe().await else {
         return;
     };
-    if !send(&mut sink, sub.hello).await || !send(&mut sink, sub.snapshot).await {
+    if !send(&mut sink, &metrics, sub.hello).await || !send(&mut sink, &metrics, sub.snapshot).await
+    {
         return;
     }
     let mut frames = sub.frames;
@@ -94,18 +114,23 @@ async fn send_frames(
             () = shutdown.cancelled() => break,
             Some(()) = resync.recv() => {
                 tracing::debug!("wall asked for a snapshot");
+                metrics.resyncs_requested.fetch_add(1, Relaxed);
                 true
             }
             frame = frames.recv() => match frame {
                 Ok(frame) => {
-                    if !send(&mut sink, frame).await {
+                    if !send(&mut sink, &metrics, frame.bytes).await {
                         tracing::debug!("wall stopped taking frames; dropping it");
                         return;
+                    }
+                    if let Some(committed) = frame.oldest_commit {
+                        metrics.observe_latency(committed.elapsed());
                     }
                     false
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::info!(missed, "wall fell behind; sending a fresh snapshot");
+                    metrics.resyncs_lag.fetch_add(1, Relaxed);
                     true
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
@@ -116,7 +141,7 @@ async fn send_frames(
                 return;
             };
             frames = sub.frames;
-            if !send(&mut sink, sub.snapshot).await {
+            if !send(&mut sink, &metrics, sub.snapshot).await {
                 return;
             }
         }

@@ -159,3 +159,36 @@ async fn walls_are_told_when_the_server_goes_away() {
         1001
     );
 }
+
+#[tokio::test]
+async fn metrics_count_walls_frames_and_the_commit_to_send_latency() {
+    let server = TestServer::start().await;
+    let (mut ws, mut mirror) = open_wall(&server).await;
+    let seq = server.report("指标").await["seq"].as_u64().expect("seq");
+    follow_to(&mut ws, &mut mirror, seq).await;
+    let res = server.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.expect("metrics");
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+            .unwrap_or_else(|| panic!("{name} missing from\n{text}"))
+            .parse()
+            .expect("a number")
+    };
+    assert_eq!(value("gridwall_ws_clients{scope=\"city\"}"), 1.0);
+    assert_eq!(value("gridwall_transitions_committed_total"), 1.0);
+    assert_eq!(value("gridwall_transitions_folded_total"), 1.0);
+    // Hello, snapshot and at least the delta.
+    assert!(value("gridwall_ws_frames_sent_total") >= 3.0);
+    assert!(value("gridwall_ws_bytes_sent_total") > 0.0);
+    assert!(value("gridwall_commit_to_send_seconds_count") >= 1.0);
+    drop(ws);
+    server.stop().await;
+}
