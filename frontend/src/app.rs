@@ -3,6 +3,7 @@
 use crate::link::{self, Link, LinkState};
 use crate::text;
 use leptos::prelude::*;
+use shared::case::Category;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -41,7 +42,48 @@ pub fn App() -> impl IntoView {
                     </div>
                 </div>
             </main>
+            <Categories link=link/>
         </div>
+    }
+}
+
+/// The 15 categories: reported today and still open, one row each.
+#[component]
+fn Categories(link: Link) -> impl IntoView {
+    let rows = Category::ALL
+        .iter()
+        .map(|&category| {
+            let code = category.code();
+            let tally = Memo::new(move |_| link.by_category.with(|m| m.get(code).copied().unwrap_or_default()));
+            let today = Memo::new(move |_| tally.get().reported_today);
+            let open = Memo::new(move |_| tally.get().open);
+            view! {
+                <tr>
+                    <th>{category.name_zh()}</th>
+                    <td data-metric=format!("category.{code}.reported_today") data-value=move || today.get().to_string()>
+                        {move || group_digits(today.get())}
+                    </td>
+                    <td data-metric=format!("category.{code}.open") data-value=move || open.get().to_string()>
+                        {move || group_digits(open.get())}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel categories" data-panel="categories">
+            <h2>{text::CATEGORIES}</h2>
+            <table>
+                <thead>
+                    <tr>
+                        <th>{text::CATEGORY}</th>
+                        <th>{text::REPORTED_TODAY}</th>
+                        <th>{text::OPEN}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
     }
 }
 

@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 use shared::PROTOCOL_VERSION;
-use shared::wall::{Applied, ClientMsg, Counters, Mirror, ServerMsg};
+use shared::wall::{Applied, ClientMsg, Counters, Mirror, ServerMsg, Tally};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -39,6 +40,8 @@ impl LinkState {
 #[derive(Debug, Clone, Copy)]
 pub struct Link {
     pub counters: RwSignal<Counters>,
+    /// Tallies by category code.
+    pub by_category: RwSignal<BTreeMap<String, Tally>>,
     pub socket_open: RwSignal<bool>,
     /// When the last frame or heartbeat arrived (`Date.now()`), if one ever did.
     pub last_frame_ms: RwSignal<Option<f64>>,
@@ -104,6 +107,7 @@ struct Driver {
 pub fn start() -> Link {
     let link = Link {
         counters: RwSignal::new(Counters::default()),
+        by_category: RwSignal::new(BTreeMap::new()),
         socket_open: RwSignal::new(false),
         last_frame_ms: RwSignal::new(None),
         now_ms: RwSignal::new(js_sys::Date::now()),
@@ -217,9 +221,21 @@ fn on_text(driver: &Rc<Driver>, text: &str) {
                 driver.link.last_frame_ms.set(Some(js_sys::Date::now()));
             }
             if applied == Applied::Updated {
-                let counters = driver.mirror.borrow().state.counters;
+                let mirror = driver.mirror.borrow();
+                let counters = mirror.state.counters;
                 if driver.link.counters.get_untracked() != counters {
                     driver.link.counters.set(counters);
+                }
+                // Signals change only when their value does, so quiet panels stay untouched.
+                if driver
+                    .link
+                    .by_category
+                    .with_untracked(|m| *m != mirror.state.by_category)
+                {
+                    driver
+                        .link
+                        .by_category
+                        .set(mirror.state.by_category.clone());
                 }
             }
         }

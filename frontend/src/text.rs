@@ -9,6 +9,8 @@ pub const OPEN: &str = "办理中";
 pub const CLOSED: &str = "已办结";
 pub const CLOSURE_RATE: &str = "办结率";
 pub const CASES_UNIT: &str = "件";
+pub const CATEGORIES: &str = "事件分类统计";
+pub const CATEGORY: &str = "类别";
 
 pub const LINK_LIVE: &str = "实时";
 pub const LINK_RECONNECTING: &str = "重新连接中";

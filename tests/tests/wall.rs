@@ -41,6 +41,11 @@ async fn a_reported_case_reaches_the_wall_and_the_wall_tells_when_the_link_drops
         .await;
     assert_eq!(browser.metric("reported_total").await, 1.0);
     assert_eq!(browser.metric("open").await, 1.0);
+    // The category panel follows too: the report was a municipal-facilities case.
+    browser
+        .wait_for("[data-metric=\"category.municipal_facilities.open\"][data-value=\"1\"]")
+        .await;
+    assert_eq!(browser.metric("category.ecology.open").await, 0.0);
 
     // The wall shows what it was shown: the number on screen is the one in data-value.
     let shown = browser
