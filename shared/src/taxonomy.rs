@@ -549,23 +549,7 @@ mod tests {
     use std::collections::HashSet;
 
     /// The categories in enum order, so that index + 1 is the code prefix.
-    const ALL_CATEGORIES: [Category; 15] = [
-        Category::Livelihood,
-        Category::Environment,
-        Category::TrafficSafety,
-        Category::DisputeMediation,
-        Category::PublicSecurity,
-        Category::FireSafety,
-        Category::WorkSafety,
-        Category::MunicipalFacilities,
-        Category::CityAppearance,
-        Category::FoodDrugSafety,
-        Category::Ecology,
-        Category::HousingSafety,
-        Category::SpecialGroups,
-        Category::Emergency,
-        Category::MarketOrder,
-    ];
+    const ALL_CATEGORIES: [Category; 15] = Category::ALL;
 
     fn position(category: Category) -> usize {
         ALL_CATEGORIES

@@ -337,31 +337,27 @@ pub async fn insert_places(
                 .await?;
         }
     }
-    for s in &areas.streets {
-        let p = s.shape.label_point();
-        places
-            .push(
-                conn,
-                vec![
-                    format!("M-{}", s.code).into(),
-                    "mediation_centre".into(),
-                    format!("{}矛盾纠纷调解中心", s.name_zh).into(),
-                    Val::OptText(None),
-                    p[0].into(),
-                    p[1].into(),
-                ],
+    // A mediation centre in every street and a comprehensive service centre in every district.
+    let centres = areas
+        .streets
+        .iter()
+        .map(|s| (&s.code, format!("{}矛盾纠纷调解中心", s.name_zh), &s.shape))
+        .chain(areas.districts.iter().map(|d| {
+            (
+                &d.code,
+                format!("{}社会治理综合服务中心", d.name_zh),
+                &d.shape,
             )
-            .await?;
-    }
-    for d in &areas.districts {
-        let p = d.shape.label_point();
+        }));
+    for (code, name, shape) in centres {
+        let p = shape.label_point();
         places
             .push(
                 conn,
                 vec![
-                    format!("M-{}", d.code).into(),
+                    format!("M-{code}").into(),
                     "mediation_centre".into(),
-                    format!("{}社会治理综合服务中心", d.name_zh).into(),
+                    name.into(),
                     Val::OptText(None),
                     p[0].into(),
                     p[1].into(),
