@@ -257,12 +257,25 @@ pub struct Frame {
 #[derive(Debug)]
 pub struct Subscription {
     pub hello: Utf8Bytes,
-    pub snapshot: Utf8Bytes,
+    /// A snapshot, or, for a wall that resumes, the deltas it missed (possibly none).
+    pub initial: Vec<Utf8Bytes>,
+    /// Whether the wall resumed from its own state rather than getting a snapshot.
+    pub resumed: bool,
     pub frames: broadcast::Receiver<Frame>,
 }
 
+/// Where a reconnecting wall left off: the last sequence number it applied, on which day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub struct Resume {
+    pub since: u64,
+    pub day: i64,
+}
+
+/// Delta frames kept for walls that reconnect: a minute of frames at the full rate.
+const RESUME_FRAMES: usize = 600;
+
 enum Command {
-    Subscribe(oneshot::Sender<Subscription>),
+    Subscribe(Option<Resume>, oneshot::Sender<Subscription>),
     Current(oneshot::Sender<Aggregate>),
 }
 
@@ -275,7 +288,7 @@ pub struct Hub {
 impl std::fmt::Debug for Command {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Command::Subscribe(_) => "Subscribe",
+            Command::Subscribe(..) => "Subscribe",
             Command::Current(_) => "Current",
         })
     }
@@ -288,11 +301,12 @@ pub struct HubStopped;
 
 impl Hub {
     /// A snapshot and the frames after it, with nothing missed or doubled in between: the
-    /// hub subscribes the wall and takes the snapshot in one step of its loop.
-    pub async fn subscribe(&self) -> Result<Subscription, HubStopped> {
+    /// hub subscribes the wall and takes the snapshot in one step of its loop. A wall that
+    /// says where it left off gets only the deltas it missed, when the hub still has them.
+    pub async fn subscribe(&self, resume: Option<Resume>) -> Result<Subscription, HubStopped> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::Subscribe(tx))
+            .send(Command::Subscribe(resume, tx))
             .await
             .map_err(|_| HubStopped)?;
         rx.await.map_err(|_| HubStopped)
@@ -308,6 +322,33 @@ impl Hub {
             .map_err(|_| HubStopped)?;
         rx.await.map_err(|_| HubStopped)
     }
+}
+
+/// The deltas a wall at `resume` missed, if the hub still has all of them: `Some(vec![])`
+/// when it missed nothing, `None` when it needs a snapshot (another day, a sequence number the
+/// hub never sent, or frames that have left the buffer).
+fn missed_since(
+    recent: &std::collections::VecDeque<(u64, u64, Utf8Bytes)>,
+    sent_seq: u64,
+    day: i64,
+    resume: Resume,
+) -> Option<Vec<Utf8Bytes>> {
+    if resume.day != day || resume.since > sent_seq {
+        return None;
+    }
+    if resume.since == sent_seq {
+        return Some(Vec::new());
+    }
+    let first = recent
+        .iter()
+        .position(|(prev, seq, _)| *prev <= resume.since && resume.since < *seq)?;
+    Some(
+        recent
+            .iter()
+            .skip(first)
+            .map(|(_, _, bytes)| bytes.clone())
+            .collect(),
+    )
 }
 
 /// Starts the hub task with a rebuilt aggregate. Returns the handle for walls, the sender for
@@ -383,6 +424,9 @@ async fn run_hub(
     let mut sent = hub.agg.state.clone();
     // The snapshot for new walls is serialised once per sequence number, not once per wall.
     let mut snapshot_cache: Option<(u64, i64, Utf8Bytes)> = None;
+    // Recent deltas as `(prev_seq, seq, frame)`, for walls that resume.
+    let mut recent: std::collections::VecDeque<(u64, u64, Utf8Bytes)> =
+        std::collections::VecDeque::with_capacity(RESUME_FRAMES);
     loop {
         tokio::select! {
             biased;
@@ -390,6 +434,10 @@ async fn run_hub(
             _ = frame_tick.tick(), if hub.agg.seq != sent_seq => {
                 let changes = hub.agg.state.changes_since(&sent);
                 let bytes = encode(&ServerMsg::Delta { prev_seq: sent_seq, seq: hub.agg.seq, changes });
+                if recent.len() == RESUME_FRAMES {
+                    recent.pop_front();
+                }
+                recent.push_back((sent_seq, hub.agg.seq, bytes.clone()));
                 let _ = frames.send(Frame { bytes, oldest_commit: hub.oldest_unsent.take() });
                 sent_seq = hub.agg.seq;
                 sent = hub.agg.state.clone();
@@ -402,11 +450,17 @@ async fn run_hub(
                     tracing::info!(day = today, "new local day; today's figures reset");
                     let _ = frames.send(frame(encode(&hub.agg.snapshot_msg())));
                     sent = hub.agg.state.clone();
+                    // Deltas from before the reset cannot bring a wall into the new day.
+                    recent.clear();
                 }
                 let _ = frames.send(frame(encode(&ServerMsg::Heartbeat { server_time_ms: now_ms(), seq: sent_seq })));
             }
             Some(cmd) = commands.recv() => match cmd {
-                Command::Subscribe(reply) => {
+                Command::Subscribe(resume, reply) => {
+                    if let Some(missed) = resume.and_then(|r| missed_since(&recent, sent_seq, hub.agg.state.day, r)) {
+                        let _ = reply.send(Subscription { hello: hello.clone(), initial: missed, resumed: true, frames: frames.subscribe() });
+                        continue;
+                    }
                     let snapshot = match &snapshot_cache {
                         Some((seq, day, bytes)) if *seq == hub.agg.seq && *day == hub.agg.state.day => bytes.clone(),
                         _ => {
@@ -415,7 +469,7 @@ async fn run_hub(
                             bytes
                         }
                     };
-                    let _ = reply.send(Subscription { hello: hello.clone(), snapshot, frames: frames.subscribe() });
+                    let _ = reply.send(Subscription { hello: hello.clone(), initial: vec![snapshot], resumed: false, frames: frames.subscribe() });
                 }
                 Command::Current(reply) => {
                     while let Ok(t) = feed.try_recv() {
@@ -469,6 +523,46 @@ mod tests {
             grid_id: Some("G1".to_owned()),
             committed_at: std::time::Instant::now(),
         }
+    }
+
+    #[test]
+    fn a_wall_resumes_from_the_buffer_or_needs_a_snapshot() {
+        let frame = |n: u64| Utf8Bytes::from(n.to_string());
+        let recent: std::collections::VecDeque<(u64, u64, Utf8Bytes)> = [
+            (10, 12, frame(12)),
+            (12, 15, frame(15)),
+            (15, 16, frame(16)),
+        ]
+        .into();
+        let at = |since| Resume { since, day: DAY };
+        let texts = |v: Option<Vec<Utf8Bytes>>| {
+            v.map(|v| v.iter().map(|b| b.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(texts(missed_since(&recent, 16, DAY, at(16))), Some(vec![]));
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY, at(12))),
+            Some(vec!["15".to_owned(), "16".to_owned()])
+        );
+        // Inside a frame's range: the frame overlaps what the wall has, which is harmless.
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY, at(13))),
+            Some(vec!["15".to_owned(), "16".to_owned()])
+        );
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY, at(9))),
+            None,
+            "older than the buffer"
+        );
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY, at(17))),
+            None,
+            "ahead of the hub"
+        );
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY + 1, at(16))),
+            None,
+            "another day"
+        );
     }
 
     #[test]
@@ -591,9 +685,9 @@ mod tests {
             Metrics::new(),
             token.clone(),
         );
-        let mut sub = hub.subscribe().await.expect("subscribe");
+        let mut sub = hub.subscribe(None).await.expect("subscribe");
         assert!(matches!(
-            decode(&sub.snapshot),
+            decode(&sub.initial[0]),
             ServerMsg::Snapshot { seq: 0, .. }
         ));
         for seq in 1..=500 {
@@ -655,7 +749,7 @@ mod tests {
             Metrics::new(),
             token.clone(),
         );
-        let mut sub = hub.subscribe().await.expect("subscribe");
+        let mut sub = hub.subscribe(None).await.expect("subscribe");
         let start = tokio::time::Instant::now();
         let mut seq = 0;
         let mut deltas = 0;

@@ -5,10 +5,10 @@
 //! the wall itself reports a gap, the send task resubscribes and writes a fresh snapshot:
 //! a wall is never left with a silent gap.
 
-use crate::live::Hub;
+use crate::live::{Hub, Resume};
 use crate::metrics::{Connected, Metrics};
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use shared::wall::ClientMsg;
@@ -29,6 +29,7 @@ const GOING_AWAY: u16 = 1001;
 
 pub async fn upgrade(
     ws: WebSocketUpgrade,
+    Query(resume): Query<ResumeQuery>,
     State(hub): State<Hub>,
     State(metrics): State<Arc<Metrics>>,
     State(shutdown): State<CancellationToken>,
@@ -38,19 +39,36 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve_wall(socket, hub, metrics, shutdown))
+        .on_upgrade(move |socket| serve_wall(socket, hub, metrics, resume.resume(), shutdown))
+}
+
+/// `/ws?since=SEQ&day=DAY`: a reconnecting wall says where it left off.
+#[derive(Debug, serde::Deserialize)]
+pub struct ResumeQuery {
+    since: Option<u64>,
+    day: Option<i64>,
+}
+
+impl ResumeQuery {
+    fn resume(&self) -> Option<Resume> {
+        Some(Resume {
+            since: self.since?,
+            day: self.day?,
+        })
+    }
 }
 
 async fn serve_wall(
     socket: WebSocket,
     hub: Hub,
     metrics: Arc<Metrics>,
+    resume: Option<Resume>,
     shutdown: CancellationToken,
 ) {
     let _connected = Connected::new(metrics.clone());
     let (sink, mut stream) = socket.split();
     let (resync_tx, resync_rx) = mpsc::channel::<()>(1);
-    let mut send_task = tokio::spawn(send_frames(sink, hub, metrics, resync_rx, shutdown));
+    let mut send_task = tokio::spawn(send_frames(sink, hub, metrics, resume, resync_rx, shutdown));
     let mut recv_task = tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
             match msg {
@@ -95,15 +113,23 @@ async fn send_frames(
     mut sink: Sink,
     hub: Hub,
     metrics: Arc<Metrics>,
+    resume: Option<Resume>,
     mut resync: mpsc::Receiver<()>,
     shutdown: CancellationToken,
 ) {
-    let Ok(sub) = hub.subscribe().await else {
+    let Ok(sub) = hub.subscribe(resume).await else {
         return;
     };
-    if !send(&mut sink, &metrics, sub.hello).await || !send(&mut sink, &metrics, sub.snapshot).await
-    {
+    if sub.resumed {
+        tracing::debug!(missed = sub.initial.len(), "wall resumed where it left off");
+    }
+    if !send(&mut sink, &metrics, sub.hello).await {
         return;
+    }
+    for frame in sub.initial {
+        if !send(&mut sink, &metrics, frame).await {
+            return;
+        }
     }
     let mut frames = sub.frames;
     loop {
@@ -137,12 +163,14 @@ async fn send_frames(
             },
         };
         if resubscribe {
-            let Ok(sub) = hub.subscribe().await else {
+            let Ok(sub) = hub.subscribe(None).await else {
                 return;
             };
             frames = sub.frames;
-            if !send(&mut sink, &metrics, sub.snapshot).await {
-                return;
+            for frame in sub.initial {
+                if !send(&mut sink, &metrics, frame).await {
+                    return;
+                }
             }
         }
     }

@@ -127,7 +127,9 @@ pub fn start() -> Link {
     link
 }
 
-fn ws_url() -> String {
+/// The stream's address; a wall that has state says where it left off, so that the server
+/// can send only what it missed.
+fn ws_url(mirror: &Mirror) -> String {
     let location = window().location();
     let scheme = match location.protocol().as_deref() {
         Ok("https:") => "wss",
@@ -136,13 +138,17 @@ fn ws_url() -> String {
     let host = location
         .host()
         .unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
-    format!("{scheme}://{host}/ws")
+    match mirror.seq {
+        Some(seq) => format!("{scheme}://{host}/ws?since={seq}&day={}", mirror.state.day),
+        None => format!("{scheme}://{host}/ws"),
+    }
 }
 
 fn connect(driver: &Rc<Driver>) {
     // Drop the previous socket first so that its callbacks can no longer fire.
     driver.conn.borrow_mut().take();
-    let ws = match WebSocket::new(&ws_url()) {
+    let url = ws_url(&driver.mirror.borrow());
+    let ws = match WebSocket::new(&url) {
         Ok(ws) => ws,
         Err(_) => {
             schedule_reconnect(driver);
