@@ -99,6 +99,18 @@ impl Browser {
             .unwrap_or_else(|err| panic!("no element matched `{css}` within {PATIENCE:?}: {err}"));
     }
 
+    /// The visible text of the first element that matches the CSS selector.
+    pub async fn text(&self, css: &str) -> String {
+        self.wait_for(css).await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .expect("the element")
+            .text()
+            .await
+            .expect("its text")
+    }
+
     /// The `data-value` of the number with `data-metric` = `metric`.
     pub async fn metric(&self, metric: &str) -> f64 {
         let css = format!("[data-metric=\"{metric}\"]");

@@ -48,14 +48,7 @@ async fn a_reported_case_reaches_the_wall_and_the_wall_tells_when_the_link_drops
     assert_eq!(browser.metric("category.ecology.open").await, 0.0);
 
     // The wall shows what it was shown: the number on screen is the one in data-value.
-    let shown = browser
-        .client
-        .find(fantoccini::Locator::Css("[data-metric=\"reported_today\"]"))
-        .await
-        .expect("counter")
-        .text()
-        .await
-        .expect("text");
+    let shown = browser.text("[data-metric=\"reported_today\"]").await;
     assert!(shown.starts_with('1'), "reported_today shows `{shown}`");
     browser.screenshot("wall-1920x1080-live").await;
 
@@ -65,14 +58,7 @@ async fn a_reported_case_reaches_the_wall_and_the_wall_tells_when_the_link_drops
     browser.wait_for(NOT_LIVE).await;
     // With no frame for 3 s the wall says its data is stale, and how old it is.
     browser.wait_for(STALE).await;
-    let status = browser
-        .client
-        .find(fantoccini::Locator::Css("[data-testid=\"link-status\"]"))
-        .await
-        .expect("link status")
-        .text()
-        .await
-        .expect("text");
+    let status = browser.text("[data-testid=\"link-status\"]").await;
     assert!(
         status.contains("秒前"),
         "the stale indicator shows no age: `{status}`"

@@ -92,6 +92,25 @@ pub fn assign_housing(areas: &mut Areas, seed: u64) {
     }
 }
 
+/// One row of `members`.
+fn member_row(
+    id: i64,
+    name: String,
+    kind: &str,
+    street_code: &str,
+    grid_id: Option<&str>,
+    active: bool,
+) -> Vec<Val> {
+    vec![
+        id.into(),
+        name.into(),
+        kind.into(),
+        street_code.into(),
+        grid_id.map(str::to_owned).into(),
+        i64::from(active).into(),
+    ]
+}
+
 /// The grid team as generated: who works in which grid, for house visits and reporting.
 #[derive(Debug, Clone, Default)]
 pub struct Team {
@@ -142,17 +161,11 @@ pub async fn insert_team(
     for (n, &gi) in assignments.iter().enumerate() {
         id += 1;
         let g = &grids[gi];
+        let name = person_name(&mut rng);
         members
             .push(
                 conn,
-                vec![
-                    id.into(),
-                    person_name(&mut rng).into(),
-                    "grid_worker".into(),
-                    g.street_code.clone().into(),
-                    Some(g.id.clone()).into(),
-                    1_i64.into(),
-                ],
+                member_row(id, name, "grid_worker", &g.street_code, Some(&g.id), true),
             )
             .await?;
         // Most of the team joined when the platform launched; the rest over the years since.
@@ -194,17 +207,11 @@ pub async fn insert_team(
         id += 1;
         let gi = rng.random_range(0..grids.len());
         let g = &grids[gi];
+        let name = person_name(&mut rng);
         members
             .push(
                 conn,
-                vec![
-                    id.into(),
-                    person_name(&mut rng).into(),
-                    "grid_worker".into(),
-                    g.street_code.clone().into(),
-                    Val::OptText(None),
-                    0_i64.into(),
-                ],
+                member_row(id, name, "grid_worker", &g.street_code, None, false),
             )
             .await?;
         changes.push(vec![
@@ -227,17 +234,11 @@ pub async fn insert_team(
         for _ in 0..count {
             id += 1;
             let g = &grids[rng.random_range(0..grids.len())];
+            let name = person_name(&mut rng);
             members
                 .push(
                     conn,
-                    vec![
-                        id.into(),
-                        person_name(&mut rng).into(),
-                        kind.into(),
-                        g.street_code.clone().into(),
-                        Some(g.id.clone()).into(),
-                        1_i64.into(),
-                    ],
+                    member_row(id, name, kind, &g.street_code, Some(&g.id), true),
                 )
                 .await?;
             let joined = rng.random_range(launch..now_ms);
