@@ -6,7 +6,7 @@ use crate::live::Hub;
 use crate::store::{self, Db};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
@@ -16,6 +16,28 @@ use shared::wall::ServerMsg;
 
 /// Who the API records as the actor until accounts exist.
 const API_ACTOR: &str = "api";
+
+/// A path parameter whose errors come in the API's one error shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
+
+/// Query parameters whose errors come in the API's one error shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for AppError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> AppError {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> AppError {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
 
 /// A JSON body whose errors name the field at fault, in the API's one error shape.
 #[derive(Debug)]
@@ -87,14 +109,14 @@ pub async fn report_case(
 
 pub async fn get_case(
     State(cases): State<Cases>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(cases.get(id).await?))
 }
 
 pub async fn move_case(
     State(cases): State<Cases>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<MoveCase>,
 ) -> Result<Json<CaseView>, AppError> {
     let action = Action::from_code(req.action.trim())
@@ -135,7 +157,7 @@ pub struct TeamQuery {
 /// `GET /api/team?at=MS`: the grid team's headcount by kind as of a moment.
 pub async fn team(
     State(db): State<Db>,
-    axum::extract::Query(q): axum::extract::Query<TeamQuery>,
+    ApiQuery(q): ApiQuery<TeamQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let at = q.at.unwrap_or_else(crate::cases::now_ms);
     let counts = crate::city::headcount(&db, at).await?;

@@ -7,8 +7,8 @@
 
 use crate::live::{Hub, Resume};
 use crate::metrics::{Connected, Metrics};
+use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use shared::wall::ClientMsg;
@@ -28,8 +28,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const GOING_AWAY: u16 = 1001;
 
 pub async fn upgrade(
+    // The query first, so that a malformed one is named before the upgrade is looked at.
+    crate::api::ApiQuery(resume): crate::api::ApiQuery<ResumeQuery>,
     ws: WebSocketUpgrade,
-    Query(resume): Query<ResumeQuery>,
     State(hub): State<Hub>,
     State(metrics): State<Arc<Metrics>>,
     State(shutdown): State<CancellationToken>,

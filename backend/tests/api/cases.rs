@@ -197,3 +197,21 @@ async fn the_transition_log_refuses_updates_and_deletes(store: Store) {
     assert_eq!(table_counts(&db).await, (1, 1));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn malformed_paths_and_queries_get_the_one_error_shape() {
+    let server = TestServer::start().await;
+    for (path, names) in [
+        ("/api/cases/abc", "abc"),
+        ("/api/team?at=yesterday", "at"),
+        ("/ws?since=-1&day=1", "since"),
+    ] {
+        let res = server.get(path).await;
+        assert_eq!(res.status(), 400, "{path}");
+        let err: Value = res.json().await.expect("error JSON");
+        assert_eq!(err["error"]["code"], "bad_request", "{path}");
+        let message = err["error"]["message"].as_str().unwrap_or("");
+        assert!(message.contains(names), "{path}: {message}");
+    }
+    server.stop().await;
+}
