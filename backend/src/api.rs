@@ -141,11 +141,7 @@ pub async fn wall_state(State(hub): State<Hub>) -> Result<Json<ServerMsg>, AppEr
         .current()
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
-    Ok(Json(ServerMsg::Snapshot {
-        seq: agg.seq,
-        server_time_ms: crate::cases::now_ms(),
-        state: agg.state,
-    }))
+    Ok(Json(agg.snapshot_msg()))
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -51,21 +51,26 @@ static ETAG_VALUE: LazyLock<HeaderValue> = LazyLock::new(|| {
         .unwrap_or(HeaderValue::from_static("\"0\""))
 });
 
+/// Whether the request's `Accept-Encoding` allows a gzipped body.
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
+}
+
 fn serve(asset: &'static Asset, headers: &HeaderMap) -> Response {
     if headers.get(IF_NONE_MATCH) == Some(&*ETAG_VALUE) {
         return StatusCode::NOT_MODIFIED.into_response();
     }
-    let accepts_gzip = headers
-        .get(ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let gzip = accepts_gzip(headers);
     let mut out = HeaderMap::new();
     out.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
     // Walls revalidate on every load, so a new build reaches them at their next reload.
     out.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     out.insert(ETAG, ETAG_VALUE.clone());
     let body = match asset.gzipped {
-        Some(gz) if accepts_gzip => {
+        Some(gz) if gzip => {
             out.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             out.insert(VARY, HeaderValue::from_static("accept-encoding"));
             gz

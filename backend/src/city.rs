@@ -350,14 +350,20 @@ pub async fn outlines_geojson(db: &Db, level: Level) -> Result<String, sqlx::Err
 /// Writes the taxonomy (unless it is there already) and `areas`, in one transaction.
 pub async fn install(db: &Db, areas: &Areas) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    let have_taxonomy: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sub_items")
-        .fetch_one(&mut *tx)
-        .await?;
-    if have_taxonomy == 0 {
-        insert_taxonomy(&mut tx).await?;
-    }
+    ensure_taxonomy(&mut tx).await?;
     insert_areas(&mut tx, areas).await?;
     tx.commit().await
+}
+
+/// Writes the taxonomy unless the database has it already.
+pub async fn ensure_taxonomy(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sub_items")
+        .fetch_one(&mut *conn)
+        .await?;
+    if have == 0 {
+        insert_taxonomy(conn).await?;
+    }
+    Ok(())
 }
 
 /// A small city of four square grids in one street of one district, around 125.03°E,

@@ -138,9 +138,9 @@ impl Shape {
             .sum()
     }
 
-    /// A point inside the shape, for a label or a marker: the centre of the bounding box
-    /// when that is inside, otherwise the first vertex nudged inwards is not guaranteed, so
-    /// the midpoint of the widest horizontal chord through the middle latitude.
+    /// A point inside the shape, for a label or a marker: the centre of the bounding box when
+    /// that is inside, otherwise the midpoint of the widest stretch inside the shape along the
+    /// bounding box's middle latitude.
     pub fn label_point(&self) -> Position {
         let b = self.bbox();
         let centre = [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0];

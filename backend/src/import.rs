@@ -171,12 +171,7 @@ pub async fn import_grids(db: &Db, grids: &[ImportedGrid]) -> Result<Imported, s
     use sqlx::Row;
     let mut tx = db.begin().await?;
     let mut done = Imported::default();
-    let have_taxonomy: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sub_items")
-        .fetch_one(&mut *tx)
-        .await?;
-    if have_taxonomy == 0 {
-        city::insert_taxonomy(&mut tx).await?;
-    }
+    city::ensure_taxonomy(&mut tx).await?;
     let mut districts: BTreeMap<String, String> = BTreeMap::new();
     for row in sqlx::query("SELECT code, name_zh FROM districts")
         .fetch_all(&mut *tx)

@@ -126,7 +126,8 @@ impl Aggregate {
         true
     }
 
-    fn snapshot_msg(&self) -> ServerMsg {
+    /// The aggregate as a `snapshot` message, stamped with the server's time.
+    pub fn snapshot_msg(&self) -> ServerMsg {
         ServerMsg::Snapshot {
             seq: self.seq,
             server_time_ms: now_ms(),

@@ -4,7 +4,7 @@
 use crate::city::{self, Level};
 use crate::store::Db;
 use axum::extract::State;
-use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use axum::http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use std::io::Write;
@@ -30,10 +30,7 @@ impl Document {
     }
 
     fn respond(&self, headers: &HeaderMap) -> Response {
-        let gzip = headers
-            .get(ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        let gzip = crate::assets::accepts_gzip(headers);
         let mut out = HeaderMap::new();
         out.insert(
             CONTENT_TYPE,
