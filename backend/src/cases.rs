@@ -27,7 +27,6 @@ const MAX_GRID_ID_CHARS: usize = 32;
 pub struct Committed {
     pub seq: u64,
     pub case_id: i64,
-    pub action: Action,
     /// `None` for a report, which creates the case.
     pub from: Option<CaseState>,
     pub to: CaseState,
@@ -121,7 +120,6 @@ impl Cases {
         let committed = Committed {
             seq,
             case_id: id,
-            action: Action::Report,
             from: None,
             to: state,
             at_ms: at,
@@ -211,7 +209,6 @@ impl Cases {
         let committed = Committed {
             seq,
             case_id,
-            action,
             from: Some(from),
             to,
             at_ms: at,

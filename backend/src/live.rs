@@ -496,7 +496,6 @@ async fn run_hub(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::case::Action;
     use shared::time::DEFAULT_UTC_OFFSET_MINUTES as OFFSET;
     use shared::wall::Change;
 
@@ -506,17 +505,10 @@ mod tests {
         local_day_start_ms(day, OFFSET) + hour * 3_600_000
     }
 
-    fn t(
-        seq: u64,
-        from: Option<CaseState>,
-        to: CaseState,
-        action: Action,
-        at_ms: i64,
-    ) -> Committed {
+    fn t(seq: u64, from: Option<CaseState>, to: CaseState, at_ms: i64) -> Committed {
         Committed {
             seq,
             case_id: seq as i64,
-            action,
             from,
             to,
             at_ms,
@@ -570,7 +562,7 @@ mod tests {
     fn a_report_counts_everywhere() {
         let mut agg = Aggregate::empty(DAY, OFFSET);
         agg.fold(
-            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)),
+            &t(1, None, CaseState::Reported, at(DAY, 9)),
             &HashMap::new(),
         );
         let c = agg.state.counters;
@@ -585,29 +577,17 @@ mod tests {
     fn closing_moves_a_case_from_open_to_closed() {
         let mut agg = Aggregate::empty(DAY, OFFSET);
         agg.fold(
-            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)),
+            &t(1, None, CaseState::Reported, at(DAY, 9)),
             &HashMap::new(),
         );
         agg.fold(
-            &t(
-                2,
-                Some(CaseState::Verified),
-                CaseState::Closed,
-                Action::Close,
-                at(DAY, 10),
-            ),
+            &t(2, Some(CaseState::Verified), CaseState::Closed, at(DAY, 10)),
             &HashMap::new(),
         );
         let c = agg.state.counters;
         assert_eq!((c.open, c.closed, c.closed_today), (0, 1, 1));
         agg.fold(
-            &t(
-                3,
-                Some(CaseState::Closed),
-                CaseState::Reported,
-                Action::Reopen,
-                at(DAY, 11),
-            ),
+            &t(3, Some(CaseState::Closed), CaseState::Reported, at(DAY, 11)),
             &HashMap::new(),
         );
         let c = agg.state.counters;
@@ -618,11 +598,11 @@ mod tests {
     fn a_transition_on_the_next_day_resets_today() {
         let mut agg = Aggregate::empty(DAY, OFFSET);
         agg.fold(
-            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 23)),
+            &t(1, None, CaseState::Reported, at(DAY, 23)),
             &HashMap::new(),
         );
         agg.fold(
-            &t(2, None, CaseState::Reported, Action::Report, at(DAY + 1, 0)),
+            &t(2, None, CaseState::Reported, at(DAY + 1, 0)),
             &HashMap::new(),
         );
         let c = agg.state.counters;
@@ -634,7 +614,7 @@ mod tests {
     fn a_late_transition_from_yesterday_does_not_count_today() {
         let mut agg = Aggregate::empty(DAY + 1, OFFSET);
         agg.fold(
-            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 23)),
+            &t(1, None, CaseState::Reported, at(DAY, 23)),
             &HashMap::new(),
         );
         let c = agg.state.counters;
@@ -646,7 +626,7 @@ mod tests {
     fn rolling_backwards_does_nothing() {
         let mut agg = Aggregate::empty(DAY, OFFSET);
         agg.fold(
-            &t(1, None, CaseState::Reported, Action::Report, at(DAY, 9)),
+            &t(1, None, CaseState::Reported, at(DAY, 9)),
             &HashMap::new(),
         );
         assert!(!agg.roll_to_day(DAY - 1));
@@ -692,7 +672,7 @@ mod tests {
             ServerMsg::Snapshot { seq: 0, .. }
         ));
         for seq in 1..=500 {
-            feed.send(t(seq, None, CaseState::Reported, Action::Report, now))
+            feed.send(t(seq, None, CaseState::Reported, now))
                 .await
                 .expect("feed");
         }
@@ -729,7 +709,7 @@ mod tests {
         }
         assert!(deltas <= 2, "500 transitions took {deltas} frames");
         // The next transition comes in its own frame, which chains on to the first.
-        feed.send(t(501, None, CaseState::Reported, Action::Report, now))
+        feed.send(t(501, None, CaseState::Reported, now))
             .await
             .expect("feed");
         match next_delta(&mut sub.frames).await {
@@ -757,7 +737,7 @@ mod tests {
         // One transition every 10 ms for two seconds of (paused, simulated) time.
         while start.elapsed() < Duration::from_secs(2) {
             seq += 1;
-            feed.send(t(seq, None, CaseState::Reported, Action::Report, now))
+            feed.send(t(seq, None, CaseState::Reported, now))
                 .await
                 .expect("feed");
             tokio::time::sleep(Duration::from_millis(10)).await;
