@@ -103,7 +103,7 @@ pub async fn report_case(
     State(cases): State<Cases>,
     JsonBody(req): JsonBody<ReportCase>,
 ) -> Result<(StatusCode, Json<CaseView>), AppError> {
-    let view = cases.report(req, API_ACTOR).await?;
+    let view = cases.report(req, API_ACTOR, None).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -132,16 +132,52 @@ pub async fn move_case(
                 ),
             )
         })?;
-    Ok(Json(cases.apply(id, action, API_ACTOR, req.note).await?))
+    if Action::WATCHER.contains(&action) {
+        return Err(AppError::invalid(
+            "action",
+            format!("`{action}` is recorded by the time-limit watcher, not by hand"),
+        ));
+    }
+    Ok(Json(
+        cases
+            .apply(id, action, API_ACTOR, req.note, req.department)
+            .await?,
+    ))
 }
 
-/// The wall's current state, as a `snapshot` message (what a wall receives on connecting).
-pub async fn wall_state(State(hub): State<Hub>) -> Result<Json<ServerMsg>, AppError> {
-    let agg = hub
-        .current()
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WallQuery {
+    /// `city` (the default), `district:CODE` or `street:CODE`.
+    pub scope: Option<String>,
+}
+
+/// The state of a scope as it is now, as a `snapshot` message, with where it stands in the
+/// tables: `log_seq` (the last transition) and `visit_seq` (the last house visit) folded in.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct WallView {
+    pub scope: shared::wall::Scope,
+    pub visit_seq: u64,
+    #[serde(flatten)]
+    pub snapshot: ServerMsg,
+}
+
+/// `GET /api/wall?scope=`: a scope's live state, everything committed so far folded in.
+pub async fn wall_state(
+    State(hub): State<Hub>,
+    ApiQuery(q): ApiQuery<WallQuery>,
+) -> Result<Json<WallView>, AppError> {
+    let scope = crate::ws::parse_scope(q.scope.as_deref())?;
+    let current = hub
+        .current(scope.clone())
         .await
-        .map_err(|e| AppError::Unavailable(e.to_string()))?;
-    Ok(Json(agg.snapshot_msg()))
+        .map_err(|e| AppError::Unavailable(e.to_string()))?
+        .ok_or_else(|| AppError::NotFound(format!("there is no {scope} in the city")))?;
+    Ok(Json(WallView {
+        scope,
+        visit_seq: current.visit_seq,
+        snapshot: current.snapshot_msg(),
+    }))
 }
 
 #[derive(Debug, serde::Deserialize)]

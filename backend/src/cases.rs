@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::geo::GridIndex;
 use crate::metrics::Metrics;
 use crate::store::Db;
-use shared::case::{Action, CaseState, CaseView, Category, Point, ReportCase};
+use shared::case::{Action, CaseState, CaseView, Category, Point, ReportCase, Supervision, TimeLimit};
 use shared::taxonomy;
 use sqlx::Row;
 use std::sync::Arc;
@@ -22,19 +22,56 @@ const MAX_DESCRIPTION_CHARS: usize = 2_000;
 const MAX_NOTE_CHARS: usize = 1_000;
 const MAX_GRID_ID_CHARS: usize = 32;
 
-/// One committed transition, as the live feed receives it.
+/// What the live feed receives: a committed transition or a house visit, in commit order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Transition(Committed),
+    Visit(Visit),
+}
+
+/// A house visit (入户走访) by a member of the grid team.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visit {
+    pub id: i64,
+    pub grid_id: String,
+    pub member_id: i64,
+    pub household: String,
+    pub at_ms: i64,
+}
+
+/// The parts of a case that a move can change, as they were before or after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    pub state: CaseState,
+    pub department: Option<String>,
+    pub supervision: Supervision,
+    pub deadline_ms: Option<i64>,
+}
+
+/// One committed transition, as the live feed receives it: the move, and the case's fixed
+/// facts, so that folding it needs no read of the tables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Committed {
     pub seq: u64,
     pub case_id: i64,
+    pub action: Action,
     /// `None` for a report, which creates the case.
-    pub from: Option<CaseState>,
-    pub to: CaseState,
+    pub before: Option<Facts>,
+    pub after: Facts,
     pub at_ms: i64,
     pub category: Category,
+    pub sub_item: Option<String>,
     pub grid_id: Option<String>,
+    pub reported_at_ms: i64,
+    pub reporter_id: Option<i64>,
     /// When the transaction committed, for the commit-to-send latency.
     pub committed_at: std::time::Instant,
+}
+
+impl Committed {
+    pub fn from_state(&self) -> Option<CaseState> {
+        self.before.as_ref().map(|f| f.state)
+    }
 }
 
 /// A report that passed validation.
@@ -60,7 +97,7 @@ struct Inner {
     grids: Arc<GridIndex>,
     metrics: Arc<Metrics>,
     /// Held across each write transaction and its hand-off to the feed.
-    write: Mutex<mpsc::Sender<Committed>>,
+    write: Mutex<mpsc::Sender<Event>>,
 }
 
 pub fn now_ms() -> i64 {
@@ -74,7 +111,7 @@ impl Cases {
     pub fn new(
         db: Db,
         grids: Arc<GridIndex>,
-        feed: mpsc::Sender<Committed>,
+        feed: mpsc::Sender<Event>,
         metrics: Arc<Metrics>,
     ) -> Cases {
         Cases {
@@ -88,15 +125,26 @@ impl Cases {
     }
 
     /// Reports a new case: validates it, stores the case and its `report` transition.
-    pub async fn report(&self, req: ReportCase, actor: &str) -> Result<CaseView, AppError> {
+    /// `reporter_id` is the grid team member who reported it, when one did.
+    pub async fn report(
+        &self,
+        req: ReportCase,
+        actor: &str,
+        reporter_id: Option<i64>,
+    ) -> Result<CaseView, AppError> {
         let new = validate_report(req, &self.inner.grids)?;
         let feed = self.inner.write.lock().await;
         let at = now_ms();
-        let state = CaseState::INITIAL;
+        let after = Facts {
+            state: CaseState::INITIAL,
+            department: None,
+            supervision: Supervision::None,
+            deadline_ms: None,
+        };
         let mut tx = self.inner.db.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO cases (category, sub_item_code, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) RETURNING id",
+            "INSERT INTO cases (category, sub_item_code, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq, reporter_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10) RETURNING id",
         )
         .bind(new.category.code())
         .bind(&new.sub_item)
@@ -104,13 +152,13 @@ impl Cases {
         .bind(new.point.map(|p| p.lon))
         .bind(new.point.map(|p| p.lat))
         .bind(&new.description)
-        .bind(state.code())
+        .bind(after.state.code())
         .bind(at)
         .bind(at)
+        .bind(reporter_id)
         .fetch_one(&mut *tx)
         .await?;
-        let seq =
-            insert_transition(&mut tx, id, Action::Report, None, state, actor, at, None).await?;
+        let seq = insert_transition(&mut tx, id, Action::Report, None, &after, actor, at, None).await?;
         sqlx::query("UPDATE cases SET last_seq = $1 WHERE id = $2")
             .bind(seq as i64)
             .bind(id)
@@ -120,18 +168,22 @@ impl Cases {
         let committed = Committed {
             seq,
             case_id: id,
-            from: None,
-            to: state,
+            action: Action::Report,
+            before: None,
+            after,
             at_ms: at,
             category: new.category,
+            sub_item: new.sub_item.clone(),
             grid_id: new.grid_id.clone(),
+            reported_at_ms: at,
+            reporter_id,
             committed_at: std::time::Instant::now(),
         };
         self.inner
             .metrics
             .transitions_committed
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        hand_to_feed(&feed, committed).await;
+        hand_to_feed(&feed, Event::Transition(committed)).await;
         drop(feed);
         tracing::debug!(
             case = id,
@@ -147,21 +199,26 @@ impl Cases {
             grid_id: new.grid_id,
             point: new.point,
             description: new.description,
-            state,
-            allowed: state.allowed(),
+            state: CaseState::INITIAL,
+            allowed: CaseState::INITIAL.allowed(),
+            department: None,
+            supervision: Supervision::None,
+            deadline_ms: None,
             reported_at_ms: at,
             updated_at_ms: at,
             seq,
         })
     }
 
-    /// Moves a case by one action of the state machine.
+    /// Moves a case by one action of the state machine. `department` names the department
+    /// for a dispatch (the sub-item's default when `None`) and must be `None` otherwise.
     pub async fn apply(
         &self,
         case_id: i64,
         action: Action,
         actor: &str,
         note: Option<String>,
+        department: Option<String>,
     ) -> Result<CaseView, AppError> {
         let note = match note.map(|n| n.trim().to_owned()) {
             Some(n) if n.chars().count() > MAX_NOTE_CHARS => {
@@ -173,54 +230,136 @@ impl Cases {
             Some(n) if n.is_empty() => None,
             other => other,
         };
+        let department = match department.map(|d| d.trim().to_owned()) {
+            None => None,
+            Some(_) if action != Action::Dispatch => {
+                return Err(AppError::invalid(
+                    "department",
+                    format!("only a `dispatch` names a department, not `{action}`"),
+                ));
+            }
+            Some(d) => match taxonomy::department(&d) {
+                Some(dept) => Some(dept.code.to_owned()),
+                None => {
+                    return Err(AppError::invalid(
+                        "department",
+                        format!(
+                            "there is no department `{}`; codes run from D01 to D{:02}",
+                            d.chars().take(16).collect::<String>(),
+                            taxonomy::DEPARTMENTS.len()
+                        ),
+                    ));
+                }
+            },
+        };
         let feed = self.inner.write.lock().await;
         let mut tx = self.inner.db.begin().await?;
-        let current = sqlx::query("SELECT state, category, grid_id FROM cases WHERE id = $1")
-            .bind(case_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current = sqlx::query(
+            "SELECT state, category, sub_item_code, grid_id, reported_at, reporter_id,
+                    department_code, supervision, dispatched_at, deadline_at
+             FROM cases WHERE id = $1",
+        )
+        .bind(case_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(current) = current else {
             return Err(AppError::NotFound(format!("no case with id {case_id}")));
         };
-        let from = parse_state(&current.try_get::<String, _>("state")?)?;
+        let before = Facts {
+            state: parse_state(&current.try_get::<String, _>("state")?)?,
+            department: current.try_get("department_code")?,
+            supervision: parse_supervision(&current.try_get::<String, _>("supervision")?)?,
+            deadline_ms: current.try_get("deadline_at")?,
+        };
         let category = parse_category(&current.try_get::<String, _>("category")?)?;
+        let sub_item: Option<String> = current.try_get("sub_item_code")?;
         let grid_id: Option<String> = current.try_get("grid_id")?;
-        let to = from.next(action)?;
+        let reported_at_ms: i64 = current.try_get("reported_at")?;
+        let reporter_id: Option<i64> = current.try_get("reporter_id")?;
+        let mut dispatched_ms: Option<i64> = current.try_get("dispatched_at")?;
+        let to = before.state.next(action)?;
+        let supervision = before.supervision.after(action)?;
         let at = now_ms();
+        let mut after = Facts {
+            state: to,
+            department: before.department.clone(),
+            supervision,
+            deadline_ms: before.deadline_ms,
+        };
+        match action {
+            Action::Dispatch => {
+                let item = sub_item.as_deref().and_then(taxonomy::sub_item);
+                let chosen = match (department, item) {
+                    (Some(d), _) => d,
+                    (None, Some(item)) => item.department.to_owned(),
+                    (None, None) => {
+                        return Err(AppError::invalid(
+                            "department",
+                            "the case has no sub-item, so name the department to dispatch it to",
+                        ));
+                    }
+                };
+                let hours = item.map_or(DEFAULT_TIME_LIMIT_HOURS, |i| i.time_limit_hours);
+                let limit = TimeLimit::new(at, hours);
+                after.department = Some(chosen);
+                after.deadline_ms = Some(limit.deadline_ms);
+                dispatched_ms = Some(at);
+            }
+            Action::Reopen => {
+                after.deadline_ms = None;
+                dispatched_ms = None;
+            }
+            _ => {}
+        }
+        let next_check = next_check(dispatched_ms, &after).map(|(t, _)| t);
         let seq = insert_transition(
             &mut tx,
             case_id,
             action,
-            Some(from),
-            to,
+            Some(before.state),
+            &after,
             actor,
             at,
             note.as_deref(),
         )
         .await?;
-        sqlx::query("UPDATE cases SET state = $1, updated_at = $2, last_seq = $3 WHERE id = $4")
-            .bind(to.code())
-            .bind(at)
-            .bind(seq as i64)
-            .bind(case_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE cases SET state = $1, updated_at = $2, last_seq = $3, department_code = $4,
+                    supervision = $5, dispatched_at = $6, deadline_at = $7, next_check_at = $8
+             WHERE id = $9",
+        )
+        .bind(to.code())
+        .bind(at)
+        .bind(seq as i64)
+        .bind(&after.department)
+        .bind(after.supervision.code())
+        .bind(dispatched_ms)
+        .bind(after.deadline_ms)
+        .bind(next_check)
+        .bind(case_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
+        let from = before.state;
         let committed = Committed {
             seq,
             case_id,
-            from: Some(from),
-            to,
+            action,
+            before: Some(before),
+            after,
             at_ms: at,
             category,
+            sub_item,
             grid_id,
+            reported_at_ms,
+            reporter_id,
             committed_at: std::time::Instant::now(),
         };
         self.inner
             .metrics
             .transitions_committed
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        hand_to_feed(&feed, committed).await;
+        hand_to_feed(&feed, Event::Transition(committed)).await;
         drop(feed);
         tracing::debug!(case = case_id, seq, %action, from = from.code(), to = to.code(), actor, "case moved");
         self.get(case_id).await
@@ -229,7 +368,8 @@ impl Cases {
     /// One case as the API shows it.
     pub async fn get(&self, case_id: i64) -> Result<CaseView, AppError> {
         let row = sqlx::query(
-            "SELECT id, category, sub_item_code, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq
+            "SELECT id, category, sub_item_code, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq,
+                    department_code, supervision, deadline_at
              FROM cases WHERE id = $1",
         )
         .bind(case_id)
@@ -249,6 +389,9 @@ impl Cases {
             description: row.try_get("description")?,
             state,
             allowed: state.allowed(),
+            department: row.try_get("department_code")?,
+            supervision: parse_supervision(&row.try_get::<String, _>("supervision")?)?,
+            deadline_ms: row.try_get("deadline_at")?,
             reported_at_ms: row.try_get("reported_at")?,
             updated_at_ms: row.try_get("updated_at")?,
             seq: row.try_get::<i64, _>("last_seq")? as u64,
@@ -287,62 +430,118 @@ impl Cases {
             .collect()
     }
 
-    /// Records a house visit (入户排查) by a grid worker, now.
+    /// Records a house visit (入户走访) by a member of the grid team, now.
     pub async fn record_house_visit(
         &self,
         grid_id: &str,
         member_id: i64,
         household: &str,
     ) -> Result<(), AppError> {
-        sqlx::query(
-            "INSERT INTO house_visits (grid_id, member_id, at, household) VALUES ($1, $2, $3, $4)",
+        let feed = self.inner.write.lock().await;
+        let at = now_ms();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO house_visits (grid_id, member_id, at, household) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(grid_id)
         .bind(member_id)
-        .bind(now_ms())
+        .bind(at)
         .bind(household)
-        .execute(&self.inner.db)
+        .fetch_one(&self.inner.db)
         .await?;
+        let visit = Visit {
+            id,
+            grid_id: grid_id.to_owned(),
+            member_id,
+            household: household.to_owned(),
+            at_ms: at,
+        };
+        hand_to_feed(&feed, Event::Visit(visit)).await;
         Ok(())
+    }
+
+    /// Cases whose time-limit step (a warning, supervision or escalation) is due by `now`,
+    /// oldest first, with the step.
+    pub async fn due_checks(&self, now: i64, limit: u32) -> Result<Vec<(i64, Action)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT id, state, supervision, department_code, dispatched_at, deadline_at FROM cases
+             WHERE next_check_at IS NOT NULL AND next_check_at <= $1
+             ORDER BY next_check_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.inner.db)
+        .await?;
+        let mut due = Vec::with_capacity(rows.len());
+        for row in rows {
+            let facts = Facts {
+                state: parse_state(&row.try_get::<String, _>("state")?)?,
+                department: row.try_get("department_code")?,
+                supervision: parse_supervision(&row.try_get::<String, _>("supervision")?)?,
+                deadline_ms: row.try_get("deadline_at")?,
+            };
+            if let Some((at, action)) = next_check(row.try_get("dispatched_at")?, &facts)
+                && at <= now
+            {
+                due.push((row.try_get("id")?, action));
+            }
+        }
+        Ok(due)
     }
 }
 
+/// The time limit of a case dispatched at `dispatched_ms`, as `facts` describe it.
+fn time_limit(dispatched_ms: Option<i64>, facts: &Facts) -> Option<TimeLimit> {
+    Some(TimeLimit {
+        dispatched_ms: dispatched_ms?,
+        deadline_ms: facts.deadline_ms?,
+    })
+}
+
+/// When the time-limit watcher must next look at a case, and what it will do then.
+pub fn next_check(dispatched_ms: Option<i64>, facts: &Facts) -> Option<(i64, Action)> {
+    time_limit(dispatched_ms, facts)?.next_check(facts.state, facts.supervision)
+}
+
+/// The time limit of a case whose sub-item is not known.
+pub const DEFAULT_TIME_LIMIT_HOURS: u32 = 72;
+
+/// Writes one row of the log: the move, and the case's department, supervision and deadline
+/// as they are after it.
 #[allow(clippy::too_many_arguments)]
 async fn insert_transition(
     tx: &mut sqlx::AnyConnection,
     case_id: i64,
     action: Action,
     from: Option<CaseState>,
-    to: CaseState,
+    after: &Facts,
     actor: &str,
     at: i64,
     note: Option<&str>,
 ) -> Result<u64, AppError> {
     let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO transitions (case_id, action, from_state, to_state, actor, at, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+        "INSERT INTO transitions (case_id, action, from_state, to_state, actor, at, note, department_code, supervision, deadline_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
     )
     .bind(case_id)
     .bind(action.code())
     .bind(from.map(CaseState::code))
-    .bind(to.code())
+    .bind(after.state.code())
     .bind(actor)
     .bind(at)
     .bind(note)
+    .bind(&after.department)
+    .bind(after.supervision.code())
+    .bind(after.deadline_ms)
     .fetch_one(&mut *tx)
     .await?;
     Ok(seq as u64)
 }
 
-async fn hand_to_feed(feed: &mpsc::Sender<Committed>, committed: Committed) {
-    let seq = committed.seq;
-    if feed.send(committed).await.is_err() {
-        // Only during shutdown: the transition is committed and the next start rebuilds the
-        // wall from the tables, so nothing is lost.
-        tracing::warn!(
-            seq,
-            "live feed has stopped; transition stored but not streamed"
-        );
+async fn hand_to_feed(feed: &mpsc::Sender<Event>, event: Event) {
+    if feed.send(event).await.is_err() {
+        // Only during shutdown: the event is committed and the next start rebuilds the wall
+        // from the tables, so nothing is lost.
+        tracing::warn!("live feed has stopped; event stored but not streamed");
     }
 }
 
@@ -350,6 +549,14 @@ pub(crate) fn parse_category(code: &str) -> Result<Category, AppError> {
     Category::from_code(code).ok_or_else(|| {
         AppError::Database(sqlx::Error::Decode(
             format!("unknown category `{code}` in the cases table").into(),
+        ))
+    })
+}
+
+pub(crate) fn parse_supervision(code: &str) -> Result<Supervision, AppError> {
+    Supervision::from_code(code).ok_or_else(|| {
+        AppError::Database(sqlx::Error::Decode(
+            format!("unknown supervision `{code}` in the database").into(),
         ))
     })
 }

@@ -5,7 +5,8 @@ use crate::live;
 use crate::store::Db;
 use anyhow::{Context, bail};
 use serde_json::Value;
-use shared::wall::ServerMsg;
+use crate::api::WallView;
+use shared::wall::{Scope, ServerMsg};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -43,42 +44,95 @@ pub fn differences(live: &Value, rebuilt: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Fetches the live state from the server at `base_url` and rebuilds the same moment from the
-/// tables; returns the sequence number compared and the differences (none when all agree).
-/// Transitions that commit between the two reads are waited out: the comparison is made only
-/// when both describe the same sequence number.
+/// Fetches the live state of each scope from the server at `base_url` and rebuilds the same
+/// moment from the tables; returns, for each scope, the log position compared and the
+/// differences (none when all agree). Events that commit between the two reads are waited
+/// out: a comparison is made only when both describe the same transition and the same house
+/// visit. One rebuild serves every scope for as long as the city stands still.
+pub async fn check_scopes(
+    db: &Db,
+    base_url: &str,
+    scopes: &[Scope],
+    utc_offset_minutes: i32,
+) -> anyhow::Result<Vec<(Scope, u64, Vec<String>)>> {
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/wall", base_url.trim_end_matches('/'));
+    let city = live::city_facts(db).await?;
+    let mut rebuilt: Option<((u64, u64, i64, i64), live::Scopes)> = None;
+    let mut results = Vec::with_capacity(scopes.len());
+    'scopes: for scope in scopes {
+        for _ in 0..50 {
+            let view: WallView = http
+                .get(&url)
+                .query(&[("scope", scope.to_string())])
+                .send()
+                .await
+                .with_context(|| format!("cannot reach the server at {url}"))?
+                .error_for_status()?
+                .json()
+                .await
+                .context("the server's answer is not a wall snapshot")?;
+            let ServerMsg::Snapshot { log_seq, state, .. } = view.snapshot else {
+                bail!("the server's answer is not a wall snapshot");
+            };
+            let position = (log_seq, view.visit_seq, state.day, state.hourly.hour);
+            if rebuilt.as_ref().is_none_or(|(at, _)| *at != position) {
+                let scopes = live::rebuild(
+                    db,
+                    &city,
+                    state.day,
+                    state.hourly.hour,
+                    utc_offset_minutes,
+                )
+                .await?;
+                rebuilt = Some(((scopes.log_seq, scopes.visit_seq, state.day, state.hourly.hour), scopes));
+            }
+            if let Some((at, tables)) = &rebuilt
+                && *at == position
+            {
+                let Some(tables) = tables.aggregates.get(scope) else {
+                    bail!("the tables have no {scope}");
+                };
+                let diffs = differences(
+                    &serde_json::to_value(&state)?,
+                    &serde_json::to_value(&tables.state)?,
+                );
+                results.push((scope.clone(), log_seq, diffs));
+                continue 'scopes;
+            }
+            // Something committed between the two reads; look again in a moment.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("the city changed too fast to catch the server and the tables at the same moment")
+    }
+    Ok(results)
+}
+
+/// [`check_scopes`] for one scope.
 pub async fn check(
     db: &Db,
     base_url: &str,
+    scope: &Scope,
     utc_offset_minutes: i32,
 ) -> anyhow::Result<(u64, Vec<String>)> {
-    let http = reqwest::Client::new();
-    let url = format!("{}/api/wall", base_url.trim_end_matches('/'));
-    for _ in 0..50 {
-        let msg: ServerMsg = http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the server at {url}"))?
-            .error_for_status()?
-            .json()
-            .await
-            .context("the server's answer is not a wall snapshot")?;
-        let ServerMsg::Snapshot { seq, state, .. } = msg else {
-            bail!("the server's answer is not a wall snapshot");
-        };
-        let rebuilt = live::rebuild(db, state.day, utc_offset_minutes).await?;
-        if rebuilt.seq == seq {
-            let diffs = differences(
-                &serde_json::to_value(&state)?,
-                &serde_json::to_value(&rebuilt.state)?,
-            );
-            return Ok((seq, diffs));
-        }
-        // A transition committed between the two reads; look again in a moment.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("the city changed too fast to catch the server and the tables at the same moment")
+    let mut results =
+        check_scopes(db, base_url, std::slice::from_ref(scope), utc_offset_minutes).await?;
+    let (_, seq, diffs) = results.pop().context("no result")?;
+    Ok((seq, diffs))
+}
+
+/// Every scope of the city: the city, its districts and its streets.
+pub async fn all_scopes(db: &Db) -> anyhow::Result<Vec<Scope>> {
+    let mut scopes = vec![Scope::City];
+    let districts: Vec<String> = sqlx::query_scalar("SELECT code FROM districts ORDER BY code")
+        .fetch_all(db)
+        .await?;
+    scopes.extend(districts.into_iter().map(Scope::District));
+    let streets: Vec<String> = sqlx::query_scalar("SELECT code FROM streets ORDER BY code")
+        .fetch_all(db)
+        .await?;
+    scopes.extend(streets.into_iter().map(Scope::Street));
+    Ok(scopes)
 }
 
 #[cfg(test)]

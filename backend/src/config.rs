@@ -50,6 +50,9 @@ pub enum Command {
         database_url: String,
         #[arg(long, env = "GRIDWALL_UTC_OFFSET_MINUTES", default_value_t = shared::time::DEFAULT_UTC_OFFSET_MINUTES, allow_hyphen_values = true)]
         utc_offset_minutes: i32,
+        /// The scope to check: `city`, `district:CODE`, `street:CODE`, or `all` for every one.
+        #[arg(long, default_value = "all")]
+        scope: String,
     },
     /// Load a city's data into the database.
     #[command(subcommand)]

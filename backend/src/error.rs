@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use shared::case::{ApiError, ApiErrorBody, MoveNotAllowed};
+use shared::case::{ApiError, ApiErrorBody, FlagNotAllowed, MoveNotAllowed};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -19,6 +19,8 @@ pub enum AppError {
     NotFound(String),
     #[error(transparent)]
     MoveNotAllowed(#[from] MoveNotAllowed),
+    #[error(transparent)]
+    FlagNotAllowed(#[from] FlagNotAllowed),
     /// The server is shutting down or a part of it has stopped.
     #[error("{0}")]
     Unavailable(String),
@@ -42,7 +44,9 @@ impl AppError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            AppError::MoveNotAllowed(_) => (StatusCode::CONFLICT, "move_not_allowed"),
+            AppError::MoveNotAllowed(_) | AppError::FlagNotAllowed(_) => {
+                (StatusCode::CONFLICT, "move_not_allowed")
+            }
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Database(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -11,6 +11,7 @@ pub mod cases;
 pub mod check;
 pub mod city;
 pub mod config;
+pub mod deadlines;
 pub mod demo;
 pub mod error;
 pub mod geo;
@@ -111,22 +112,24 @@ pub async fn run(
             .await
             .context("cannot read the city's map")?,
     );
-    let today = shared::time::local_day(cases::now_ms(), config.utc_offset_minutes);
-    let aggregate = live::rebuild(&db, today, config.utc_offset_minutes)
-        .await
-        .context("cannot rebuild the wall's state from the database")?;
-    tracing::info!(
-        seq = aggregate.seq,
-        reported_total = aggregate.state.counters.reported_total,
-        open = aggregate.state.counters.open,
-        "wall state rebuilt from the database"
+    let city = Arc::new(
+        live::city_facts(&db)
+            .await
+            .context("cannot read the city's grids and team")?,
     );
+    let (scopes, _) = live::saved::restore(&db, &city, config.utc_offset_minutes).await?;
+    if let Some(agg) = scopes.city() {
+        tracing::info!(
+            log_seq = scopes.log_seq,
+            reported_total = agg.state.counters.reported_total,
+            open = agg.state.counters.open,
+            overdue = agg.state.counters.overdue,
+            "wall state ready"
+        );
+    }
     let token = CancellationToken::new();
-    let districts = live::grid_districts(&db)
-        .await
-        .context("cannot read the city's districts")?;
     let metrics = metrics::Metrics::new();
-    let (hub, feed, hub_task) = live::spawn(aggregate, districts, metrics.clone(), token.clone());
+    let (hub, feed, hub_task) = live::spawn(scopes, city, metrics.clone(), token.clone());
     let cases = Cases::new(db.clone(), grids.clone(), feed, metrics.clone());
     let simulator = config.simulator_every.map(|every| {
         tokio::spawn(demo::run_simulator(
@@ -136,6 +139,8 @@ pub async fn run(
             token.clone(),
         ))
     });
+    let watcher = tokio::spawn(deadlines::run_watcher(cases.clone(), token.clone()));
+    let saver = tokio::spawn(live::saved::run_saver(db.clone(), hub.clone(), token.clone()));
     let state = AppState {
         db: db.clone(),
         cases,
@@ -162,7 +167,15 @@ pub async fn run(
     if let Some(simulator) = simulator {
         let _ = simulator.await;
     }
-    let _ = hub_task.await;
+    let _ = watcher.await;
+    let _ = saver.await;
+    // The hub hands back its state when it stops; saving it makes the next start quick.
+    if let Ok(scopes) = hub_task.await {
+        match live::saved::save(&db, scopes).await {
+            Ok(bytes) => tracing::info!(bytes, "wall state saved for the next start"),
+            Err(err) => tracing::warn!(error = %err, "cannot save the wall state; the next start rebuilds it"),
+        }
+    }
     db.close().await;
     served
 }

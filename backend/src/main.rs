@@ -79,18 +79,34 @@ async fn main() -> anyhow::Result<()> {
             url,
             database_url,
             utc_offset_minutes,
+            scope,
         }) => {
             let db = backend::store::connect(&database_url).await?;
-            let (seq, diffs) = backend::check::check(&db, &url, utc_offset_minutes).await?;
-            if diffs.is_empty() {
-                eprintln!("the live state at {url} equals the tables at sequence {seq}");
-                return Ok(());
+            let scopes = if scope.trim() == "all" {
+                backend::check::all_scopes(&db).await?
+            } else {
+                vec![shared::wall::Scope::parse(&scope).map_err(anyhow::Error::msg)?]
+            };
+            let mut differ = false;
+            let results =
+                backend::check::check_scopes(&db, &url, &scopes, utc_offset_minutes).await?;
+            for (scope, seq, diffs) in &results {
+                if !diffs.is_empty() {
+                    differ = true;
+                    eprintln!("{scope}: the live state differs from the tables at log sequence {seq}:");
+                    for d in diffs {
+                        eprintln!("  {d}");
+                    }
+                }
             }
-            eprintln!("the live state at {url} differs from the tables at sequence {seq}:");
-            for d in &diffs {
-                eprintln!("  {d}");
+            if differ {
+                std::process::exit(1);
             }
-            std::process::exit(1);
+            eprintln!(
+                "the live state at {url} equals the tables in all {} scopes checked",
+                scopes.len()
+            );
+            return Ok(());
         }
         Some(Command::Export(ExportCommand::Grids {
             output,

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
+use shared::wall::Scope;
 use std::fmt::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -17,7 +18,8 @@ const LATENCY_BUCKETS: [f64; 12] = [
 
 #[derive(Debug, Default)]
 pub struct Metrics {
-    pub walls_connected: AtomicI64,
+    /// Walls connected, by scope kind: city, district, street.
+    pub walls_connected: [AtomicI64; 3],
     pub frames_sent: AtomicU64,
     pub bytes_sent: AtomicU64,
     pub resyncs_lag: AtomicU64,
@@ -62,10 +64,11 @@ impl Metrics {
             "gridwall_ws_clients",
             "gauge",
             "Walls connected to /ws, by scope.",
-            &[(
-                "{scope=\"city\"}".to_owned(),
-                self.walls_connected.load(Relaxed).to_string(),
-            )],
+            &SCOPE_KINDS
+                .iter()
+                .zip(&self.walls_connected)
+                .map(|(kind, n)| (format!("{{scope=\"{kind}\"}}"), n.load(Relaxed).to_string()))
+                .collect::<Vec<_>>(),
         );
         metric(
             "gridwall_ws_frames_sent_total",
@@ -139,20 +142,32 @@ impl Metrics {
     }
 }
 
+/// The scope kinds `gridwall_ws_clients` is labelled by.
+const SCOPE_KINDS: [&str; 3] = ["city", "district", "street"];
+
+fn scope_index(scope: &Scope) -> usize {
+    match scope {
+        Scope::City => 0,
+        Scope::District(_) => 1,
+        Scope::Street(_) => 2,
+    }
+}
+
 /// A wall's place in `gridwall_ws_clients`, given back when the connection ends.
 #[derive(Debug)]
-pub struct Connected(Arc<Metrics>);
+pub struct Connected(Arc<Metrics>, usize);
 
 impl Connected {
-    pub fn new(metrics: Arc<Metrics>) -> Connected {
-        metrics.walls_connected.fetch_add(1, Relaxed);
-        Connected(metrics)
+    pub fn new(metrics: Arc<Metrics>, scope: &Scope) -> Connected {
+        let i = scope_index(scope);
+        metrics.walls_connected[i].fetch_add(1, Relaxed);
+        Connected(metrics, i)
     }
 }
 
 impl Drop for Connected {
     fn drop(&mut self) {
-        self.0.walls_connected.fetch_sub(1, Relaxed);
+        self.0.walls_connected[self.1].fetch_sub(1, Relaxed);
     }
 }
 

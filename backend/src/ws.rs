@@ -11,7 +11,8 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use shared::wall::ClientMsg;
+use crate::error::AppError;
+use shared::wall::{ClientMsg, Scope};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -29,33 +30,56 @@ const GOING_AWAY: u16 = 1001;
 
 pub async fn upgrade(
     // The query first, so that a malformed one is named before the upgrade is looked at.
-    crate::api::ApiQuery(resume): crate::api::ApiQuery<ResumeQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ResumeQuery>,
     ws: WebSocketUpgrade,
     State(hub): State<Hub>,
     State(metrics): State<Arc<Metrics>>,
     State(shutdown): State<CancellationToken>,
-) -> Response {
-    ws.read_buffer_size(READ_BUFFER)
+) -> Result<Response, AppError> {
+    let scope = parse_scope(query.scope.as_deref())?;
+    // An unknown scope is refused before the upgrade, with a body that names it.
+    if hub
+        .current(scope.clone())
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?
+        .is_none()
+    {
+        return Err(AppError::NotFound(format!("there is no {scope} in the city")));
+    }
+    let resume = query.resume();
+    Ok(ws
+        .read_buffer_size(READ_BUFFER)
         // Frames are written as they come rather than gathered in a 128 KiB buffer.
         .write_buffer_size(0)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve_wall(socket, hub, metrics, resume.resume(), shutdown))
+        .on_upgrade(move |socket| serve_wall(socket, hub, metrics, scope, resume, shutdown)))
 }
 
-/// `/ws?since=SEQ&day=DAY`: a reconnecting wall says where it left off.
+/// `/ws?scope=SCOPE&stream=ID&since=SEQ`: the scope a wall watches (the city when absent),
+/// and, for a wall that reconnects, where it left off.
 #[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResumeQuery {
+    scope: Option<String>,
+    stream: Option<String>,
     since: Option<u64>,
-    day: Option<i64>,
 }
 
 impl ResumeQuery {
     fn resume(&self) -> Option<Resume> {
         Some(Resume {
+            stream: self.stream.clone()?,
             since: self.since?,
-            day: self.day?,
         })
+    }
+}
+
+/// The scope named by a `scope` query parameter; the city when there is none.
+pub fn parse_scope(scope: Option<&str>) -> Result<Scope, AppError> {
+    match scope {
+        None => Ok(Scope::City),
+        Some(text) => Scope::parse(text).map_err(|e| AppError::invalid("scope", e)),
     }
 }
 
@@ -63,13 +87,16 @@ async fn serve_wall(
     socket: WebSocket,
     hub: Hub,
     metrics: Arc<Metrics>,
+    scope: Scope,
     resume: Option<Resume>,
     shutdown: CancellationToken,
 ) {
-    let _connected = Connected::new(metrics.clone());
+    let _connected = Connected::new(metrics.clone(), &scope);
     let (sink, mut stream) = socket.split();
     let (resync_tx, resync_rx) = mpsc::channel::<()>(1);
-    let mut send_task = tokio::spawn(send_frames(sink, hub, metrics, resume, resync_rx, shutdown));
+    let mut send_task = tokio::spawn(send_frames(
+        sink, hub, metrics, scope, resume, resync_rx, shutdown,
+    ));
     let mut recv_task = tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
             match msg {
@@ -114,11 +141,12 @@ async fn send_frames(
     mut sink: Sink,
     hub: Hub,
     metrics: Arc<Metrics>,
+    scope: Scope,
     resume: Option<Resume>,
     mut resync: mpsc::Receiver<()>,
     shutdown: CancellationToken,
 ) {
-    let Ok(sub) = hub.subscribe(resume).await else {
+    let Ok(sub) = hub.subscribe(scope.clone(), resume).await else {
         return;
     };
     if sub.resumed {
@@ -164,7 +192,7 @@ async fn send_frames(
             },
         };
         if resubscribe {
-            let Ok(sub) = hub.subscribe(None).await else {
+            let Ok(sub) = hub.subscribe(scope.clone(), None).await else {
                 return;
             };
             frames = sub.frames;

@@ -138,9 +138,9 @@ fn ws_url(mirror: &Mirror) -> String {
     let host = location
         .host()
         .unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
-    match mirror.seq {
-        Some(seq) => format!("{scheme}://{host}/ws?since={seq}&day={}", mirror.state.day),
-        None => format!("{scheme}://{host}/ws"),
+    match (&mirror.stream, mirror.seq) {
+        (Some(stream), Some(seq)) => format!("{scheme}://{host}/ws?stream={stream}&since={seq}"),
+        _ => format!("{scheme}://{host}/ws"),
     }
 }
 

@@ -143,6 +143,10 @@ pub enum Action {
     Reject,
     Escalate,
     Reopen,
+    /// Recorded by the time-limit watcher at three quarters of a case's time (预警).
+    Warn,
+    /// Recorded by the time-limit watcher when a case's time runs out (超期督办).
+    Supervise,
 }
 
 impl Action {
@@ -159,6 +163,9 @@ impl Action {
         Action::Reopen,
     ];
 
+    /// The moves only the time-limit watcher records; they flag a case without moving it.
+    pub const WATCHER: [Action; 2] = [Action::Warn, Action::Supervise];
+
     pub fn code(self) -> &'static str {
         match self {
             Action::Report => "report",
@@ -171,12 +178,15 @@ impl Action {
             Action::Reject => "reject",
             Action::Escalate => "escalate",
             Action::Reopen => "reopen",
+            Action::Warn => "warn",
+            Action::Supervise => "supervise",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Action> {
         std::iter::once(Action::Report)
             .chain(Action::MOVES)
+            .chain(Action::WATCHER)
             .find(|a| a.code() == code)
     }
 }
@@ -272,6 +282,8 @@ impl CaseState {
             (S::Reported | S::Escalated, A::Reject) => S::Rejected,
             (S::Reported | S::Dispatched | S::Accepted | S::Returned, A::Escalate) => S::Escalated,
             (S::Closed | S::Rejected, A::Reopen) => S::Reported,
+            // The watcher's flags leave the case where it is; see `Supervision::after`.
+            (s, A::Warn | A::Supervise) if s.clock_runs() => s,
             _ => {
                 return Err(MoveNotAllowed {
                     state: self,
@@ -280,6 +292,14 @@ impl CaseState {
             }
         };
         Ok(to)
+    }
+
+    /// Whether the department's time limit is running: the case is with the department.
+    pub fn clock_runs(self) -> bool {
+        matches!(
+            self,
+            CaseState::Dispatched | CaseState::Accepted | CaseState::Returned
+        )
     }
 
     /// The moves allowed from this state, in [`Action::MOVES`] order.
@@ -294,6 +314,111 @@ impl CaseState {
 impl fmt::Display for CaseState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+/// How a case stands against its time limit. The limit is set when a centre dispatches the
+/// case and runs while the department holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Supervision {
+    /// Within three quarters of its time, or not dispatched.
+    None,
+    /// Past three quarters of its time (预警).
+    Warned,
+    /// Past its time: under supervision (督办) until it closes.
+    Overdue,
+}
+
+/// A watcher's flag that does not fit the case's standing against its limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagNotAllowed {
+    pub supervision: Supervision,
+    pub action: Action,
+}
+
+impl fmt::Display for FlagNotAllowed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a case whose supervision is `{}` cannot `{}`",
+            self.supervision.code(),
+            self.action.code()
+        )
+    }
+}
+
+impl std::error::Error for FlagNotAllowed {}
+
+impl Supervision {
+    pub const ALL: [Supervision; 3] = [Supervision::None, Supervision::Warned, Supervision::Overdue];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Supervision::None => "none",
+            Supervision::Warned => "warned",
+            Supervision::Overdue => "overdue",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Supervision> {
+        Supervision::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The supervision after `action` (which the state machine has allowed): a dispatch or a
+    /// reopen starts a new time limit, the watcher's flags raise it one step, and every other
+    /// move keeps it, so that a case closed late stays counted as late.
+    pub fn after(self, action: Action) -> Result<Supervision, FlagNotAllowed> {
+        match (self, action) {
+            (_, Action::Dispatch | Action::Reopen | Action::Report) => Ok(Supervision::None),
+            (Supervision::None, Action::Warn) => Ok(Supervision::Warned),
+            (Supervision::None | Supervision::Warned, Action::Supervise) => {
+                Ok(Supervision::Overdue)
+            }
+            (s, Action::Warn | Action::Supervise) => Err(FlagNotAllowed {
+                supervision: s,
+                action,
+            }),
+            (s, _) => Ok(s),
+        }
+    }
+}
+
+/// The points of a time limit: the watcher warns at three quarters of it, supervises at its
+/// end and escalates to the district at twice it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeLimit {
+    pub dispatched_ms: i64,
+    pub deadline_ms: i64,
+}
+
+impl TimeLimit {
+    pub fn new(dispatched_ms: i64, hours: u32) -> TimeLimit {
+        TimeLimit {
+            dispatched_ms,
+            deadline_ms: dispatched_ms + i64::from(hours) * 3_600_000,
+        }
+    }
+
+    pub fn warn_at(&self) -> i64 {
+        self.dispatched_ms + (self.deadline_ms - self.dispatched_ms) * 3 / 4
+    }
+
+    pub fn escalate_at(&self) -> i64 {
+        self.dispatched_ms + (self.deadline_ms - self.dispatched_ms) * 2
+    }
+
+    /// When the watcher must next look at a case in `state` with `supervision`, and what it
+    /// will do then; `None` when the clock is not running or nothing is left to do.
+    pub fn next_check(&self, state: CaseState, supervision: Supervision) -> Option<(i64, Action)> {
+        if !state.clock_runs() {
+            return None;
+        }
+        Some(match supervision {
+            Supervision::None => (self.warn_at(), Action::Warn),
+            Supervision::Warned => (self.deadline_ms, Action::Supervise),
+            Supervision::Overdue => (self.escalate_at(), Action::Escalate),
+        })
     }
 }
 
@@ -334,6 +459,10 @@ pub struct MoveCase {
     pub action: String,
     #[serde(default)]
     pub note: Option<String>,
+    /// For `dispatch`: the department code (`D01`..); the sub-item's default department
+    /// when left out.
+    #[serde(default)]
+    pub department: Option<String>,
 }
 
 /// A case as the API returns it.
@@ -348,10 +477,22 @@ pub struct CaseView {
     pub state: CaseState,
     /// The moves the state machine allows now.
     pub allowed: Vec<Action>,
+    /// The department the case is dispatched to.
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default = "no_supervision")]
+    pub supervision: Supervision,
+    /// When the case's time limit runs out (Unix milliseconds), once dispatched.
+    #[serde(default)]
+    pub deadline_ms: Option<i64>,
     pub reported_at_ms: i64,
     pub updated_at_ms: i64,
     /// The sequence number of the transition that last changed the case.
     pub seq: u64,
+}
+
+fn no_supervision() -> Supervision {
+    Supervision::None
 }
 
 /// The one error body shape of the HTTP API.
@@ -461,5 +602,52 @@ mod tests {
             err.to_string(),
             "a case in state `closed` cannot `resolve`; allowed moves: reopen"
         );
+    }
+
+    #[test]
+    fn the_watcher_flags_only_cases_with_the_department() {
+        for s in CaseState::ALL {
+            let allowed = s.next(Action::Warn).is_ok();
+            assert_eq!(allowed, s.clock_runs(), "{s}");
+            if allowed {
+                assert_eq!(s.next(Action::Supervise), Ok(s));
+            }
+        }
+        assert!(!CaseState::Reported.allowed().contains(&Action::Warn));
+    }
+
+    #[test]
+    fn supervision_climbs_and_a_dispatch_resets_it() {
+        let s = Supervision::None.after(Action::Warn).expect("warn");
+        assert_eq!(s, Supervision::Warned);
+        let s = s.after(Action::Supervise).expect("supervise");
+        assert_eq!(s, Supervision::Overdue);
+        assert!(s.after(Action::Warn).is_err());
+        assert!(s.after(Action::Supervise).is_err());
+        assert_eq!(s.after(Action::Resolve), Ok(Supervision::Overdue));
+        assert_eq!(s.after(Action::Close), Ok(Supervision::Overdue));
+        assert_eq!(s.after(Action::Dispatch), Ok(Supervision::None));
+        // A case can go straight to overdue if the watcher was away at three quarters.
+        assert_eq!(
+            Supervision::None.after(Action::Supervise),
+            Ok(Supervision::Overdue)
+        );
+    }
+
+    #[test]
+    fn a_time_limit_has_three_points() {
+        let limit = TimeLimit::new(1_000, 24);
+        assert_eq!(limit.deadline_ms, 1_000 + 24 * 3_600_000);
+        assert_eq!(limit.warn_at(), 1_000 + 18 * 3_600_000);
+        assert_eq!(limit.escalate_at(), 1_000 + 48 * 3_600_000);
+        assert_eq!(
+            limit.next_check(CaseState::Accepted, Supervision::None),
+            Some((limit.warn_at(), Action::Warn))
+        );
+        assert_eq!(
+            limit.next_check(CaseState::Returned, Supervision::Overdue),
+            Some((limit.escalate_at(), Action::Escalate))
+        );
+        assert_eq!(limit.next_check(CaseState::Resolved, Supervision::None), None);
     }
 }

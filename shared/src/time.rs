@@ -19,6 +19,40 @@ pub fn local_day_start_ms(day: i64, utc_offset_minutes: i32) -> i64 {
     day * DAY_MS - i64::from(utc_offset_minutes) * 60_000
 }
 
+/// Milliseconds in one hour.
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// The local hour number (hours since 1970-01-01 00:00 local time) of a Unix time.
+pub fn local_hour(unix_ms: i64, utc_offset_minutes: i32) -> i64 {
+    (unix_ms + i64::from(utc_offset_minutes) * 60_000).div_euclid(HOUR_MS)
+}
+
+/// The Unix time in milliseconds at which a local hour starts.
+pub fn local_hour_start_ms(hour: i64, utc_offset_minutes: i32) -> i64 {
+    hour * HOUR_MS - i64::from(utc_offset_minutes) * 60_000
+}
+
+/// The civil date (year, month 1-12, day 1-31) of a day number, by Howard Hinnant's
+/// `civil_from_days`.
+pub fn civil_from_day(day: i64) -> (i64, u32, u32) {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// The day number of the first day of the month that `day` falls in.
+pub fn month_start_day(day: i64) -> i64 {
+    let (_, _, d) = civil_from_day(day);
+    day - i64::from(d) + 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +75,27 @@ mod tests {
     fn times_before_the_epoch_round_down() {
         assert_eq!(local_day(-1, 0), -1);
         assert_eq!(local_day_start_ms(-1, 0), -DAY_MS);
+    }
+
+    #[test]
+    fn civil_dates_and_months() {
+        assert_eq!(civil_from_day(0), (1970, 1, 1));
+        // 2026-11-29 is day 20,786.
+        assert_eq!(civil_from_day(20_786), (2026, 11, 29));
+        assert_eq!(civil_from_day(month_start_day(20_786)), (2026, 11, 1));
+        assert_eq!(civil_from_day(20_819), (2027, 1, 1));
+        assert_eq!(month_start_day(20_819), 20_819);
+        // A leap day.
+        assert_eq!(civil_from_day(19_416), (2023, 2, 28));
+        assert_eq!(civil_from_day(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn local_hours_follow_the_offset() {
+        let offset = DEFAULT_UTC_OFFSET_MINUTES;
+        let h = local_hour(0, offset);
+        assert_eq!(h, 8);
+        assert_eq!(local_hour_start_ms(h, offset), 0);
+        assert_eq!(local_hour(-1, 0), -1);
     }
 }

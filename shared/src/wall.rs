@@ -1,19 +1,53 @@
 //! The wall stream on `/ws`: the wall's state, the messages that carry it, and the rule by
 //! which a wall applies them.
 //!
-//! Every frame from the server is one JSON object tagged by `type`:
-//! `hello` first, then a `snapshot`, then `delta`s and `heartbeat`s in sequence order.
-//! Values in a delta are absolute (the new value, never an increment), which is what makes
-//! a delta safe to apply over a snapshot that already contains part of it.
+//! Every frame from the server is one JSON object tagged by `type`: `hello` first, then a
+//! `snapshot`, then `delta`s, `alert`s and `heartbeat`s in sequence order. Values in a delta
+//! are absolute (the new value, never an increment), which is what makes a delta safe to apply
+//! over a snapshot that already contains part of it.
+//!
+//! Two sequence numbers travel in the frames. `seq` numbers the frames of one stream (one run
+//! of one server): every change of the state, whether a case moved, a house was visited or
+//! the clock moved the 24-hour window on, gets the next one. `log_seq` is the last case
+//! transition folded in, the position in the append-only log, which ties what a wall shows to
+//! the tables.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
-/// Which part of the city a wall watches.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Which part of the city a wall watches: the whole city, one district or one street.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Scope {
     City,
+    District(String),
+    Street(String),
+}
+
+impl Scope {
+    /// Parses the `scope` query parameter: `city`, `district:CODE` or `street:CODE`.
+    pub fn parse(text: &str) -> Result<Scope, String> {
+        let text = text.trim();
+        match text.split_once(':') {
+            None if text == "city" => Ok(Scope::City),
+            Some(("district", code)) if !code.is_empty() => Ok(Scope::District(code.to_owned())),
+            Some(("street", code)) if !code.is_empty() => Ok(Scope::Street(code.to_owned())),
+            _ => Err(format!(
+                "`{text}` is not a scope; expected `city`, `district:CODE` or `street:CODE`"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::City => f.write_str("city"),
+            Scope::District(code) => write!(f, "district:{code}"),
+            Scope::Street(code) => write!(f, "street:{code}"),
+        }
+    }
 }
 
 /// The headline counters.
@@ -23,6 +57,8 @@ pub struct Counters {
     pub reported_total: u64,
     /// Cases reported since the centre's local midnight.
     pub reported_today: u64,
+    /// Of the cases reported today, those already closed.
+    pub reported_today_closed: u64,
     /// Cases not yet closed or rejected.
     pub open: u64,
     /// Cases whose loop is closed.
@@ -31,6 +67,12 @@ pub struct Counters {
     pub closed_today: u64,
     /// Cases rejected as not for the platform or duplicates.
     pub rejected: u64,
+    /// Open cases past three quarters of their time limit (预警), not yet overdue.
+    pub warned: u64,
+    /// Open cases past their time limit and under supervision (超期督办).
+    pub overdue: u64,
+    /// Open cases handed up to the district.
+    pub escalated: u64,
 }
 
 impl Counters {
@@ -38,96 +80,348 @@ impl Counters {
     ///
     /// This is the seed's 办结率: 70,000 closed of 75,000 reported is 0.93.
     pub fn closure_rate(&self) -> f64 {
-        if self.reported_total == 0 {
-            0.0
-        } else {
-            self.closed as f64 / self.reported_total as f64
-        }
+        ratio(self.closed, self.reported_total)
+    }
+
+    /// The share of today's reports that are already closed.
+    pub fn closure_rate_today(&self) -> f64 {
+        ratio(self.reported_today_closed, self.reported_today)
     }
 }
 
-/// Cases of one category or one area.
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// Cases of one category, sub-item, district or street.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub reported_total: u64,
     pub reported_today: u64,
     pub open: u64,
     pub closed: u64,
+    /// Open cases past their time limit.
+    #[serde(default)]
+    pub overdue: u64,
 }
 
-/// Everything a wall shows, as of one sequence number.
+/// Cases of one grid, for the map.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridTally {
+    pub reported_total: u64,
+    pub open: u64,
+    pub overdue: u64,
+    /// When a case of the grid last moved (Unix milliseconds).
+    pub last_ms: i64,
+}
+
+/// One department's work: what it holds now and how its closures went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeptTally {
+    /// Open cases dispatched to the department.
+    pub open: u64,
+    /// Of those, the ones past their time limit.
+    pub overdue: u64,
+    /// Cases of the department closed, counting each closure.
+    pub closures: u64,
+    /// Closures of cases that never went past their time limit.
+    pub closures_on_time: u64,
+    /// The sum over closures of the time from report to closure, in milliseconds.
+    pub handling_ms: u64,
+}
+
+impl DeptTally {
+    /// On-time closures as a share of closures (1 when nothing was closed yet).
+    pub fn on_time_rate(&self) -> f64 {
+        if self.closures == 0 {
+            1.0
+        } else {
+            ratio(self.closures_on_time, self.closures)
+        }
+    }
+
+    /// The average time from report to closure, in hours.
+    pub fn average_handling_hours(&self) -> f64 {
+        if self.closures == 0 {
+            0.0
+        } else {
+            self.handling_ms as f64 / self.closures as f64 / 3_600_000.0
+        }
+    }
+}
+
+/// Reports per hour for the last 24 local hours, the current hour last.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hourly {
+    /// The current hour, as hours since 1970-01-01 00:00 local time.
+    pub hour: i64,
+    /// 24 counts, oldest first; the last is the hour in progress.
+    pub counts: Vec<u64>,
+}
+
+/// How far a case has run over its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningLevel {
+    /// Past three quarters of its time limit.
+    Warned,
+    /// Past its time limit: under supervision.
+    Overdue,
+    /// Handed up to the district.
+    Escalated,
+}
+
+/// A case on the warning and supervision list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub case_id: i64,
+    pub level: WarningLevel,
+    /// A category code.
+    pub category: String,
+    pub sub_item: Option<String>,
+    pub grid_id: Option<String>,
+    /// The department the case is with, if dispatched.
+    pub department: Option<String>,
+    /// When its time runs out (Unix milliseconds), if dispatched.
+    pub deadline_ms: Option<i64>,
+    /// When the case last moved (Unix milliseconds).
+    pub updated_ms: i64,
+}
+
+/// Three or more reports of one sub-item in one grid within 24 hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hotspot {
+    pub grid_id: String,
+    pub sub_item: String,
+    pub count: u64,
+}
+
+impl Hotspot {
+    /// The key of a hotspot in [`WallState::hotspots`].
+    pub fn key(grid_id: &str, sub_item: &str) -> String {
+        format!("{grid_id}/{sub_item}")
+    }
+}
+
+/// A district reporting at three times its usual rate or more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Surge {
+    pub district: String,
+    /// Reports in the hour in progress.
+    pub this_hour: u64,
+    /// Reports per hour over the seven days before it.
+    pub usual_per_hour: f64,
+}
+
+/// People and housing (人房), and the grid workers' house visits (入户走访).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct People {
+    pub residents: u64,
+    pub households: u64,
+    pub houses: u64,
+    pub organisations: u64,
+    pub key_places: u64,
+    pub visits_today: u64,
+    pub visits_month: u64,
+    /// Households visited at least once this month.
+    pub households_visited_month: u64,
+}
+
+impl People {
+    /// Households visited this month as a share of all households.
+    pub fn coverage(&self) -> f64 {
+        ratio(self.households_visited_month, self.households).min(1.0)
+    }
+}
+
+/// One kind of the "1+N" grid team: full-time grid workers or a co-governance kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamKind {
+    /// Members on the team now.
+    pub members: u64,
+    /// Members who reported a case or visited a household today.
+    pub active_today: u64,
+}
+
+/// Everything a wall shows for its scope, as of one sequence number.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WallState {
     /// The local day the "today" figures count (days since 1970-01-01, centre time).
     pub day: i64,
     pub counters: Counters,
+    /// Cases by state code; states without cases are absent.
+    #[serde(default)]
+    pub by_state: BTreeMap<String, u64>,
     /// By category code (`shared::case::Category::code`); categories without cases are absent.
     #[serde(default)]
     pub by_category: BTreeMap<String, Tally>,
+    /// By sub-item code.
+    #[serde(default)]
+    pub by_sub_item: BTreeMap<String, Tally>,
     /// By district code; districts without cases are absent.
     #[serde(default)]
     pub by_district: BTreeMap<String, Tally>,
+    /// By street code.
+    #[serde(default)]
+    pub by_street: BTreeMap<String, Tally>,
+    /// By grid id: every grid with a case.
+    #[serde(default)]
+    pub by_grid: BTreeMap<String, GridTally>,
+    /// By department code: every department that has had a case.
+    #[serde(default)]
+    pub by_department: BTreeMap<String, DeptTally>,
+    /// Reports per hour for the last 24 hours.
+    #[serde(default)]
+    pub hourly: Hourly,
+    /// The warning and supervision list, by case id.
+    #[serde(default)]
+    pub warnings: BTreeMap<i64, Warning>,
+    /// Hotspots, by [`Hotspot::key`].
+    #[serde(default)]
+    pub hotspots: BTreeMap<String, Hotspot>,
+    /// Surges, by district code.
+    #[serde(default)]
+    pub surges: BTreeMap<String, Surge>,
+    #[serde(default)]
+    pub people: People,
+    /// The grid team by member kind (`grid_worker` and the co-governance kinds).
+    #[serde(default)]
+    pub team: BTreeMap<String, TeamKind>,
 }
 
-/// A tally with the key it belongs to.
+/// A value with the key it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Keyed {
-    pub key: String,
-    pub tally: Tally,
+pub struct Keyed<K, V> {
+    pub key: K,
+    pub value: V,
 }
 
-/// One changed part of the wall's state, with its new value.
+/// One changed part of the wall's state, with its new value. A keyed value of `None` means
+/// the entry is gone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Change {
+    Day(i64),
     Counters(Counters),
-    Category(Keyed),
-    District(Keyed),
+    State(Keyed<String, Option<u64>>),
+    Category(Keyed<String, Option<Tally>>),
+    SubItem(Keyed<String, Option<Tally>>),
+    District(Keyed<String, Option<Tally>>),
+    Street(Keyed<String, Option<Tally>>),
+    Grid(Keyed<String, Option<GridTally>>),
+    Department(Keyed<String, Option<DeptTally>>),
+    Hourly(Hourly),
+    Warning(Keyed<i64, Option<Warning>>),
+    Hotspot(Keyed<String, Option<Hotspot>>),
+    Surge(Keyed<String, Option<Surge>>),
+    People(People),
+    Team(Keyed<String, Option<TeamKind>>),
+}
+
+/// The entries of `now` that differ from `then`, and the keys of `then` that are gone.
+fn keyed_changes<K: Ord + Clone, V: PartialEq + Clone>(
+    now: &BTreeMap<K, V>,
+    then: &BTreeMap<K, V>,
+    wrap: impl Fn(Keyed<K, Option<V>>) -> Change,
+    out: &mut Vec<Change>,
+) {
+    for (k, v) in now {
+        if then.get(k) != Some(v) {
+            out.push(wrap(Keyed {
+                key: k.clone(),
+                value: Some(v.clone()),
+            }));
+        }
+    }
+    for k in then.keys() {
+        if !now.contains_key(k) {
+            out.push(wrap(Keyed {
+                key: k.clone(),
+                value: None,
+            }));
+        }
+    }
+}
+
+fn apply_keyed<K: Ord + Clone, V: Clone>(map: &mut BTreeMap<K, V>, keyed: &Keyed<K, Option<V>>) {
+    match &keyed.value {
+        Some(v) => {
+            map.insert(keyed.key.clone(), v.clone());
+        }
+        None => {
+            map.remove(&keyed.key);
+        }
+    }
 }
 
 impl WallState {
     /// What changed from `before` to `self`, as the changes of a delta.
     pub fn changes_since(&self, before: &WallState) -> Vec<Change> {
-        let mut changes = Vec::new();
-        if self.counters != before.counters {
-            changes.push(Change::Counters(self.counters));
+        let mut out = Vec::new();
+        if self.day != before.day {
+            out.push(Change::Day(self.day));
         }
-        let keyed = |now: &BTreeMap<String, Tally>, then: &BTreeMap<String, Tally>| {
-            now.iter()
-                .filter(|(k, v)| then.get(*k) != Some(*v))
-                .map(|(k, v)| Keyed {
-                    key: k.clone(),
-                    tally: *v,
-                })
-                .collect::<Vec<_>>()
-        };
-        changes.extend(
-            keyed(&self.by_category, &before.by_category)
-                .into_iter()
-                .map(Change::Category),
-        );
-        changes.extend(
-            keyed(&self.by_district, &before.by_district)
-                .into_iter()
-                .map(Change::District),
-        );
-        changes
+        if self.counters != before.counters {
+            out.push(Change::Counters(self.counters));
+        }
+        keyed_changes(&self.by_state, &before.by_state, Change::State, &mut out);
+        keyed_changes(&self.by_category, &before.by_category, Change::Category, &mut out);
+        keyed_changes(&self.by_sub_item, &before.by_sub_item, Change::SubItem, &mut out);
+        keyed_changes(&self.by_district, &before.by_district, Change::District, &mut out);
+        keyed_changes(&self.by_street, &before.by_street, Change::Street, &mut out);
+        keyed_changes(&self.by_grid, &before.by_grid, Change::Grid, &mut out);
+        keyed_changes(&self.by_department, &before.by_department, Change::Department, &mut out);
+        if self.hourly != before.hourly {
+            out.push(Change::Hourly(self.hourly.clone()));
+        }
+        keyed_changes(&self.warnings, &before.warnings, Change::Warning, &mut out);
+        keyed_changes(&self.hotspots, &before.hotspots, Change::Hotspot, &mut out);
+        keyed_changes(&self.surges, &before.surges, Change::Surge, &mut out);
+        if self.people != before.people {
+            out.push(Change::People(self.people));
+        }
+        keyed_changes(&self.team, &before.team, Change::Team, &mut out);
+        out
     }
 
     /// Applies the changes of a delta.
     pub fn apply(&mut self, changes: &[Change]) {
         for change in changes {
             match change {
+                Change::Day(day) => self.day = *day,
                 Change::Counters(c) => self.counters = *c,
-                Change::Category(k) => {
-                    self.by_category.insert(k.key.clone(), k.tally);
-                }
-                Change::District(k) => {
-                    self.by_district.insert(k.key.clone(), k.tally);
-                }
+                Change::State(k) => apply_keyed(&mut self.by_state, k),
+                Change::Category(k) => apply_keyed(&mut self.by_category, k),
+                Change::SubItem(k) => apply_keyed(&mut self.by_sub_item, k),
+                Change::District(k) => apply_keyed(&mut self.by_district, k),
+                Change::Street(k) => apply_keyed(&mut self.by_street, k),
+                Change::Grid(k) => apply_keyed(&mut self.by_grid, k),
+                Change::Department(k) => apply_keyed(&mut self.by_department, k),
+                Change::Hourly(h) => self.hourly = h.clone(),
+                Change::Warning(k) => apply_keyed(&mut self.warnings, k),
+                Change::Hotspot(k) => apply_keyed(&mut self.hotspots, k),
+                Change::Surge(k) => apply_keyed(&mut self.surges, k),
+                Change::People(p) => self.people = *p,
+                Change::Team(k) => apply_keyed(&mut self.team, k),
             }
         }
     }
+}
+
+/// Something the command room should notice now: shown once, not kept in the state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Alert {
+    /// A case went onto the warning list or up a level on it.
+    Warning(Warning),
+    /// A grid became a hotspot.
+    Hotspot(Hotspot),
+    /// A district began to surge.
+    Surge(Surge),
 }
 
 /// A message from the server to a wall.
@@ -139,10 +433,14 @@ pub enum ServerMsg {
         protocol: u32,
         server_version: String,
         scope: Scope,
+        /// This stream's identity: sequence numbers count within one stream only, so a wall
+        /// that resumes says which stream its sequence number belongs to.
+        stream: String,
     },
     /// The full state as of `seq`; replaces whatever the wall had.
     Snapshot {
         seq: u64,
+        log_seq: u64,
         server_time_ms: i64,
         state: WallState,
     },
@@ -150,10 +448,17 @@ pub enum ServerMsg {
     Delta {
         prev_seq: u64,
         seq: u64,
+        log_seq: u64,
         changes: Vec<Change>,
     },
+    /// Something to notice, raised by the changes of the frame `seq`.
+    Alert { seq: u64, alert: Alert },
     /// Sent every second; `seq` is the last sequence number the server has sent.
-    Heartbeat { server_time_ms: i64, seq: u64 },
+    Heartbeat {
+        server_time_ms: i64,
+        seq: u64,
+        log_seq: u64,
+    },
 }
 
 /// A message from a wall to the server.
@@ -183,22 +488,39 @@ pub enum Applied {
 /// is ahead of the wall is a gap too. Until the first snapshot, everything is a gap.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Mirror {
+    /// The stream the sequence number belongs to, from the last `hello`.
+    pub stream: Option<String>,
     pub seq: Option<u64>,
+    pub log_seq: u64,
     pub state: WallState,
 }
 
 impl Mirror {
     pub fn apply(&mut self, msg: &ServerMsg) -> Applied {
         match msg {
-            ServerMsg::Hello { .. } => Applied::Ignored,
-            ServerMsg::Snapshot { seq, state, .. } => {
+            ServerMsg::Hello { stream, .. } => {
+                if self.stream.as_ref() != Some(stream) {
+                    // Another stream (the server restarted): our sequence means nothing there.
+                    self.stream = Some(stream.clone());
+                    self.seq = None;
+                }
+                Applied::Ignored
+            }
+            ServerMsg::Snapshot {
+                seq,
+                log_seq,
+                state,
+                ..
+            } => {
                 self.seq = Some(*seq);
+                self.log_seq = *log_seq;
                 self.state = state.clone();
                 Applied::Updated
             }
             ServerMsg::Delta {
                 prev_seq,
                 seq,
+                log_seq,
                 changes,
             } => {
                 let Some(have) = self.seq else {
@@ -211,9 +533,11 @@ impl Mirror {
                 } else {
                     self.state.apply(changes);
                     self.seq = Some(*seq);
+                    self.log_seq = *log_seq;
                     Applied::Updated
                 }
             }
+            ServerMsg::Alert { .. } => Applied::Ignored,
             ServerMsg::Heartbeat { seq, .. } => match self.seq {
                 Some(have) if *seq <= have => Applied::Updated,
                 _ => Applied::Gap,
@@ -239,6 +563,7 @@ mod tests {
         ServerMsg::Delta {
             prev_seq,
             seq,
+            log_seq: seq,
             changes: vec![Change::Counters(counters(seq))],
         }
     }
@@ -246,6 +571,7 @@ mod tests {
     fn snapshot(seq: u64) -> ServerMsg {
         ServerMsg::Snapshot {
             seq,
+            log_seq: seq,
             server_time_ms: 0,
             state: WallState {
                 day: 1,
@@ -306,6 +632,7 @@ mod tests {
         let hb = |seq| ServerMsg::Heartbeat {
             server_time_ms: 0,
             seq,
+            log_seq: seq,
         };
         assert_eq!(m.apply(&hb(5)), Applied::Updated);
         assert_eq!(m.apply(&hb(6)), Applied::Gap);
@@ -346,6 +673,16 @@ mod tests {
         );
         let changes = after.changes_since(&before);
         assert_eq!(changes.len(), 3, "{changes:?}");
+        let mut gone = after.clone();
+        gone.by_district.clear();
+        let removal = gone.changes_since(&after);
+        assert_eq!(
+            removal,
+            vec![Change::District(Keyed {
+                key: "230602".into(),
+                value: None
+            })]
+        );
         assert!(!changes.iter().any(|c| matches!(c, Change::District(_))));
         let mut mirror = before.clone();
         mirror.apply(&changes);
@@ -369,10 +706,47 @@ mod tests {
         let json = serde_json::to_string(&ServerMsg::Heartbeat {
             server_time_ms: 7,
             seq: 3,
+            log_seq: 2,
         })
         .expect("serialise");
-        assert_eq!(json, r#"{"type":"heartbeat","server_time_ms":7,"seq":3}"#);
+        assert_eq!(
+            json,
+            r#"{"type":"heartbeat","server_time_ms":7,"seq":3,"log_seq":2}"#
+        );
         let back: ClientMsg = serde_json::from_str(r#"{"type":"snapshot"}"#).expect("parse");
         assert_eq!(back, ClientMsg::Snapshot);
+    }
+
+    #[test]
+    fn a_hello_from_another_stream_forgets_the_sequence() {
+        let hello = |stream: &str| ServerMsg::Hello {
+            protocol: crate::PROTOCOL_VERSION,
+            server_version: "test".into(),
+            scope: Scope::City,
+            stream: stream.into(),
+        };
+        let mut m = Mirror::default();
+        m.apply(&hello("a"));
+        m.apply(&snapshot(5));
+        m.apply(&hello("a"));
+        assert_eq!(m.seq, Some(5), "the same stream keeps its place");
+        m.apply(&hello("b"));
+        assert_eq!(m.seq, None);
+        assert_eq!(m.apply(&delta(5, 6)), Applied::Gap);
+    }
+
+    #[test]
+    fn scopes_parse_and_print() {
+        for text in ["city", "district:230602", "street:230602001"] {
+            assert_eq!(Scope::parse(text).expect("a scope").to_string(), text);
+        }
+        for bad in ["", "town:1", "district:", "street"] {
+            let err = Scope::parse(bad).expect_err("not a scope");
+            assert!(err.contains("expected `city`"), "{err}");
+        }
+        assert_eq!(
+            serde_json::to_string(&Scope::District("230602".into())).expect("json"),
+            r#"{"kind":"district","id":"230602"}"#
+        );
     }
 }

@@ -155,7 +155,13 @@ async fn step(
     // A case takes about five moves to close; one report in six keeps the open count level.
     if first || picture.open.is_empty() || rng.random_bool(1.0 / 6.0) {
         if let Some(report) = random_report(rng, grids) {
-            let case = cases.report(report, ACTOR).await?;
+            // The grid's own worker reports it, when the grid has one.
+            let reporter = picture
+                .workers
+                .iter()
+                .find(|(_, grid)| Some(grid) == report.grid_id.as_ref())
+                .map(|(id, _)| *id);
+            let case = cases.report(report, ACTOR, reporter).await?;
             picture.open.insert(0, (case.id, case.state));
         }
     } else {
@@ -168,7 +174,7 @@ async fn step(
         } else {
             next_move(state, rng)
         };
-        match cases.apply(id, action, ACTOR, None).await {
+        match cases.apply(id, action, ACTOR, None, None).await {
             Ok(case) if matches!(case.state, CaseState::Closed | CaseState::Rejected) => {
                 picture.open.retain(|(open_id, _)| *open_id != id);
             }
@@ -178,7 +184,9 @@ async fn step(
                 }
             }
             // Someone else moved the case meanwhile: look again next time.
-            Err(crate::error::AppError::MoveNotAllowed(_)) => picture.open.clear(),
+            Err(
+                crate::error::AppError::MoveNotAllowed(_) | crate::error::AppError::FlagNotAllowed(_),
+            ) => picture.open.clear(),
             Err(err) => return Err(err),
         }
     }

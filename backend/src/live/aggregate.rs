@@ -1,0 +1,639 @@
+//! The aggregate: one scope's wall state and the fold that advances it by one event, with
+//! constant work per event and no reads of the tables.
+//!
+//! Besides the state the walls see, an aggregate keeps the windows that time moves on: report
+//! counts per district and hour for the last week (the 24-hour trend and the surges), the
+//! reports of the last 24 hours by grid and sub-item (the hotspots), and who was active and
+//! which households were visited (today's team and this month's coverage). The hub moves the
+//! windows on with [`Aggregate::advance`] as the clock passes an hour or a day, even when
+//! nothing happens.
+
+use crate::cases::{Committed, Facts, Visit};
+use serde::{Deserialize, Serialize};
+use shared::case::{Action, Bucket, CaseState, Supervision};
+use shared::time::{local_day, local_hour, month_start_day};
+use shared::wall::{
+    Alert, Hotspot, Hourly, People, Surge, Tally, TeamKind, WallState,
+    Warning, WarningLevel,
+};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Hours in the trend on the wall.
+pub const TREND_HOURS: i64 = 24;
+/// Hours that make a district's usual rate: the week before the hour in progress.
+pub const USUAL_HOURS: i64 = 168;
+/// A grid is a hotspot with this many reports of one sub-item within the trend's 24 hours.
+pub const HOTSPOT_REPORTS: u64 = 3;
+/// A district surges when the hour in progress has this many times its usual rate...
+pub const SURGE_FACTOR: f64 = 3.0;
+/// ...and at least this many reports, so that two reports in a quiet night are no alarm.
+pub const SURGE_MIN_REPORTS: u64 = 5;
+
+/// Where a grid is, for folding its events into areas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridPlace {
+    pub street: String,
+    pub district: String,
+}
+
+/// The facts of the city that events do not change, that the fold needs.
+#[derive(Debug, Clone, Default)]
+pub struct CityFacts {
+    pub grids: HashMap<String, GridPlace>,
+    /// Each team member's kind (`grid_worker`, `volunteer`, ...).
+    pub member_kinds: HashMap<i64, String>,
+}
+
+/// One scope's state and windows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub state: WallState,
+    pub utc_offset_minutes: i32,
+    /// Reports by district and local hour, for the hours from `hour - USUAL_HOURS` on.
+    report_hours: BTreeMap<String, BTreeMap<i64, u64>>,
+    /// Reports of the last `TREND_HOURS` hours that name a sub-item: hour → (grid, sub-item).
+    recent_reports: BTreeMap<i64, Vec<(String, String)>>,
+    /// The counts of `recent_reports` by (grid, sub-item), rebuilt from it after loading.
+    #[serde(skip)]
+    hotspot_counts: HashMap<(String, String), u64>,
+    /// Households visited this month.
+    households_visited: HashSet<String>,
+    /// Members active today, by kind.
+    active_today: BTreeMap<String, HashSet<i64>>,
+}
+
+fn tidy<K: Ord, V: Default + PartialEq>(map: &mut BTreeMap<K, V>, key: &K) {
+    if map.get(key).is_some_and(|v| *v == V::default()) {
+        map.remove(key);
+    }
+}
+
+fn add(slot: &mut u64, delta: i64) {
+    *slot = slot.saturating_add_signed(delta);
+}
+
+/// How one case in given facts counts: open or not, overdue or not, and so on.
+struct Standing<'a> {
+    state: CaseState,
+    open: bool,
+    overdue: bool,
+    warned: bool,
+    department: Option<&'a str>,
+}
+
+impl<'a> Standing<'a> {
+    fn of(f: &'a Facts) -> Standing<'a> {
+        let open = f.state.bucket() == Bucket::Open;
+        Standing {
+            state: f.state,
+            open,
+            overdue: open && f.supervision == Supervision::Overdue,
+            warned: open && f.supervision == Supervision::Warned,
+            department: f.department.as_deref(),
+        }
+    }
+}
+
+/// The level at which a case in these facts stands on the warning list, if it does.
+pub fn warning_level(f: &Facts) -> Option<WarningLevel> {
+    if f.state.bucket() != Bucket::Open {
+        return None;
+    }
+    if f.state == CaseState::Escalated {
+        return Some(WarningLevel::Escalated);
+    }
+    match f.supervision {
+        Supervision::Overdue => Some(WarningLevel::Overdue),
+        Supervision::Warned => Some(WarningLevel::Warned),
+        Supervision::None => None,
+    }
+}
+
+impl Aggregate {
+    /// An empty aggregate on local day `day` and hour `hour`.
+    pub fn empty(day: i64, hour: i64, utc_offset_minutes: i32) -> Aggregate {
+        let mut agg = Aggregate {
+            state: WallState {
+                day,
+                hourly: Hourly {
+                    hour,
+                    counts: vec![0; TREND_HOURS as usize],
+                },
+                ..WallState::default()
+            },
+            utc_offset_minutes,
+            report_hours: BTreeMap::new(),
+            recent_reports: BTreeMap::new(),
+            hotspot_counts: HashMap::new(),
+            households_visited: HashSet::new(),
+            active_today: BTreeMap::new(),
+        };
+        agg.refresh_hourly();
+        agg
+    }
+
+    /// Sets the figures that do not come from events: people and housing, and the team's size.
+    pub fn set_static(&mut self, people: People, team: &BTreeMap<String, u64>) {
+        let p = &mut self.state.people;
+        p.residents = people.residents;
+        p.households = people.households;
+        p.houses = people.houses;
+        p.organisations = people.organisations;
+        p.key_places = people.key_places;
+        for (kind, members) in team {
+            self.state.team.entry(kind.clone()).or_default().members = *members;
+        }
+    }
+
+    /// Recomputes what is not saved with the aggregate, after loading it.
+    pub fn after_load(&mut self) {
+        self.hotspot_counts.clear();
+        for reports in self.recent_reports.values() {
+            for key in reports {
+                *self.hotspot_counts.entry(key.clone()).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn hour(&self) -> i64 {
+        self.state.hourly.hour
+    }
+
+    /// Moves the day and the hour on to those of `now_ms`; never back. Returns the alerts the
+    /// move raises (none: a window moving on only retires things).
+    pub fn advance(&mut self, now_ms: i64) {
+        let day = local_day(now_ms, self.utc_offset_minutes);
+        if day > self.state.day {
+            let new_month = month_start_day(day) != month_start_day(self.state.day);
+            self.state.day = day;
+            let c = &mut self.state.counters;
+            c.reported_today = 0;
+            c.closed_today = 0;
+            c.reported_today_closed = 0;
+            for tally in self
+                .state
+                .by_category
+                .values_mut()
+                .chain(self.state.by_sub_item.values_mut())
+                .chain(self.state.by_district.values_mut())
+                .chain(self.state.by_street.values_mut())
+            {
+                tally.reported_today = 0;
+            }
+            self.state.people.visits_today = 0;
+            self.active_today.clear();
+            for kind in self.state.team.values_mut() {
+                kind.active_today = 0;
+            }
+            if new_month {
+                self.state.people.visits_month = 0;
+                self.state.people.households_visited_month = 0;
+                self.households_visited.clear();
+            }
+            // Tallies whose only figure was today's are gone now.
+            self.state.by_category.retain(|_, t| *t != Tally::default());
+            self.state.by_sub_item.retain(|_, t| *t != Tally::default());
+            self.state.by_district.retain(|_, t| *t != Tally::default());
+            self.state.by_street.retain(|_, t| *t != Tally::default());
+            self.state.team.retain(|_, t| *t != TeamKind::default());
+        }
+        let hour = local_hour(now_ms, self.utc_offset_minutes);
+        if hour > self.hour() {
+            self.state.hourly.hour = hour;
+            let oldest_kept = hour - USUAL_HOURS;
+            for hours in self.report_hours.values_mut() {
+                *hours = hours.split_off(&oldest_kept);
+            }
+            self.report_hours.retain(|_, h| !h.is_empty());
+            let trend_start = hour - TREND_HOURS + 1;
+            let kept = self.recent_reports.split_off(&trend_start);
+            for reports in std::mem::replace(&mut self.recent_reports, kept).into_values() {
+                for key in reports {
+                    self.uncount_hotspot(key);
+                }
+            }
+            self.refresh_hourly();
+            self.refresh_surges(None);
+        }
+    }
+
+    fn uncount_hotspot(&mut self, key: (String, String)) {
+        if let Some(n) = self.hotspot_counts.get_mut(&key) {
+            *n -= 1;
+            let n = *n;
+            if n == 0 {
+                self.hotspot_counts.remove(&key);
+            }
+            let hotspot_key = Hotspot::key(&key.0, &key.1);
+            if n >= HOTSPOT_REPORTS {
+                if let Some(h) = self.state.hotspots.get_mut(&hotspot_key) {
+                    h.count = n;
+                }
+            } else {
+                self.state.hotspots.remove(&hotspot_key);
+            }
+        }
+    }
+
+    /// The 24-hour trend, from the hourly counts of every district.
+    fn refresh_hourly(&mut self) {
+        let hour = self.hour();
+        let mut counts = vec![0; TREND_HOURS as usize];
+        for hours in self.report_hours.values() {
+            for (h, n) in hours.range(hour - TREND_HOURS + 1..=hour) {
+                counts[(h - (hour - TREND_HOURS + 1)) as usize] += n;
+            }
+        }
+        self.state.hourly.counts = counts;
+    }
+
+    /// Re-derives the surge of one district (or of every district), raising an alert for
+    /// a district that begins to surge.
+    fn refresh_surges(&mut self, only: Option<&str>) -> Option<Alert> {
+        let hour = self.hour();
+        let mut alert = None;
+        let districts: Vec<String> = match only {
+            Some(d) => vec![d.to_owned()],
+            None => self
+                .report_hours
+                .keys()
+                .chain(self.state.surges.keys())
+                .filter(|d| !d.is_empty())
+                .cloned()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        };
+        for district in districts {
+            let (this_hour, week) = match self.report_hours.get(&district) {
+                Some(hours) => (
+                    hours.get(&hour).copied().unwrap_or(0),
+                    hours.range(hour - USUAL_HOURS..hour).map(|(_, n)| n).sum::<u64>(),
+                ),
+                None => (0, 0),
+            };
+            let usual = week as f64 / USUAL_HOURS as f64;
+            if this_hour >= SURGE_MIN_REPORTS && this_hour as f64 >= SURGE_FACTOR * usual {
+                let surge = Surge {
+                    district: district.clone(),
+                    this_hour,
+                    usual_per_hour: usual,
+                };
+                if !self.state.surges.contains_key(&district) {
+                    alert = Some(Alert::Surge(surge.clone()));
+                }
+                self.state.surges.insert(district, surge);
+            } else {
+                self.state.surges.remove(&district);
+            }
+        }
+        alert
+    }
+
+    /// Counts one report into the hourly windows. Reports older than the windows count in
+    /// the totals only.
+    pub fn count_report(
+        &mut self,
+        at_ms: i64,
+        district: Option<&str>,
+        grid_id: Option<&str>,
+        sub_item: Option<&str>,
+        alerts: &mut Vec<Alert>,
+    ) {
+        let hour = local_hour(at_ms, self.utc_offset_minutes);
+        if hour > self.hour() {
+            self.advance(at_ms);
+        }
+        let now = self.hour();
+        if hour < now - USUAL_HOURS {
+            return;
+        }
+        let district_key = district.unwrap_or("").to_owned();
+        *self
+            .report_hours
+            .entry(district_key.clone())
+            .or_default()
+            .entry(hour)
+            .or_default() += 1;
+        if hour > now - TREND_HOURS {
+            self.state.hourly.counts[(hour - (now - TREND_HOURS + 1)) as usize] += 1;
+            if let (Some(grid), Some(item)) = (grid_id, sub_item) {
+                let key = (grid.to_owned(), item.to_owned());
+                self.recent_reports.entry(hour).or_default().push(key.clone());
+                let n = self.hotspot_counts.entry(key.clone()).or_default();
+                *n += 1;
+                let n = *n;
+                if n >= HOTSPOT_REPORTS {
+                    let hotspot = Hotspot {
+                        grid_id: key.0,
+                        sub_item: key.1,
+                        count: n,
+                    };
+                    if n == HOTSPOT_REPORTS {
+                        alerts.push(Alert::Hotspot(hotspot.clone()));
+                    }
+                    self.state
+                        .hotspots
+                        .insert(Hotspot::key(&hotspot.grid_id, &hotspot.sub_item), hotspot);
+                }
+            }
+        }
+        if district.is_some()
+            && let Some(alert) = self.refresh_surges(Some(&district_key))
+        {
+            alerts.push(alert);
+        }
+    }
+
+    /// Counts a case in `facts` into (`sign` 1) or out of (`sign` -1) every figure that
+    /// depends on where the case stands now.
+    fn count_standing(&mut self, t: &Committed, place: Option<&GridPlace>, f: &Facts, sign: i64) {
+        let s = Standing::of(f);
+        let st = &mut self.state;
+        let c = &mut st.counters;
+        match f.state.bucket() {
+            Bucket::Open => add(&mut c.open, sign),
+            Bucket::Closed => add(&mut c.closed, sign),
+            Bucket::Rejected => add(&mut c.rejected, sign),
+        }
+        if s.warned {
+            add(&mut c.warned, sign);
+        }
+        if s.overdue {
+            add(&mut c.overdue, sign);
+        }
+        if s.state == CaseState::Escalated {
+            add(&mut c.escalated, sign);
+        }
+        let state_key = s.state.code().to_owned();
+        add(st.by_state.entry(state_key.clone()).or_default(), sign);
+        tidy(&mut st.by_state, &state_key);
+
+        let count = |tally: &mut Tally| {
+            if s.open {
+                add(&mut tally.open, sign);
+            }
+            if s.state == CaseState::Closed {
+                add(&mut tally.closed, sign);
+            }
+            if s.overdue {
+                add(&mut tally.overdue, sign);
+            }
+        };
+        count(st.by_category.entry(t.category.code().to_owned()).or_default());
+        if let Some(item) = &t.sub_item {
+            count(st.by_sub_item.entry(item.clone()).or_default());
+        }
+        if let Some(place) = place {
+            count(st.by_district.entry(place.district.clone()).or_default());
+            count(st.by_street.entry(place.street.clone()).or_default());
+        }
+        if let Some(grid) = &t.grid_id {
+            let g = st.by_grid.entry(grid.clone()).or_default();
+            if s.open {
+                add(&mut g.open, sign);
+            }
+            if s.overdue {
+                add(&mut g.overdue, sign);
+            }
+        }
+        if let Some(dept) = s.department
+            && s.open
+        {
+            let d = st.by_department.entry(dept.to_owned()).or_default();
+            add(&mut d.open, sign);
+            if s.overdue {
+                add(&mut d.overdue, sign);
+            }
+            tidy(&mut st.by_department, &dept.to_owned());
+        }
+    }
+
+    /// Folds one committed transition into this scope.
+    pub fn fold(&mut self, t: &Committed, city: &CityFacts, alerts: &mut Vec<Alert>) {
+        let place = t.grid_id.as_ref().and_then(|g| city.grids.get(g));
+        self.advance(t.at_ms);
+        let today = local_day(t.at_ms, self.utc_offset_minutes) == self.state.day;
+        let reported_today = local_day(t.reported_at_ms, self.utc_offset_minutes) == self.state.day;
+        if let Some(before) = &t.before {
+            self.count_standing(t, place, before, -1);
+        } else {
+            // A report: the case's totals and the hourly windows.
+            let st = &mut self.state;
+            st.counters.reported_total += 1;
+            let count = |tally: &mut Tally| {
+                tally.reported_total += 1;
+                if today {
+                    tally.reported_today += 1;
+                }
+            };
+            count(st.by_category.entry(t.category.code().to_owned()).or_default());
+            if let Some(item) = &t.sub_item {
+                count(st.by_sub_item.entry(item.clone()).or_default());
+            }
+            if let Some(place) = place {
+                count(st.by_district.entry(place.district.clone()).or_default());
+                count(st.by_street.entry(place.street.clone()).or_default());
+            }
+            if let Some(grid) = &t.grid_id {
+                st.by_grid.entry(grid.clone()).or_default().reported_total += 1;
+            }
+            if today {
+                st.counters.reported_today += 1;
+            }
+            self.count_report(
+                t.at_ms,
+                place.map(|p| p.district.as_str()),
+                t.grid_id.as_deref(),
+                t.sub_item.as_deref(),
+                alerts,
+            );
+            if today && let Some(member) = t.reporter_id {
+                self.mark_active(member, city);
+            }
+        }
+        self.count_standing(t, place, &t.after, 1);
+
+        let st = &mut self.state;
+        if let Some(grid) = &t.grid_id {
+            let g = st.by_grid.entry(grid.clone()).or_default();
+            g.last_ms = g.last_ms.max(t.at_ms);
+        }
+        let was_closed = t.from_state() == Some(CaseState::Closed);
+        let is_closed = t.after.state == CaseState::Closed;
+        if reported_today && was_closed != is_closed {
+            add(&mut st.counters.reported_today_closed, if is_closed { 1 } else { -1 });
+        }
+        if t.action == Action::Close {
+            if today {
+                st.counters.closed_today += 1;
+            }
+            if let Some(dept) = &t.after.department {
+                let d = st.by_department.entry(dept.clone()).or_default();
+                d.closures += 1;
+                if t.after.supervision != Supervision::Overdue {
+                    d.closures_on_time += 1;
+                }
+                d.handling_ms += (t.at_ms - t.reported_at_ms).max(0) as u64;
+            }
+        }
+        // The warning list.
+        match warning_level(&t.after) {
+            Some(level) => {
+                let warning = Warning {
+                    case_id: t.case_id,
+                    level,
+                    category: t.category.code().to_owned(),
+                    sub_item: t.sub_item.clone(),
+                    grid_id: t.grid_id.clone(),
+                    department: t.after.department.clone(),
+                    deadline_ms: t.after.deadline_ms,
+                    updated_ms: t.at_ms,
+                };
+                let before = t.before.as_ref().and_then(warning_level);
+                if before.is_none_or(|b| b < level) {
+                    alerts.push(Alert::Warning(warning.clone()));
+                }
+                st.warnings.insert(t.case_id, warning);
+            }
+            None => {
+                st.warnings.remove(&t.case_id);
+            }
+        }
+        for key in [t.category.code().to_owned()] {
+            tidy(&mut st.by_category, &key);
+        }
+        if let Some(item) = &t.sub_item {
+            tidy(&mut st.by_sub_item, item);
+        }
+        if let Some(place) = place {
+            tidy(&mut st.by_district, &place.district);
+            tidy(&mut st.by_street, &place.street);
+        }
+    }
+
+    fn mark_active(&mut self, member: i64, city: &CityFacts) {
+        // Members the city does not know (for example reports by outside apps) are not counted.
+        let Some(kind) = city.member_kinds.get(&member) else {
+            return;
+        };
+        if self.active_today.entry(kind.clone()).or_default().insert(member) {
+            self.state.team.entry(kind.clone()).or_default().active_today += 1;
+        }
+    }
+
+    /// Folds one house visit into this scope.
+    pub fn fold_visit(&mut self, v: &Visit, city: &CityFacts) {
+        self.advance(v.at_ms);
+        let day = local_day(v.at_ms, self.utc_offset_minutes);
+        if month_start_day(day) != month_start_day(self.state.day) {
+            return;
+        }
+        let p = &mut self.state.people;
+        p.visits_month += 1;
+        if self.households_visited.insert(v.household.clone()) {
+            p.households_visited_month += 1;
+        }
+        if day == self.state.day {
+            p.visits_today += 1;
+            self.mark_active(v.member_id, city);
+        }
+    }
+
+    /// Adds `n` cases standing in `facts` with the given fixed facts, as the rebuild reads
+    /// them from the tables grouped. This is the rebuild's own arithmetic, kept apart from the
+    /// fold so that the check compares two independent computations.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_cases(
+        &mut self,
+        n: u64,
+        facts: &Facts,
+        category: &str,
+        sub_item: Option<&str>,
+        grid_id: Option<&str>,
+        place: Option<&GridPlace>,
+        reported_today: u64,
+        reported_today_closed: u64,
+        last_ms: i64,
+    ) {
+        let s = Standing::of(facts);
+        let open = if s.open { n } else { 0 };
+        let closed = if s.state == CaseState::Closed { n } else { 0 };
+        let overdue = if s.overdue { n } else { 0 };
+        let st = &mut self.state;
+        let c = &mut st.counters;
+        c.reported_total += n;
+        c.reported_today += reported_today;
+        c.reported_today_closed += reported_today_closed;
+        c.open += open;
+        c.closed += closed;
+        if s.state == CaseState::Rejected {
+            c.rejected += n;
+        }
+        if s.warned {
+            c.warned += n;
+        }
+        c.overdue += overdue;
+        if s.state == CaseState::Escalated {
+            c.escalated += n;
+        }
+        *st.by_state.entry(s.state.code().to_owned()).or_default() += n;
+        let add = |t: &mut Tally| {
+            t.reported_total += n;
+            t.reported_today += reported_today;
+            t.open += open;
+            t.closed += closed;
+            t.overdue += overdue;
+        };
+        add(st.by_category.entry(category.to_owned()).or_default());
+        if let Some(item) = sub_item {
+            add(st.by_sub_item.entry(item.to_owned()).or_default());
+        }
+        if let Some(place) = place {
+            add(st.by_district.entry(place.district.clone()).or_default());
+            add(st.by_street.entry(place.street.clone()).or_default());
+        }
+        if let Some(grid) = grid_id {
+            let g = st.by_grid.entry(grid.to_owned()).or_default();
+            g.reported_total += n;
+            g.open += open;
+            g.overdue += overdue;
+            g.last_ms = g.last_ms.max(last_ms);
+        }
+        if let Some(dept) = s.department
+            && s.open
+        {
+            let d = st.by_department.entry(dept.to_owned()).or_default();
+            d.open += n;
+            d.overdue += overdue;
+        }
+    }
+
+    /// Adds closures of a department, as the rebuild reads them from the log.
+    pub fn add_closures(&mut self, department: &str, closures: u64, on_time: u64, handling_ms: u64) {
+        let d = self.state.by_department.entry(department.to_owned()).or_default();
+        d.closures += closures;
+        d.closures_on_time += on_time;
+        d.handling_ms += handling_ms;
+    }
+
+    /// Adds one case on the warning list, as the rebuild reads it.
+    pub fn add_warning(&mut self, warning: Warning) {
+        self.state.warnings.insert(warning.case_id, warning);
+    }
+
+    /// Adds one closure today, as the rebuild counts them.
+    pub fn add_closed_today(&mut self, n: u64) {
+        self.state.counters.closed_today += n;
+    }
+
+    /// Adds one house visit, as the rebuild reads it. Only this month's visits are given.
+    pub fn add_visit(&mut self, v: &Visit, city: &CityFacts) {
+        self.fold_visit(v, city);
+    }
+
+    /// Adds the activity of a member who reported a case today.
+    pub fn add_active_reporter(&mut self, member: i64, city: &CityFacts) {
+        self.mark_active(member, city);
+    }
+}

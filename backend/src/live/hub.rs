@@ -1,0 +1,759 @@
+//! The hub: one task that owns every scope's aggregate, folds events as they arrive and
+//! turns the changes into frames for the walls of each scope.
+//!
+//! Each scope has a stream: at most ten delta frames a second (each carrying everything since
+//! the last), a heartbeat every second, alerts after the delta that raised them. Each frame is
+//! serialised once per scope and shared by all walls of that scope through a broadcast
+//! channel; a wall that falls behind it is given a fresh snapshot by its connection (see
+//! `ws`), never a silent gap. Nothing is computed for a scope nobody watches.
+
+use super::aggregate::CityFacts;
+use super::scopes::Scopes;
+use crate::cases::{Event, now_ms};
+use crate::metrics::Metrics;
+use axum::extract::ws::Utf8Bytes;
+use shared::PROTOCOL_VERSION;
+use shared::wall::{Alert, Scope, ServerMsg, WallState};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+/// At most this many frames a second go to a wall.
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(100);
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
+/// Frames a wall may fall behind before it is resynchronised with a snapshot.
+const BROADCAST_CAPACITY: usize = 256;
+/// Committed events waiting to be folded; writers wait when it is full.
+const FEED_CAPACITY: usize = 16_384;
+/// Delta frames kept per scope for walls that reconnect: a minute of frames at the full rate.
+const RESUME_FRAMES: usize = 600;
+/// Alerts sent per scope per frame; in a storm the rest are on the wall's lists anyway.
+const MAX_ALERTS_PER_FRAME: usize = 20;
+
+/// A frame as the hub broadcasts it: serialised once, shared by every wall of a scope.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub bytes: Utf8Bytes,
+    /// The commit of the oldest transition this frame carries, for the latency metric.
+    pub oldest_commit: Option<Instant>,
+}
+
+/// A wall's way in: the frames to send first and the stream of frames after them.
+#[derive(Debug)]
+pub struct Subscription {
+    pub hello: Utf8Bytes,
+    /// A snapshot, or, for a wall that resumes, the frames it missed (possibly none).
+    pub initial: Vec<Utf8Bytes>,
+    /// Whether the wall resumed from its own state rather than getting a snapshot.
+    pub resumed: bool,
+    pub frames: broadcast::Receiver<Frame>,
+}
+
+/// Where a reconnecting wall left off: its stream and the last sequence number it applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    pub stream: String,
+    pub since: u64,
+}
+
+/// A scope's state as the API shows it, with where it stands in the log.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub scope: Scope,
+    pub seq: u64,
+    pub log_seq: u64,
+    pub visit_seq: u64,
+    pub state: WallState,
+}
+
+impl Current {
+    pub fn snapshot_msg(&self) -> ServerMsg {
+        ServerMsg::Snapshot {
+            seq: self.seq,
+            log_seq: self.log_seq,
+            server_time_ms: now_ms(),
+            state: self.state.clone(),
+        }
+    }
+}
+
+enum Command {
+    Subscribe(Scope, Option<Resume>, oneshot::Sender<Option<Subscription>>),
+    Current(Scope, oneshot::Sender<Option<Current>>),
+    Save(oneshot::Sender<Scopes>),
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Subscribe(..) => "Subscribe",
+            Command::Current(..) => "Current",
+            Command::Save(_) => "Save",
+        })
+    }
+}
+
+/// A handle on the hub task. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    commands: mpsc::Sender<Command>,
+}
+
+/// The hub has stopped (the server is shutting down).
+#[derive(Debug, thiserror::Error)]
+#[error("the live hub has stopped")]
+pub struct HubStopped;
+
+/// Why a wall could not subscribe.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscribeError {
+    #[error(transparent)]
+    Stopped(#[from] HubStopped),
+    #[error("there is no {0} in the city")]
+    UnknownScope(Scope),
+}
+
+impl Hub {
+    /// A snapshot and the frames after it, with nothing missed or doubled in between: the
+    /// hub subscribes the wall and takes the snapshot in one step of its loop. A wall that
+    /// says where it left off gets only the frames it missed, when the hub still has them.
+    pub async fn subscribe(
+        &self,
+        scope: Scope,
+        resume: Option<Resume>,
+    ) -> Result<Subscription, SubscribeError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Subscribe(scope.clone(), resume, tx))
+            .await
+            .map_err(|_| HubStopped)?;
+        rx.await
+            .map_err(|_| HubStopped)?
+            .ok_or(SubscribeError::UnknownScope(scope))
+    }
+
+    /// A scope's live state as it is now, with every event handed to the feed so far folded
+    /// in; `None` for a scope the city does not have.
+    pub async fn current(&self, scope: Scope) -> Result<Option<Current>, HubStopped> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Current(scope, tx))
+            .await
+            .map_err(|_| HubStopped)?;
+        rx.await.map_err(|_| HubStopped)
+    }
+
+    /// A copy of every scope's aggregate, with everything handed to the feed folded in, for
+    /// saving.
+    pub async fn scopes(&self) -> Result<Scopes, HubStopped> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Save(tx))
+            .await
+            .map_err(|_| HubStopped)?;
+        rx.await.map_err(|_| HubStopped)
+    }
+}
+
+/// The deltas a wall at `since` missed, if the stream still has all of them: `Some(vec![])`
+/// when it missed nothing, `None` when it needs a snapshot (a sequence number the stream
+/// never sent, or frames that have left the buffer).
+fn missed_since(
+    recent: &VecDeque<(u64, u64, Utf8Bytes)>,
+    sent_seq: u64,
+    since: u64,
+) -> Option<Vec<Utf8Bytes>> {
+    if since > sent_seq {
+        return None;
+    }
+    if since == sent_seq {
+        return Some(Vec::new());
+    }
+    let first = recent
+        .iter()
+        .position(|(prev, seq, _)| *prev <= since && since < *seq)?;
+    Some(
+        recent
+            .iter()
+            .skip(first)
+            .map(|(_, _, bytes)| bytes.clone())
+            .collect(),
+    )
+}
+
+fn encode(msg: &ServerMsg) -> Utf8Bytes {
+    // Serialising these types cannot fail: every map key is a string or an integer.
+    Utf8Bytes::from(serde_json::to_string(msg).unwrap_or_default())
+}
+
+/// One scope's stream.
+struct Stream {
+    hello: Utf8Bytes,
+    /// The sequence number of the last frame (or of the last change nobody watched).
+    seq: u64,
+    /// The state as of `seq`, while anybody watches; `None` while nobody does.
+    sent: Option<WallState>,
+    /// `log_seq` as of `seq`.
+    sent_log_seq: u64,
+    /// Whether the aggregate may have changed since `seq`.
+    touched: bool,
+    frames: broadcast::Sender<Frame>,
+    /// Recent frames as `(prev_seq, seq, frame)`, for walls that resume.
+    recent: VecDeque<(u64, u64, Utf8Bytes)>,
+    /// The snapshot at `seq`, serialised once for every wall that asks for it.
+    snapshot: Option<(u64, Utf8Bytes)>,
+    alerts: Vec<Alert>,
+    oldest_unsent: Option<Instant>,
+}
+
+/// What the hub task owns.
+struct HubTask {
+    scopes: Scopes,
+    city: Arc<CityFacts>,
+    streams: HashMap<Scope, Stream>,
+    metrics: Arc<Metrics>,
+}
+
+/// Starts the hub task with rebuilt (or loaded) aggregates. Returns the handle for walls, the
+/// sender for the case commands, and the task, which ends when `shutdown` is cancelled.
+pub fn spawn(
+    scopes: Scopes,
+    city: Arc<CityFacts>,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) -> (Hub, mpsc::Sender<Event>, JoinHandle<Scopes>) {
+    let (feed_tx, feed_rx) = mpsc::channel(FEED_CAPACITY);
+    let (cmd_tx, cmd_rx) = mpsc::channel(1_024);
+    // A stream's identity: sequence numbers restart with every run of the server.
+    let stream_id = format!("{:016x}", rand::random::<u64>());
+    let streams = scopes
+        .aggregates
+        .keys()
+        .map(|scope| {
+            let hello = encode(&ServerMsg::Hello {
+                protocol: PROTOCOL_VERSION,
+                server_version: env!("CARGO_PKG_VERSION").to_owned(),
+                scope: scope.clone(),
+                stream: stream_id.clone(),
+            });
+            let stream = Stream {
+                hello,
+                seq: 0,
+                sent: None,
+                sent_log_seq: scopes.log_seq,
+                touched: false,
+                frames: broadcast::channel(BROADCAST_CAPACITY).0,
+                recent: VecDeque::new(),
+                snapshot: None,
+                alerts: Vec::new(),
+                oldest_unsent: None,
+            };
+            (scope.clone(), stream)
+        })
+        .collect();
+    let hub = HubTask {
+        scopes,
+        city,
+        streams,
+        metrics,
+    };
+    let task = tokio::spawn(run_hub(hub, stream_id, feed_rx, cmd_rx, shutdown));
+    (Hub { commands: cmd_tx }, feed_tx, task)
+}
+
+impl HubTask {
+    fn fold(&mut self, event: &Event) {
+        let alerts = self.scopes.fold(event, &self.city);
+        let committed_at = match event {
+            Event::Transition(t) => {
+                self.metrics.transitions_folded.fetch_add(1, Relaxed);
+                Some(t.committed_at)
+            }
+            Event::Visit(_) => None,
+        };
+        let grid = match event {
+            Event::Transition(t) => t.grid_id.as_deref(),
+            Event::Visit(v) => Some(v.grid_id.as_str()),
+        };
+        let place = grid.and_then(|g| self.city.grids.get(g));
+        let mut touch = |scope: Scope| {
+            if let Some(stream) = self.streams.get_mut(&scope) {
+                stream.touched = true;
+                if let Some(at) = committed_at {
+                    stream.oldest_unsent.get_or_insert(at);
+                }
+            }
+        };
+        touch(Scope::City);
+        if let Some(place) = place {
+            touch(Scope::District(place.district.clone()));
+            touch(Scope::Street(place.street.clone()));
+        }
+        for (scope, alert) in alerts {
+            if let Some(stream) = self.streams.get_mut(&scope)
+                && stream.sent.is_some()
+                && stream.alerts.len() < MAX_ALERTS_PER_FRAME
+            {
+                stream.alerts.push(alert);
+            }
+        }
+    }
+
+    /// Moves the clock on and sends a delta to every scope that changed.
+    fn send_frames(&mut self) {
+        let hour = self.scopes.city().map(|a| (a.state.day, a.hour()));
+        self.scopes.advance(now_ms());
+        if self.scopes.city().map(|a| (a.state.day, a.hour())) != hour {
+            for stream in self.streams.values_mut() {
+                stream.touched = true;
+            }
+        }
+        let log_seq = self.scopes.log_seq;
+        for (scope, stream) in self.streams.iter_mut() {
+            if !stream.touched {
+                stream.sent_log_seq = log_seq;
+                continue;
+            }
+            stream.touched = false;
+            if stream.frames.receiver_count() == 0 {
+                stream.sent = None;
+            }
+            let Some(agg) = self.scopes.aggregates.get(scope) else {
+                continue;
+            };
+            let Some(sent) = stream.sent.as_mut() else {
+                // Nobody watches: the state moved on without frames, so the next wall gets
+                // a snapshot at a new sequence number.
+                stream.seq += 1;
+                stream.sent_log_seq = log_seq;
+                stream.recent.clear();
+                stream.alerts.clear();
+                stream.oldest_unsent = None;
+                continue;
+            };
+            let changes = agg.state.changes_since(sent);
+            if changes.is_empty() {
+                stream.sent_log_seq = log_seq;
+                stream.oldest_unsent = None;
+                continue;
+            }
+            sent.apply(&changes);
+            let prev_seq = stream.seq;
+            stream.seq += 1;
+            stream.sent_log_seq = log_seq;
+            let bytes = encode(&ServerMsg::Delta {
+                prev_seq,
+                seq: stream.seq,
+                log_seq,
+                changes,
+            });
+            let oldest_commit = stream.oldest_unsent.take();
+            stream.push(prev_seq, bytes, oldest_commit);
+            for alert in std::mem::take(&mut stream.alerts) {
+                let bytes = encode(&ServerMsg::Alert {
+                    seq: stream.seq,
+                    alert,
+                });
+                stream.push(stream.seq, bytes, None);
+            }
+        }
+    }
+
+    fn send_heartbeats(&mut self) {
+        let now = now_ms();
+        for stream in self.streams.values() {
+            if stream.frames.receiver_count() > 0 {
+                let _ = stream.frames.send(Frame {
+                    bytes: encode(&ServerMsg::Heartbeat {
+                        server_time_ms: now,
+                        seq: stream.seq,
+                        log_seq: stream.sent_log_seq,
+                    }),
+                    oldest_commit: None,
+                });
+            }
+        }
+    }
+
+    fn subscribe(&mut self, scope: &Scope, stream_id: &str, resume: Option<Resume>) -> Option<Subscription> {
+        let agg = self.scopes.aggregates.get(scope)?;
+        let stream = self.streams.get_mut(scope)?;
+        if stream.sent.is_none() {
+            // The first wall of a scope nobody watched: the scope's state now is the state
+            // at its current sequence number.
+            stream.sent = Some(agg.state.clone());
+            stream.sent_log_seq = self.scopes.log_seq;
+            stream.touched = false;
+            stream.snapshot = None;
+        }
+        let frames = stream.frames.subscribe();
+        if let Some(missed) = resume
+            .filter(|r| r.stream == stream_id)
+            .and_then(|r| missed_since(&stream.recent, stream.seq, r.since))
+        {
+            return Some(Subscription {
+                hello: stream.hello.clone(),
+                initial: missed,
+                resumed: true,
+                frames,
+            });
+        }
+        let snapshot = match &stream.snapshot {
+            Some((seq, bytes)) if *seq == stream.seq => bytes.clone(),
+            _ => {
+                let bytes = encode(&ServerMsg::Snapshot {
+                    seq: stream.seq,
+                    log_seq: stream.sent_log_seq,
+                    server_time_ms: now_ms(),
+                    state: stream.sent.clone().unwrap_or_default(),
+                });
+                stream.snapshot = Some((stream.seq, bytes.clone()));
+                bytes
+            }
+        };
+        Some(Subscription {
+            hello: stream.hello.clone(),
+            initial: vec![snapshot],
+            resumed: false,
+            frames,
+        })
+    }
+}
+
+impl Stream {
+    fn push(&mut self, prev_seq: u64, bytes: Utf8Bytes, oldest_commit: Option<Instant>) {
+        if self.recent.len() == RESUME_FRAMES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((prev_seq, self.seq, bytes.clone()));
+        let _ = self.frames.send(Frame {
+            bytes,
+            oldest_commit,
+        });
+    }
+}
+
+async fn run_hub(
+    mut hub: HubTask,
+    stream_id: String,
+    mut feed: mpsc::Receiver<Event>,
+    mut commands: mpsc::Receiver<Command>,
+    shutdown: CancellationToken,
+) -> Scopes {
+    let mut frame_tick = tokio::time::interval(FRAME_INTERVAL);
+    frame_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            _ = frame_tick.tick() => hub.send_frames(),
+            _ = heartbeat.tick() => hub.send_heartbeats(),
+            Some(cmd) = commands.recv() => match cmd {
+                Command::Subscribe(scope, resume, reply) => {
+                    let _ = reply.send(hub.subscribe(&scope, &stream_id, resume));
+                }
+                Command::Current(scope, reply) => {
+                    while let Ok(event) = feed.try_recv() {
+                        hub.fold(&event);
+                    }
+                    let current = hub.scopes.aggregates.get(&scope).map(|agg| Current {
+                        scope: scope.clone(),
+                        seq: hub.streams.get(&scope).map_or(0, |s| s.seq),
+                        log_seq: hub.scopes.log_seq,
+                        visit_seq: hub.scopes.visit_seq,
+                        state: agg.state.clone(),
+                    });
+                    let _ = reply.send(current);
+                }
+                Command::Save(reply) => {
+                    while let Ok(event) = feed.try_recv() {
+                        hub.fold(&event);
+                    }
+                    let _ = reply.send(hub.scopes.clone());
+                }
+            },
+            // Last in the biased order, so that a flood of events never holds back a frame or
+            // a heartbeat; each wake folds everything already waiting.
+            Some(event) = feed.recv() => {
+                hub.fold(&event);
+                while let Ok(event) = feed.try_recv() {
+                    hub.fold(&event);
+                }
+            }
+        }
+    }
+    // Whatever was committed before the stop is folded, so that the saved state is complete.
+    while let Ok(event) = feed.try_recv() {
+        hub.fold(&event);
+    }
+    tracing::debug!("live hub stopped");
+    hub.scopes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::time::DEFAULT_UTC_OFFSET_MINUTES as OFFSET;
+    use shared::wall::Change;
+
+    const DAY: i64 = 20_000;
+
+    fn at(day: i64, hour: i64) -> i64 {
+        local_day_start_ms(day, OFFSET) + hour * 3_600_000
+    }
+
+    fn t(seq: u64, from: Option<CaseState>, to: CaseState, at_ms: i64) -> Committed {
+        Committed {
+            seq,
+            case_id: seq as i64,
+            from,
+            to,
+            at_ms,
+            category: shared::case::Category::Ecology,
+            grid_id: Some("G1".to_owned()),
+            committed_at: std::time::Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_wall_resumes_from_the_buffer_or_needs_a_snapshot() {
+        let frame = |n: u64| Utf8Bytes::from(n.to_string());
+        let recent: std::collections::VecDeque<(u64, u64, Utf8Bytes)> = [
+            (10, 12, frame(12)),
+            (12, 15, frame(15)),
+            (15, 16, frame(16)),
+        ]
+        .into();
+        let at = |since| Resume { since, day: DAY };
+        let texts = |v: Option<Vec<Utf8Bytes>>| {
+            v.map(|v| v.iter().map(|b| b.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(texts(missed_since(&recent, 16, DAY, at(16))), Some(vec![]));
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY, at(12))),
+            Some(vec!["15".to_owned(), "16".to_owned()])
+        );
+        // Inside a frame's range: the frame overlaps what the wall has, which is harmless.
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY, at(13))),
+            Some(vec!["15".to_owned(), "16".to_owned()])
+        );
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY, at(9))),
+            None,
+            "older than the buffer"
+        );
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY, at(17))),
+            None,
+            "ahead of the hub"
+        );
+        assert_eq!(
+            texts(missed_since(&recent, 16, DAY + 1, at(16))),
+            None,
+            "another day"
+        );
+    }
+
+    #[test]
+    fn a_report_counts_everywhere() {
+        let mut agg = Aggregate::empty(DAY, OFFSET);
+        agg.fold(
+            &t(1, None, CaseState::Reported, at(DAY, 9)),
+            &HashMap::new(),
+        );
+        let c = agg.state.counters;
+        assert_eq!(
+            (c.reported_total, c.reported_today, c.open, c.closed),
+            (1, 1, 1, 0)
+        );
+        assert_eq!(agg.seq, 1);
+    }
+
+    #[test]
+    fn closing_moves_a_case_from_open_to_closed() {
+        let mut agg = Aggregate::empty(DAY, OFFSET);
+        agg.fold(
+            &t(1, None, CaseState::Reported, at(DAY, 9)),
+            &HashMap::new(),
+        );
+        agg.fold(
+            &t(2, Some(CaseState::Verified), CaseState::Closed, at(DAY, 10)),
+            &HashMap::new(),
+        );
+        let c = agg.state.counters;
+        assert_eq!((c.open, c.closed, c.closed_today), (0, 1, 1));
+        agg.fold(
+            &t(3, Some(CaseState::Closed), CaseState::Reported, at(DAY, 11)),
+            &HashMap::new(),
+        );
+        let c = agg.state.counters;
+        assert_eq!((c.open, c.closed, c.closed_today), (1, 0, 1));
+    }
+
+    #[test]
+    fn a_transition_on_the_next_day_resets_today() {
+        let mut agg = Aggregate::empty(DAY, OFFSET);
+        agg.fold(
+            &t(1, None, CaseState::Reported, at(DAY, 23)),
+            &HashMap::new(),
+        );
+        agg.fold(
+            &t(2, None, CaseState::Reported, at(DAY + 1, 0)),
+            &HashMap::new(),
+        );
+        let c = agg.state.counters;
+        assert_eq!(agg.state.day, DAY + 1);
+        assert_eq!((c.reported_total, c.reported_today), (2, 1));
+    }
+
+    #[test]
+    fn a_late_transition_from_yesterday_does_not_count_today() {
+        let mut agg = Aggregate::empty(DAY + 1, OFFSET);
+        agg.fold(
+            &t(1, None, CaseState::Reported, at(DAY, 23)),
+            &HashMap::new(),
+        );
+        let c = agg.state.counters;
+        assert_eq!((c.reported_total, c.reported_today, c.open), (1, 0, 1));
+        assert_eq!(agg.state.day, DAY + 1);
+    }
+
+    #[test]
+    fn rolling_backwards_does_nothing() {
+        let mut agg = Aggregate::empty(DAY, OFFSET);
+        agg.fold(
+            &t(1, None, CaseState::Reported, at(DAY, 9)),
+            &HashMap::new(),
+        );
+        assert!(!agg.roll_to_day(DAY - 1));
+        assert!(!agg.roll_to_day(DAY));
+        assert_eq!(agg.state.counters.reported_today, 1);
+        assert!(agg.roll_to_day(DAY + 1));
+        assert_eq!(agg.state.counters.reported_today, 0);
+        assert_eq!(agg.state.counters.reported_total, 1);
+    }
+
+    fn decode(frame: &Utf8Bytes) -> ServerMsg {
+        serde_json::from_str(frame.as_str()).expect("a protocol message")
+    }
+
+    fn decode_frame(frame: &Frame) -> ServerMsg {
+        decode(&frame.bytes)
+    }
+
+    /// Reads frames until the next delta, skipping heartbeats.
+    async fn next_delta(frames: &mut broadcast::Receiver<Frame>) -> ServerMsg {
+        loop {
+            let msg = decode_frame(&frames.recv().await.expect("a frame"));
+            if matches!(msg, ServerMsg::Delta { .. }) {
+                return msg;
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_transitions_goes_out_as_one_delta() {
+        let now = now_ms();
+        let day = local_day(now, OFFSET);
+        let token = CancellationToken::new();
+        let (hub, feed, task) = spawn(
+            Aggregate::empty(day, OFFSET),
+            Arc::default(),
+            Metrics::new(),
+            token.clone(),
+        );
+        let mut sub = hub.subscribe(None).await.expect("subscribe");
+        assert!(matches!(
+            decode(&sub.initial[0]),
+            ServerMsg::Snapshot { seq: 0, .. }
+        ));
+        for seq in 1..=500 {
+            feed.send(t(seq, None, CaseState::Reported, now))
+                .await
+                .expect("feed");
+        }
+        // `current` answers only after everything sent so far has been folded.
+        assert_eq!(hub.current().await.expect("current").seq, 500);
+        // The hub may send a first frame as soon as it wakes (its first tick is immediate);
+        // everything after that waits for the next tick and goes out together.
+        let mut deltas = 0;
+        let mut have = 0;
+        while have < 500 {
+            match next_delta(&mut sub.frames).await {
+                ServerMsg::Delta {
+                    prev_seq,
+                    seq,
+                    changes,
+                } => {
+                    assert_eq!(prev_seq, have, "deltas must chain");
+                    let counters = changes.iter().find_map(|c| match c {
+                        Change::Counters(c) => Some(*c),
+                        _ => None,
+                    });
+                    assert_eq!(counters.map(|c| c.reported_today), Some(seq));
+                    // The category's tally rides in the same frame.
+                    assert!(
+                        changes
+                            .iter()
+                            .any(|c| matches!(c, Change::Category(k) if k.tally.open == seq))
+                    );
+                    have = seq;
+                    deltas += 1;
+                }
+                other => panic!("expected a delta, got {other:?}"),
+            }
+        }
+        assert!(deltas <= 2, "500 transitions took {deltas} frames");
+        // The next transition comes in its own frame, which chains on to the first.
+        feed.send(t(501, None, CaseState::Reported, now))
+            .await
+            .expect("feed");
+        match next_delta(&mut sub.frames).await {
+            ServerMsg::Delta { prev_seq, seq, .. } => assert_eq!((prev_seq, seq), (500, 501)),
+            other => panic!("expected a delta, got {other:?}"),
+        }
+        token.cancel();
+        task.await.expect("the hub stops");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn frames_go_out_at_most_ten_times_a_second() {
+        let now = now_ms();
+        let token = CancellationToken::new();
+        let (hub, feed, task) = spawn(
+            Aggregate::empty(local_day(now, OFFSET), OFFSET),
+            Arc::default(),
+            Metrics::new(),
+            token.clone(),
+        );
+        let mut sub = hub.subscribe(None).await.expect("subscribe");
+        let start = tokio::time::Instant::now();
+        let mut seq = 0;
+        let mut deltas = 0;
+        // One transition every 10 ms for two seconds of (paused, simulated) time.
+        while start.elapsed() < Duration::from_secs(2) {
+            seq += 1;
+            feed.send(t(seq, None, CaseState::Reported, now))
+                .await
+                .expect("feed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            while let Ok(frame) = sub.frames.try_recv() {
+                if matches!(decode_frame(&frame), ServerMsg::Delta { .. }) {
+                    deltas += 1;
+                }
+            }
+        }
+        assert!(seq >= 190, "only {seq} transitions were sent");
+        assert!((15..=21).contains(&deltas), "{deltas} deltas in 2 s");
+        token.cancel();
+        task.await.expect("the hub stops");
+    }
+}

@@ -1,0 +1,11 @@
+//! The live path: the aggregates that fold committed events into every wall's state, the hub
+//! task that turns them into frames, and the saved snapshot that makes a restart fast.
+
+pub mod aggregate;
+pub mod hub;
+pub mod saved;
+pub mod scopes;
+
+pub use aggregate::{Aggregate, CityFacts, GridPlace};
+pub use hub::{Current, Frame, Hub, HubStopped, Resume, SubscribeError, Subscription, spawn};
+pub use scopes::{Scopes, city_facts, fold_tail, rebuild, rebuild_now};

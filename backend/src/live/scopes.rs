@@ -1,0 +1,496 @@
+//! Every scope's aggregate together: the city, each district and each street. An event folds
+//! into the city and into the district and street of its grid, so its cost does not grow with
+//! the number of scopes; and the whole set is rebuilt from the tables in one read transaction.
+
+use super::aggregate::{Aggregate, CityFacts, GridPlace};
+use crate::cases::{self, Committed, Event, Facts, Visit};
+use crate::store::Db;
+use serde::{Deserialize, Serialize};
+use shared::time::{
+    local_day, local_day_start_ms, local_hour, local_hour_start_ms, month_start_day,
+};
+use shared::wall::{Alert, People, Scope, Warning};
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+
+/// The aggregates of every scope, as of one position in the log and in the house visits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scopes {
+    pub aggregates: BTreeMap<Scope, Aggregate>,
+    /// The last transition folded in.
+    pub log_seq: u64,
+    /// The last house visit folded in.
+    pub visit_seq: u64,
+}
+
+/// Reads the facts the fold needs: where each grid is and each member's kind.
+pub async fn city_facts(db: &Db) -> Result<CityFacts, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.street_code, s.district_code FROM grids g JOIN streets s ON s.code = g.street_code",
+    )
+    .fetch_all(db)
+    .await?;
+    let mut grids = HashMap::with_capacity(rows.len());
+    for row in rows {
+        grids.insert(
+            row.try_get("id")?,
+            GridPlace {
+                street: row.try_get("street_code")?,
+                district: row.try_get("district_code")?,
+            },
+        );
+    }
+    let mut member_kinds = HashMap::new();
+    for row in sqlx::query("SELECT id, kind FROM members").fetch_all(db).await? {
+        member_kinds.insert(row.try_get("id")?, row.try_get("kind")?);
+    }
+    Ok(CityFacts {
+        grids,
+        member_kinds,
+    })
+}
+
+impl Scopes {
+    /// The scopes an event of `grid_id` folds into: the city, then its district and street.
+    fn scopes_of(grid_id: Option<&str>, city: &CityFacts) -> Vec<Scope> {
+        let mut scopes = vec![Scope::City];
+        if let Some(place) = grid_id.and_then(|g| city.grids.get(g)) {
+            scopes.push(Scope::District(place.district.clone()));
+            scopes.push(Scope::Street(place.street.clone()));
+        }
+        scopes
+    }
+
+    fn each_of(&mut self, grid_id: Option<&str>, city: &CityFacts, mut f: impl FnMut(&Scope, &mut Aggregate)) {
+        for scope in Scopes::scopes_of(grid_id, city) {
+            if let Some(agg) = self.aggregates.get_mut(&scope) {
+                f(&scope, agg);
+            }
+        }
+    }
+
+    /// Folds one event into its scopes; returns the alerts it raised, by scope.
+    pub fn fold(&mut self, event: &Event, city: &CityFacts) -> Vec<(Scope, Alert)> {
+        let mut raised = Vec::new();
+        match event {
+            Event::Transition(t) => {
+                self.each_of(t.grid_id.as_deref(), city, |scope, agg| {
+                    let mut alerts = Vec::new();
+                    agg.fold(t, city, &mut alerts);
+                    raised.extend(alerts.into_iter().map(|a| (scope.clone(), a)));
+                });
+                self.log_seq = self.log_seq.max(t.seq);
+            }
+            Event::Visit(v) => {
+                self.each_of(Some(&v.grid_id), city, |_, agg| agg.fold_visit(v, city));
+                self.visit_seq = self.visit_seq.max(v.id as u64);
+            }
+        }
+        raised
+    }
+
+    /// Moves every scope's day and hour on to those of `now_ms`.
+    pub fn advance(&mut self, now_ms: i64) {
+        for agg in self.aggregates.values_mut() {
+            agg.advance(now_ms);
+        }
+    }
+
+    pub fn city(&self) -> Option<&Aggregate> {
+        self.aggregates.get(&Scope::City)
+    }
+
+    /// Recomputes what is not saved, after loading a saved set.
+    pub fn after_load(&mut self) {
+        for agg in self.aggregates.values_mut() {
+            agg.after_load();
+        }
+    }
+}
+
+fn decode(e: crate::error::AppError) -> sqlx::Error {
+    sqlx::Error::Decode(e.to_string().into())
+}
+
+fn u(n: i64) -> u64 {
+    n.max(0) as u64
+}
+
+/// Rebuilds every scope from the tables as of local day `day` and hour `hour`, in one read
+/// transaction so that every figure describes the same moment.
+pub async fn rebuild(
+    db: &Db,
+    city: &CityFacts,
+    day: i64,
+    hour: i64,
+    utc_offset_minutes: i32,
+) -> Result<Scopes, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let today_start = local_day_start_ms(day, utc_offset_minutes);
+    let today_end = local_day_start_ms(day + 1, utc_offset_minutes);
+    let month_start = local_day_start_ms(month_start_day(day), utc_offset_minutes);
+
+    // Every district and street gets a scope, with or without cases.
+    let mut aggregates = BTreeMap::new();
+    let empty = || Aggregate::empty(day, hour, utc_offset_minutes);
+    aggregates.insert(Scope::City, empty());
+    for row in sqlx::query("SELECT code FROM districts").fetch_all(&mut *tx).await? {
+        aggregates.insert(Scope::District(row.try_get("code")?), empty());
+    }
+    for row in sqlx::query("SELECT code FROM streets").fetch_all(&mut *tx).await? {
+        aggregates.insert(Scope::Street(row.try_get("code")?), empty());
+    }
+    let log_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM transitions")
+        .fetch_one(&mut *tx)
+        .await?;
+    let visit_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM house_visits")
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut scopes = Scopes {
+        aggregates,
+        log_seq: u(log_seq),
+        visit_seq: u(visit_seq),
+    };
+
+    let (people, team) = load_statics(&mut *tx, city).await?;
+    for (scope, agg) in scopes.aggregates.iter_mut() {
+        agg.set_static(
+            people.get(scope).copied().unwrap_or_default(),
+            team.get(scope).unwrap_or(&BTreeMap::new()),
+        );
+    }
+
+    // Cases, grouped by everything the figures are keyed by.
+    let rows = sqlx::query(
+        "SELECT grid_id, category, sub_item_code, state, supervision, department_code,
+                COUNT(*) AS n,
+                CAST(SUM(CASE WHEN reported_at >= $1 AND reported_at < $2 THEN 1 ELSE 0 END) AS BIGINT) AS today,
+                CAST(SUM(CASE WHEN reported_at >= $1 AND reported_at < $2 AND state = 'closed' THEN 1 ELSE 0 END) AS BIGINT) AS today_closed,
+                MAX(updated_at) AS last_ms
+         FROM cases
+         GROUP BY grid_id, category, sub_item_code, state, supervision, department_code",
+    )
+    .bind(today_start)
+    .bind(today_end)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let grid: Option<String> = row.try_get("grid_id")?;
+        let category: String = row.try_get("category")?;
+        let sub_item: Option<String> = row.try_get("sub_item_code")?;
+        let facts = Facts {
+            state: cases::parse_state(&row.try_get::<String, _>("state")?).map_err(decode)?,
+            department: row.try_get("department_code")?,
+            supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
+                .map_err(decode)?,
+            deadline_ms: None,
+        };
+        let n = u(row.try_get("n")?);
+        let today = u(row.try_get("today")?);
+        let today_closed = u(row.try_get("today_closed")?);
+        let last_ms: i64 = row.try_get("last_ms")?;
+        let place = grid.as_deref().and_then(|g| city.grids.get(g));
+        scopes.each_of(grid.as_deref(), city, |_, agg| {
+            agg.add_cases(
+                n,
+                &facts,
+                &category,
+                sub_item.as_deref(),
+                grid.as_deref(),
+                place,
+                today,
+                today_closed,
+                last_ms,
+            )
+        });
+    }
+
+    // Closures: today's, and each department's, from the log.
+    let rows = sqlx::query(
+        "SELECT c.grid_id AS grid_id, t.department_code AS department_code,
+                COUNT(*) AS n,
+                CAST(SUM(CASE WHEN t.supervision <> 'overdue' THEN 1 ELSE 0 END) AS BIGINT) AS on_time,
+                CAST(SUM(t.at - c.reported_at) AS BIGINT) AS handling_ms,
+                CAST(SUM(CASE WHEN t.at >= $1 AND t.at < $2 THEN 1 ELSE 0 END) AS BIGINT) AS today
+         FROM transitions t JOIN cases c ON c.id = t.case_id
+         WHERE t.action = 'close'
+         GROUP BY c.grid_id, t.department_code",
+    )
+    .bind(today_start)
+    .bind(today_end)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let grid: Option<String> = row.try_get("grid_id")?;
+        let department: Option<String> = row.try_get("department_code")?;
+        let (n, on_time, handling, today) = (
+            u(row.try_get("n")?),
+            u(row.try_get("on_time")?),
+            u(row.try_get("handling_ms")?),
+            u(row.try_get("today")?),
+        );
+        scopes.each_of(grid.as_deref(), city, |_, agg| {
+            agg.add_closed_today(today);
+            if let Some(d) = &department {
+                agg.add_closures(d, n, on_time, handling);
+            }
+        });
+    }
+
+    // The warning and supervision list.
+    let rows = sqlx::query(
+        "SELECT id, state, supervision, category, sub_item_code, grid_id, department_code, deadline_at, updated_at
+         FROM cases
+         WHERE state NOT IN ('closed', 'rejected') AND (state = 'escalated' OR supervision <> 'none')",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let facts = Facts {
+            state: cases::parse_state(&row.try_get::<String, _>("state")?).map_err(decode)?,
+            department: row.try_get("department_code")?,
+            supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
+                .map_err(decode)?,
+            deadline_ms: row.try_get("deadline_at")?,
+        };
+        let Some(level) = super::aggregate::warning_level(&facts) else {
+            continue;
+        };
+        let grid: Option<String> = row.try_get("grid_id")?;
+        let warning = Warning {
+            case_id: row.try_get("id")?,
+            level,
+            category: row.try_get("category")?,
+            sub_item: row.try_get("sub_item_code")?,
+            grid_id: grid.clone(),
+            department: facts.department.clone(),
+            deadline_ms: facts.deadline_ms,
+            updated_ms: row.try_get("updated_at")?,
+        };
+        scopes.each_of(grid.as_deref(), city, |_, agg| agg.add_warning(warning.clone()));
+    }
+
+    // The hourly windows: the last week's reports.
+    let since = local_hour_start_ms(hour - super::aggregate::USUAL_HOURS, utc_offset_minutes);
+    let rows = sqlx::query(
+        "SELECT grid_id, sub_item_code, reported_at FROM cases WHERE reported_at >= $1 ORDER BY reported_at",
+    )
+    .bind(since)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let grid: Option<String> = row.try_get("grid_id")?;
+        let sub_item: Option<String> = row.try_get("sub_item_code")?;
+        let at: i64 = row.try_get("reported_at")?;
+        if local_hour(at, utc_offset_minutes) > hour {
+            continue;
+        }
+        let district = grid.as_deref().and_then(|g| city.grids.get(g)).map(|p| p.district.clone());
+        scopes.each_of(grid.as_deref(), city, |_, agg| {
+            agg.count_report(at, district.as_deref(), grid.as_deref(), sub_item.as_deref(), &mut Vec::new())
+        });
+    }
+
+    // This month's house visits, and today's reporters, for coverage and the active team.
+    let rows = sqlx::query(
+        "SELECT id, grid_id, member_id, household, at FROM house_visits WHERE at >= $1 AND at < $2",
+    )
+    .bind(month_start)
+    .bind(today_end)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let v = Visit {
+            id: row.try_get("id")?,
+            grid_id: row.try_get("grid_id")?,
+            member_id: row.try_get("member_id")?,
+            household: row.try_get("household")?,
+            at_ms: row.try_get("at")?,
+        };
+        scopes.each_of(Some(&v.grid_id.clone()), city, |_, agg| agg.add_visit(&v, city));
+    }
+    let rows = sqlx::query(
+        "SELECT grid_id, reporter_id FROM cases WHERE reported_at >= $1 AND reported_at < $2 AND reporter_id IS NOT NULL",
+    )
+    .bind(today_start)
+    .bind(today_end)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let grid: Option<String> = row.try_get("grid_id")?;
+        let member: i64 = row.try_get("reporter_id")?;
+        scopes.each_of(grid.as_deref(), city, |_, agg| agg.add_active_reporter(member, city));
+    }
+    tx.commit().await?;
+    Ok(scopes)
+}
+
+/// People and housing, and the team's size, by scope: what events do not change.
+type Statics = (BTreeMap<Scope, People>, BTreeMap<Scope, BTreeMap<String, u64>>);
+
+/// Reads people and housing by grid, and the team's size by grid (or, for members without a
+/// grid, by street), summed into every scope.
+pub async fn load_statics<'c, C>(conn: C, city: &CityFacts) -> Result<Statics, sqlx::Error>
+where
+    C: sqlx::Acquire<'c, Database = sqlx::Any>,
+{
+    let mut conn = conn.acquire().await?;
+    // People and housing, and the team's size: by grid, and for members without a grid, by
+    // street.
+    let rows = sqlx::query(
+        "SELECT id, CAST(residents AS BIGINT) AS residents, CAST(households AS BIGINT) AS households,
+                CAST(houses AS BIGINT) AS houses, CAST(organisations AS BIGINT) AS organisations,
+                CAST(key_places AS BIGINT) AS key_places
+         FROM grids",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut people: BTreeMap<Scope, People> = BTreeMap::new();
+    for row in rows {
+        let grid: String = row.try_get("id")?;
+        let p = People {
+            residents: u(row.try_get("residents")?),
+            households: u(row.try_get("households")?),
+            houses: u(row.try_get("houses")?),
+            organisations: u(row.try_get("organisations")?),
+            key_places: u(row.try_get("key_places")?),
+            ..People::default()
+        };
+        for scope in Scopes::scopes_of(Some(&grid), city) {
+            let sum = people.entry(scope).or_default();
+            sum.residents += p.residents;
+            sum.households += p.households;
+            sum.houses += p.houses;
+            sum.organisations += p.organisations;
+            sum.key_places += p.key_places;
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT m.kind AS kind, m.grid_id AS grid_id, m.street_code AS street_code, s.district_code AS district_code,
+                COUNT(*) AS n
+         FROM members m JOIN streets s ON s.code = m.street_code
+         WHERE m.active = 1
+         GROUP BY m.kind, m.grid_id, m.street_code, s.district_code",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut team: BTreeMap<Scope, BTreeMap<String, u64>> = BTreeMap::new();
+    for row in rows {
+        let kind: String = row.try_get("kind")?;
+        let n = u(row.try_get("n")?);
+        let grid: Option<String> = row.try_get("grid_id")?;
+        let street: String = row.try_get("street_code")?;
+        let district: String = row.try_get("district_code")?;
+        let scopes = match grid.as_deref().and_then(|g| city.grids.get(g)) {
+            Some(place) => vec![
+                Scope::City,
+                Scope::District(place.district.clone()),
+                Scope::Street(place.street.clone()),
+            ],
+            None => vec![Scope::City, Scope::District(district), Scope::Street(street)],
+        };
+        for scope in scopes {
+            *team.entry(scope).or_default().entry(kind.clone()).or_default() += n;
+        }
+    }
+    Ok((people, team))
+}
+
+/// Rebuilds every scope as of now.
+pub async fn rebuild_now(
+    db: &Db,
+    city: &CityFacts,
+    now_ms: i64,
+    utc_offset_minutes: i32,
+) -> Result<Scopes, sqlx::Error> {
+    rebuild(
+        db,
+        city,
+        local_day(now_ms, utc_offset_minutes),
+        local_hour(now_ms, utc_offset_minutes),
+        utc_offset_minutes,
+    )
+    .await
+}
+
+/// Replays the log after `scopes` (the transitions after its `log_seq` and the visits after
+/// its `visit_seq`) through the fold: how a saved snapshot is brought up to date.
+pub async fn fold_tail(db: &Db, city: &CityFacts, scopes: &mut Scopes) -> Result<u64, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT t.seq AS seq, t.case_id AS case_id, t.action AS action, t.to_state AS to_state,
+                t.department_code AS department_code, t.supervision AS supervision, t.deadline_at AS deadline_at,
+                t.at AS at, c.category AS category, c.sub_item_code AS sub_item_code, c.grid_id AS grid_id,
+                c.reported_at AS reported_at, c.reporter_id AS reporter_id,
+                p.to_state AS p_state, p.department_code AS p_department, p.supervision AS p_supervision,
+                p.deadline_at AS p_deadline
+         FROM transitions t
+         JOIN cases c ON c.id = t.case_id
+         LEFT JOIN transitions p ON p.seq = (
+             SELECT MAX(q.seq) FROM transitions q WHERE q.case_id = t.case_id AND q.seq < t.seq)
+         WHERE t.seq > $1
+         ORDER BY t.seq",
+    )
+    .bind(scopes.log_seq as i64)
+    .fetch_all(db)
+    .await?;
+    let mut folded = 0;
+    let now = std::time::Instant::now();
+    for row in rows {
+        let action_code: String = row.try_get("action")?;
+        let action = shared::case::Action::from_code(&action_code).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown action `{action_code}` in the log").into())
+        })?;
+        let p_state: Option<String> = row.try_get("p_state")?;
+        let before = match p_state {
+            None => None,
+            Some(state) => Some(Facts {
+                state: cases::parse_state(&state).map_err(decode)?,
+                department: row.try_get("p_department")?,
+                supervision: cases::parse_supervision(&row.try_get::<String, _>("p_supervision")?)
+                    .map_err(decode)?,
+                deadline_ms: row.try_get("p_deadline")?,
+            }),
+        };
+        let category_code: String = row.try_get("category")?;
+        let t = Committed {
+            seq: u(row.try_get("seq")?),
+            case_id: row.try_get("case_id")?,
+            action,
+            before,
+            after: Facts {
+                state: cases::parse_state(&row.try_get::<String, _>("to_state")?).map_err(decode)?,
+                department: row.try_get("department_code")?,
+                supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
+                    .map_err(decode)?,
+                deadline_ms: row.try_get("deadline_at")?,
+            },
+            at_ms: row.try_get("at")?,
+            category: cases::parse_category(&category_code).map_err(decode)?,
+            sub_item: row.try_get("sub_item_code")?,
+            grid_id: row.try_get("grid_id")?,
+            reported_at_ms: row.try_get("reported_at")?,
+            reporter_id: row.try_get("reporter_id")?,
+            committed_at: now,
+        };
+        scopes.fold(&Event::Transition(t), city);
+        folded += 1;
+    }
+    let rows = sqlx::query(
+        "SELECT id, grid_id, member_id, household, at FROM house_visits WHERE id > $1 ORDER BY id",
+    )
+    .bind(scopes.visit_seq as i64)
+    .fetch_all(db)
+    .await?;
+    for row in rows {
+        let v = Visit {
+            id: row.try_get("id")?,
+            grid_id: row.try_get("grid_id")?,
+            member_id: row.try_get("member_id")?,
+            household: row.try_get("household")?,
+            at_ms: row.try_get("at")?,
+        };
+        scopes.fold(&Event::Visit(v), city);
+        folded += 1;
+    }
+    Ok(folded)
+}
