@@ -12,7 +12,6 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
 use shared::case::{Action, CaseView, MoveCase, ReportCase};
-use shared::wall::ServerMsg;
 
 /// Who the API records as the actor until accounts exist.
 const API_ACTOR: &str = "api";
@@ -152,14 +151,16 @@ pub struct WallQuery {
     pub scope: Option<String>,
 }
 
-/// The state of a scope as it is now, as a `snapshot` message, with where it stands in the
+/// The state of a scope as it is now, with where it stands in its stream (`seq`) and in the
 /// tables: `log_seq` (the last transition) and `visit_seq` (the last house visit) folded in.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct WallView {
     pub scope: shared::wall::Scope,
+    pub seq: u64,
+    pub log_seq: u64,
     pub visit_seq: u64,
-    #[serde(flatten)]
-    pub snapshot: ServerMsg,
+    pub server_time_ms: i64,
+    pub state: shared::wall::WallState,
 }
 
 /// `GET /api/wall?scope=`: a scope's live state, everything committed so far folded in.
@@ -175,8 +176,11 @@ pub async fn wall_state(
         .ok_or_else(|| AppError::NotFound(format!("there is no {scope} in the city")))?;
     Ok(Json(WallView {
         scope,
+        seq: current.seq,
+        log_seq: current.log_seq,
         visit_seq: current.visit_seq,
-        snapshot: current.snapshot_msg(),
+        server_time_ms: crate::cases::now_ms(),
+        state: current.state,
     }))
 }
 

@@ -6,7 +6,7 @@ use crate::store::Db;
 use anyhow::{Context, bail};
 use serde_json::Value;
 use crate::api::WallView;
-use shared::wall::{Scope, ServerMsg};
+use shared::wall::Scope;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -72,10 +72,13 @@ pub async fn check_scopes(
                 .json()
                 .await
                 .context("the server's answer is not a wall snapshot")?;
-            let ServerMsg::Snapshot { log_seq, state, .. } = view.snapshot else {
-                bail!("the server's answer is not a wall snapshot");
-            };
-            let position = (log_seq, view.visit_seq, state.day, state.hourly.hour);
+            let WallView {
+                log_seq,
+                visit_seq,
+                state,
+                ..
+            } = view;
+            let position = (log_seq, visit_seq, state.day, state.hourly.hour);
             if rebuilt.as_ref().is_none_or(|(at, _)| *at != position) {
                 let scopes = live::rebuild(
                     db,

@@ -133,6 +133,8 @@ pub struct Config {
     pub demo_city: DemoCity,
     pub demo_seed: u64,
     pub utc_offset_minutes: i32,
+    /// How often the time-limit watcher looks for due cases.
+    pub watch_every: Duration,
 }
 
 impl ServeArgs {
@@ -144,6 +146,7 @@ impl ServeArgs {
             demo_city: self.demo_city,
             demo_seed: self.demo_seed,
             utc_offset_minutes: self.utc_offset_minutes,
+            watch_every: crate::deadlines::INTERVAL,
         }
     }
 }
@@ -158,6 +161,7 @@ impl Config {
             demo_city: DemoCity::Off,
             demo_seed: 2023,
             utc_offset_minutes: shared::time::DEFAULT_UTC_OFFSET_MINUTES,
+            watch_every: crate::deadlines::INTERVAL,
         }
     }
 }

@@ -39,9 +39,9 @@ pub async fn run_due(cases: &Cases, now: i64) -> Result<usize, AppError> {
     }
 }
 
-/// Runs the watcher until `shutdown` is cancelled.
-pub async fn run_watcher(cases: Cases, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(INTERVAL);
+/// Runs the watcher, looking every `every`, until `shutdown` is cancelled.
+pub async fn run_watcher(cases: Cases, every: Duration, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

@@ -275,6 +275,8 @@ pub async fn import_grids(db: &Db, grids: &[ImportedGrid]) -> Result<Imported, s
         }
     }
     city::insert_areas(&mut tx, &areas).await?;
+    // The saved wall state counts cases into areas that may have just changed.
+    crate::live::saved::forget(&mut tx).await?;
     tx.commit().await?;
     Ok(done)
 }

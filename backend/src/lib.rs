@@ -139,7 +139,11 @@ pub async fn run(
             token.clone(),
         ))
     });
-    let watcher = tokio::spawn(deadlines::run_watcher(cases.clone(), token.clone()));
+    let watcher = tokio::spawn(deadlines::run_watcher(
+        cases.clone(),
+        config.watch_every,
+        token.clone(),
+    ));
     let saver = tokio::spawn(live::saved::run_saver(db.clone(), hub.clone(), token.clone()));
     let state = AppState {
         db: db.clone(),
@@ -173,7 +177,7 @@ pub async fn run(
     if let Ok(scopes) = hub_task.await {
         match live::saved::save(&db, scopes).await {
             Ok(bytes) => tracing::info!(bytes, "wall state saved for the next start"),
-            Err(err) => tracing::warn!(error = %err, "cannot save the wall state; the next start rebuilds it"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "cannot save the wall state; the next start rebuilds it"),
         }
     }
     db.close().await;

@@ -217,11 +217,15 @@ mod tests {
     #[test]
     fn connections_are_counted_while_they_last() {
         let m = Metrics::new();
-        let a = Connected::new(m.clone());
-        let b = Connected::new(m.clone());
+        let a = Connected::new(m.clone(), &Scope::City);
+        let b = Connected::new(m.clone(), &Scope::City);
+        let c = Connected::new(m.clone(), &Scope::Street("230602001".into()));
         drop(a);
-        assert_eq!(m.walls_connected.load(Relaxed), 1);
+        assert_eq!(m.walls_connected[0].load(Relaxed), 1);
+        let text = m.render();
+        assert!(text.contains("gridwall_ws_clients{scope=\"street\"} 1"), "{text}");
         drop(b);
+        drop(c);
         assert!(m.render().contains("gridwall_ws_clients{scope=\"city\"} 0"));
     }
 }

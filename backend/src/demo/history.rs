@@ -10,7 +10,7 @@ use crate::bulk::{Bulk, Val};
 use crate::city::Areas;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use shared::case::{Action, CaseState, Category};
+use shared::case::{Action, CaseState, Category, Supervision, TimeLimit};
 use shared::taxonomy::{SUB_ITEMS, SubItem};
 use shared::time::{local_day, local_day_start_ms};
 use sqlx::AnyConnection;
@@ -70,6 +70,109 @@ fn delay(rng: &mut StdRng, median_minutes: f64) -> i64 {
     // The exponential distribution's median is ln 2 times its mean.
     let minutes = -u.ln() / std::f64::consts::LN_2 * median_minutes;
     (minutes * MINUTE as f64) as i64 + MINUTE
+}
+
+/// Where a case stands against its time limit while history is walked.
+#[derive(Debug, Clone, Copy)]
+struct Standing {
+    department: Option<&'static str>,
+    supervision: Supervision,
+    limit: Option<TimeLimit>,
+}
+
+impl Default for Standing {
+    fn default() -> Standing {
+        Standing {
+            department: None,
+            supervision: Supervision::None,
+            limit: None,
+        }
+    }
+}
+
+/// The actor of the time-limit watcher's steps.
+const WATCHER: &str = crate::deadlines::ACTOR;
+
+/// One case's planned events (in time order) with the watcher's steps added where the case's
+/// time limit passes them, and cut at `now_ms`. A case the watcher escalates is dispatched
+/// again by `district` an hour and a half later, with a new time limit, and its department
+/// takes it on again; the rest of its planned path follows from there.
+fn with_watcher_steps(planned: Vec<Event>, hours: u32, district: &str, now_ms: i64) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(planned.len() + 3);
+    let mut state: Option<CaseState> = None;
+    let mut supervision = Supervision::None;
+    let mut limit: Option<TimeLimit> = None;
+    let mut planned: std::collections::VecDeque<Event> = planned.into();
+    loop {
+        let until = planned.front().map_or(now_ms, |e| e.at).min(now_ms);
+        while let (Some(s), Some(l)) = (state, limit) {
+            let Some((at, action)) = l.next_check(s, supervision) else {
+                break;
+            };
+            let Some((case, last_at)) = out.last().map(|e| (e.case, e.at)) else {
+                break;
+            };
+            // A step already due when the clock starts again (a case returned to its
+            // department after its warning time) is taken at once.
+            let at = at.max(last_at);
+            if at >= until {
+                break;
+            }
+            let mut step = |at: i64, action: Action, actor: &str| {
+                out.push(Event {
+                    at,
+                    case,
+                    action,
+                    actor: actor.to_owned(),
+                })
+            };
+            step(at, action, WATCHER);
+            state = s.next(action).ok();
+            supervision = supervision.after(action).unwrap_or(supervision);
+            if action == Action::Escalate {
+                let again = at + 90 * MINUTE;
+                let accepted = again + 30 * MINUTE;
+                if accepted >= now_ms {
+                    return out;
+                }
+                let department = planned
+                    .iter()
+                    .find(|e| e.actor.starts_with("department:"))
+                    .map_or_else(|| "department".to_owned(), |e| e.actor.clone());
+                step(again, Action::Dispatch, district);
+                step(accepted, Action::Accept, &department);
+                state = Some(CaseState::Accepted);
+                supervision = Supervision::None;
+                limit = Some(TimeLimit::new(again, hours));
+                // The department's own pace resumes from here.
+                if planned.front().is_some_and(|e| e.action == Action::Accept) {
+                    planned.pop_front();
+                }
+                let shift = planned
+                    .front()
+                    .map_or(0, |e| (accepted + MINUTE - e.at).max(0));
+                for e in planned.iter_mut() {
+                    e.at += shift;
+                }
+                break;
+            }
+        }
+        let Some(e) = planned.pop_front() else {
+            return out;
+        };
+        if e.at >= now_ms {
+            return out;
+        }
+        state = match state {
+            None => Some(CaseState::INITIAL),
+            Some(s) => s.next(e.action).ok(),
+        };
+        supervision = supervision.after(e.action).unwrap_or(supervision);
+        if e.action == Action::Dispatch {
+            limit = Some(TimeLimit::new(e.at, hours));
+        }
+        out.push(e);
+    }
 }
 
 /// Writes `total` cases of history; `progress` is told how many transitions are written as
@@ -214,7 +317,17 @@ pub async fn insert_history(
         // About one case in twenty stays open: the backlog the seats chase. Most of it sits
         // with departments; some waits for dispatch, for a department to take it, or with
         // the district.
-        let stuck_at = (fate > 0.955).then(|| rng.random_range(0..10));
+        // A case stuck with a department for weeks would have been escalated by the time-limit
+        // watcher long ago, so old stuck cases wait where no time limit runs: for dispatch,
+        // with the district, or for the grid worker's check (stage 10).
+        let old = now_ms - c.reported_at > 14 * 24 * HOUR;
+        let stuck_at = (fate > 0.955).then(|| {
+            if old {
+                [0, 1, 1, 1, 10, 10, 10][rng.random_range(0..7)]
+            } else {
+                rng.random_range(0..10)
+            }
+        });
         if stuck_at == Some(0) {
             continue;
         }
@@ -236,12 +349,12 @@ pub async fn insert_history(
         }
         at += delay(&mut rng, 60.0);
         push(at, Action::Accept, &department);
-        if stuck_at.is_some() {
+        if stuck_at.is_some_and(|s| s < 10) {
             continue;
         }
         let overdue = rng.random_bool(0.08);
         let share = if overdue {
-            rng.random_range(1.0..1.8)
+            rng.random_range(1.0..1.5)
         } else {
             rng.random_range(0.1..0.9)
         };
@@ -256,16 +369,45 @@ pub async fn insert_history(
             at += (limit as f64 * rng.random_range(0.1..0.6)) as i64;
             push(at, Action::Resolve, &department);
         }
+        if stuck_at == Some(10) {
+            continue;
+        }
         at += delay(&mut rng, 300.0);
         push(at, Action::Verify, &worker);
         at += delay(&mut rng, 20.0);
         push(at, Action::Close, &centre);
     }
-    // Nothing after now happened yet.
-    events.retain(|e| e.at < now_ms);
+    // The time-limit watcher's steps, as the live watcher would have taken them; nothing after
+    // now has happened yet.
+    let mut watched: Vec<Event> = Vec::with_capacity(events.len() + events.len() / 10);
+    let mut rest = events.into_iter().peekable();
+    while let Some(first) = rest.next() {
+        let case = first.case;
+        let mut planned = vec![first];
+        while let Some(e) = rest.next_if(|e| e.case == case) {
+            planned.push(e);
+        }
+        let c = &cases[case as usize];
+        let street = areas.grids[c.grid].street_code.as_str();
+        let district = format!(
+            "district:{}",
+            district_of_street.get(street).copied().unwrap_or("")
+        );
+        watched.extend(with_watcher_steps(
+            planned,
+            c.item.time_limit_hours,
+            &district,
+            now_ms,
+        ));
+    }
+    let mut events = watched;
     events.sort_by_key(|e| (e.at, e.case));
 
-    // Walk every case through the state machine in time order.
+    // Walk every case through the state machine in time order, keeping what each move leaves
+    // behind: the department, the supervision and the time limit.
+    let mut standing: Vec<Standing> = vec![Standing::default(); cases.len()];
+    let mut afters: Vec<(Option<&'static str>, Supervision, Option<i64>)> =
+        Vec::with_capacity(events.len());
     let mut states: Vec<Option<CaseState>> = vec![None; cases.len()];
     let mut last: Vec<(i64, i64)> = vec![(0, 0); cases.len()];
     let mut moves: Vec<(Option<CaseState>, CaseState)> = Vec::with_capacity(events.len());
@@ -286,6 +428,19 @@ pub async fn insert_history(
                 )));
             }
         };
+        let st = &mut standing[ci];
+        st.supervision = st.supervision.after(e.action).map_err(|err| {
+            sqlx::Error::Protocol(format!("the history generator flagged a case wrongly: {err}"))
+        })?;
+        match e.action {
+            Action::Dispatch => {
+                st.department = Some(cases[ci].item.department);
+                st.limit = Some(TimeLimit::new(e.at, cases[ci].item.time_limit_hours));
+            }
+            Action::Reopen => st.limit = None,
+            _ => {}
+        }
+        afters.push((st.department, st.supervision, st.limit.map(|l| l.deadline_ms)));
         states[ci] = Some(to);
         last[ci] = (e.at, i as i64 + 1);
         moves.push((from, to));
@@ -311,6 +466,11 @@ pub async fn insert_history(
             "updated_at",
             "last_seq",
             "reporter_id",
+            "department_code",
+            "dispatched_at",
+            "deadline_at",
+            "supervision",
+            "next_check_at",
         ],
     );
     for (i, c) in cases.iter().enumerate() {
@@ -331,6 +491,16 @@ pub async fn insert_history(
                 last[i].0.into(),
                 last[i].1.into(),
                 Val::OptInt(Some(c.reporter).filter(|&r| r > 0)),
+                standing[i].department.map(str::to_owned).into(),
+                Val::OptInt(standing[i].limit.map(|l| l.dispatched_ms)),
+                Val::OptInt(standing[i].limit.map(|l| l.deadline_ms)),
+                standing[i].supervision.code().into(),
+                Val::OptInt(
+                    standing[i]
+                        .limit
+                        .and_then(|l| l.next_check(state, standing[i].supervision))
+                        .map(|(at, _)| at),
+                ),
             ],
         )
         .await?;
@@ -348,9 +518,12 @@ pub async fn insert_history(
             "actor",
             "at",
             "note",
+            "department_code",
+            "supervision",
+            "deadline_at",
         ],
     );
-    for (i, (e, (from, to))) in events.iter().zip(&moves).enumerate() {
+    for (i, ((e, (from, to)), after)) in events.iter().zip(&moves).zip(&afters).enumerate() {
         let note: Option<String> = match e.action {
             Action::Reject => Some("非平台受理事项".to_owned()),
             Action::Return => Some("现场核查未通过".to_owned()),
@@ -368,6 +541,9 @@ pub async fn insert_history(
                     e.actor.clone().into(),
                     e.at.into(),
                     note.into(),
+                    after.0.map(str::to_owned).into(),
+                    after.1.code().into(),
+                    Val::OptInt(after.2),
                 ],
             )
             .await?;

@@ -88,7 +88,9 @@ impl<'a> Standing<'a> {
             state: f.state,
             open,
             overdue: open && f.supervision == Supervision::Overdue,
-            warned: open && f.supervision == Supervision::Warned,
+            // A warning matters while the department's clock runs; once the department has
+            // resolved the case in time, it is no longer at risk.
+            warned: f.state.clock_runs() && f.supervision == Supervision::Warned,
             department: f.department.as_deref(),
         }
     }
@@ -104,8 +106,8 @@ pub fn warning_level(f: &Facts) -> Option<WarningLevel> {
     }
     match f.supervision {
         Supervision::Overdue => Some(WarningLevel::Overdue),
-        Supervision::Warned => Some(WarningLevel::Warned),
-        Supervision::None => None,
+        Supervision::Warned if f.state.clock_runs() => Some(WarningLevel::Warned),
+        Supervision::Warned | Supervision::None => None,
     }
 }
 

@@ -71,17 +71,6 @@ pub struct Current {
     pub state: WallState,
 }
 
-impl Current {
-    pub fn snapshot_msg(&self) -> ServerMsg {
-        ServerMsg::Snapshot {
-            seq: self.seq,
-            log_seq: self.log_seq,
-            server_time_ms: now_ms(),
-            state: self.state.clone(),
-        }
-    }
-}
-
 enum Command {
     Subscribe(Scope, Option<Resume>, oneshot::Sender<Option<Subscription>>),
     Current(Scope, oneshot::Sender<Option<Current>>),
@@ -498,161 +487,101 @@ async fn run_hub(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use shared::time::DEFAULT_UTC_OFFSET_MINUTES as OFFSET;
+    use crate::cases::{Committed, Facts};
+    use crate::live::aggregate::{Aggregate, GridPlace};
+    use shared::case::{Action, CaseState, Category, Supervision};
+    use shared::time::{DEFAULT_UTC_OFFSET_MINUTES as OFFSET, local_day, local_hour};
     use shared::wall::Change;
+    use std::collections::BTreeMap;
 
-    const DAY: i64 = 20_000;
-
-    fn at(day: i64, hour: i64) -> i64 {
-        local_day_start_ms(day, OFFSET) + hour * 3_600_000
+    /// A city of one district `D` with one street `S` and one grid `G1`.
+    pub(crate) fn city() -> CityFacts {
+        let mut facts = CityFacts::default();
+        facts.grids.insert(
+            "G1".to_owned(),
+            GridPlace {
+                street: "S".to_owned(),
+                district: "D".to_owned(),
+            },
+        );
+        facts
     }
 
-    fn t(seq: u64, from: Option<CaseState>, to: CaseState, at_ms: i64) -> Committed {
-        Committed {
+    pub(crate) fn scopes_at(now: i64) -> Scopes {
+        let (day, hour) = (local_day(now, OFFSET), local_hour(now, OFFSET));
+        let aggregates: BTreeMap<Scope, Aggregate> = [
+            Scope::City,
+            Scope::District("D".to_owned()),
+            Scope::Street("S".to_owned()),
+        ]
+        .into_iter()
+        .map(|s| (s, Aggregate::empty(day, hour, OFFSET)))
+        .collect();
+        Scopes {
+            aggregates,
+            log_seq: 0,
+            visit_seq: 0,
+        }
+    }
+
+    pub(crate) fn report(seq: u64, at_ms: i64) -> Event {
+        Event::Transition(Committed {
             seq,
             case_id: seq as i64,
-            from,
-            to,
+            action: Action::Report,
+            before: None,
+            after: Facts {
+                state: CaseState::Reported,
+                department: None,
+                supervision: Supervision::None,
+                deadline_ms: None,
+            },
             at_ms,
-            category: shared::case::Category::Ecology,
+            category: Category::Ecology,
+            sub_item: None,
             grid_id: Some("G1".to_owned()),
-            committed_at: std::time::Instant::now(),
-        }
+            reported_at_ms: at_ms,
+            reporter_id: None,
+            committed_at: Instant::now(),
+        })
     }
 
     #[test]
     fn a_wall_resumes_from_the_buffer_or_needs_a_snapshot() {
         let frame = |n: u64| Utf8Bytes::from(n.to_string());
-        let recent: std::collections::VecDeque<(u64, u64, Utf8Bytes)> = [
+        let recent: VecDeque<(u64, u64, Utf8Bytes)> = [
             (10, 12, frame(12)),
             (12, 15, frame(15)),
             (15, 16, frame(16)),
         ]
         .into();
-        let at = |since| Resume { since, day: DAY };
         let texts = |v: Option<Vec<Utf8Bytes>>| {
             v.map(|v| v.iter().map(|b| b.to_string()).collect::<Vec<_>>())
         };
-        assert_eq!(texts(missed_since(&recent, 16, DAY, at(16))), Some(vec![]));
+        assert_eq!(texts(missed_since(&recent, 16, 16)), Some(vec![]));
         assert_eq!(
-            texts(missed_since(&recent, 16, DAY, at(12))),
+            texts(missed_since(&recent, 16, 12)),
             Some(vec!["15".to_owned(), "16".to_owned()])
         );
         // Inside a frame's range: the frame overlaps what the wall has, which is harmless.
         assert_eq!(
-            texts(missed_since(&recent, 16, DAY, at(13))),
+            texts(missed_since(&recent, 16, 13)),
             Some(vec!["15".to_owned(), "16".to_owned()])
         );
-        assert_eq!(
-            texts(missed_since(&recent, 16, DAY, at(9))),
-            None,
-            "older than the buffer"
-        );
-        assert_eq!(
-            texts(missed_since(&recent, 16, DAY, at(17))),
-            None,
-            "ahead of the hub"
-        );
-        assert_eq!(
-            texts(missed_since(&recent, 16, DAY + 1, at(16))),
-            None,
-            "another day"
-        );
-    }
-
-    #[test]
-    fn a_report_counts_everywhere() {
-        let mut agg = Aggregate::empty(DAY, OFFSET);
-        agg.fold(
-            &t(1, None, CaseState::Reported, at(DAY, 9)),
-            &HashMap::new(),
-        );
-        let c = agg.state.counters;
-        assert_eq!(
-            (c.reported_total, c.reported_today, c.open, c.closed),
-            (1, 1, 1, 0)
-        );
-        assert_eq!(agg.seq, 1);
-    }
-
-    #[test]
-    fn closing_moves_a_case_from_open_to_closed() {
-        let mut agg = Aggregate::empty(DAY, OFFSET);
-        agg.fold(
-            &t(1, None, CaseState::Reported, at(DAY, 9)),
-            &HashMap::new(),
-        );
-        agg.fold(
-            &t(2, Some(CaseState::Verified), CaseState::Closed, at(DAY, 10)),
-            &HashMap::new(),
-        );
-        let c = agg.state.counters;
-        assert_eq!((c.open, c.closed, c.closed_today), (0, 1, 1));
-        agg.fold(
-            &t(3, Some(CaseState::Closed), CaseState::Reported, at(DAY, 11)),
-            &HashMap::new(),
-        );
-        let c = agg.state.counters;
-        assert_eq!((c.open, c.closed, c.closed_today), (1, 0, 1));
-    }
-
-    #[test]
-    fn a_transition_on_the_next_day_resets_today() {
-        let mut agg = Aggregate::empty(DAY, OFFSET);
-        agg.fold(
-            &t(1, None, CaseState::Reported, at(DAY, 23)),
-            &HashMap::new(),
-        );
-        agg.fold(
-            &t(2, None, CaseState::Reported, at(DAY + 1, 0)),
-            &HashMap::new(),
-        );
-        let c = agg.state.counters;
-        assert_eq!(agg.state.day, DAY + 1);
-        assert_eq!((c.reported_total, c.reported_today), (2, 1));
-    }
-
-    #[test]
-    fn a_late_transition_from_yesterday_does_not_count_today() {
-        let mut agg = Aggregate::empty(DAY + 1, OFFSET);
-        agg.fold(
-            &t(1, None, CaseState::Reported, at(DAY, 23)),
-            &HashMap::new(),
-        );
-        let c = agg.state.counters;
-        assert_eq!((c.reported_total, c.reported_today, c.open), (1, 0, 1));
-        assert_eq!(agg.state.day, DAY + 1);
-    }
-
-    #[test]
-    fn rolling_backwards_does_nothing() {
-        let mut agg = Aggregate::empty(DAY, OFFSET);
-        agg.fold(
-            &t(1, None, CaseState::Reported, at(DAY, 9)),
-            &HashMap::new(),
-        );
-        assert!(!agg.roll_to_day(DAY - 1));
-        assert!(!agg.roll_to_day(DAY));
-        assert_eq!(agg.state.counters.reported_today, 1);
-        assert!(agg.roll_to_day(DAY + 1));
-        assert_eq!(agg.state.counters.reported_today, 0);
-        assert_eq!(agg.state.counters.reported_total, 1);
+        assert_eq!(texts(missed_since(&recent, 16, 9)), None, "older than the buffer");
+        assert_eq!(texts(missed_since(&recent, 16, 17)), None, "ahead of the hub");
     }
 
     fn decode(frame: &Utf8Bytes) -> ServerMsg {
         serde_json::from_str(frame.as_str()).expect("a protocol message")
     }
 
-    fn decode_frame(frame: &Frame) -> ServerMsg {
-        decode(&frame.bytes)
-    }
-
-    /// Reads frames until the next delta, skipping heartbeats.
+    /// Reads frames until the next delta, skipping heartbeats and alerts.
     async fn next_delta(frames: &mut broadcast::Receiver<Frame>) -> ServerMsg {
         loop {
-            let msg = decode_frame(&frames.recv().await.expect("a frame"));
+            let msg = decode(&frames.recv().await.expect("a frame").bytes);
             if matches!(msg, ServerMsg::Delta { .. }) {
                 return msg;
             }
@@ -662,66 +591,66 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_burst_of_transitions_goes_out_as_one_delta() {
         let now = now_ms();
-        let day = local_day(now, OFFSET);
         let token = CancellationToken::new();
         let (hub, feed, task) = spawn(
-            Aggregate::empty(day, OFFSET),
-            Arc::default(),
+            scopes_at(now),
+            Arc::new(city()),
             Metrics::new(),
             token.clone(),
         );
-        let mut sub = hub.subscribe(None).await.expect("subscribe");
+        let mut sub = hub.subscribe(Scope::City, None).await.expect("subscribe");
         assert!(matches!(
             decode(&sub.initial[0]),
-            ServerMsg::Snapshot { seq: 0, .. }
+            ServerMsg::Snapshot { log_seq: 0, .. }
         ));
         for seq in 1..=500 {
-            feed.send(t(seq, None, CaseState::Reported, now))
-                .await
-                .expect("feed");
+            feed.send(report(seq, now)).await.expect("feed");
         }
         // `current` answers only after everything sent so far has been folded.
-        assert_eq!(hub.current().await.expect("current").seq, 500);
+        let current = hub.current(Scope::City).await.expect("current").expect("city");
+        assert_eq!(current.log_seq, 500);
         // The hub may send a first frame as soon as it wakes (its first tick is immediate);
         // everything after that waits for the next tick and goes out together.
         let mut deltas = 0;
         let mut have = 0;
+        let mut seq_have = 0;
         while have < 500 {
             match next_delta(&mut sub.frames).await {
                 ServerMsg::Delta {
                     prev_seq,
                     seq,
+                    log_seq,
                     changes,
                 } => {
-                    assert_eq!(prev_seq, have, "deltas must chain");
+                    assert_eq!(prev_seq, seq_have, "deltas must chain");
                     let counters = changes.iter().find_map(|c| match c {
                         Change::Counters(c) => Some(*c),
                         _ => None,
                     });
-                    assert_eq!(counters.map(|c| c.reported_today), Some(seq));
+                    assert_eq!(counters.map(|c| c.reported_today), Some(log_seq));
                     // The category's tally rides in the same frame.
-                    assert!(
-                        changes
-                            .iter()
-                            .any(|c| matches!(c, Change::Category(k) if k.tally.open == seq))
-                    );
-                    have = seq;
+                    assert!(changes.iter().any(
+                        |c| matches!(c, Change::Category(k) if k.value.is_some_and(|t| t.open == log_seq))
+                    ));
+                    have = log_seq;
+                    seq_have = seq;
                     deltas += 1;
                 }
                 other => panic!("expected a delta, got {other:?}"),
             }
         }
         assert!(deltas <= 2, "500 transitions took {deltas} frames");
-        // The next transition comes in its own frame, which chains on to the first.
-        feed.send(t(501, None, CaseState::Reported, now))
-            .await
-            .expect("feed");
+        // The next transition comes in its own frame, which chains on to the last.
+        feed.send(report(501, now)).await.expect("feed");
         match next_delta(&mut sub.frames).await {
-            ServerMsg::Delta { prev_seq, seq, .. } => assert_eq!((prev_seq, seq), (500, 501)),
+            ServerMsg::Delta {
+                prev_seq, log_seq, ..
+            } => assert_eq!((prev_seq, log_seq), (seq_have, 501)),
             other => panic!("expected a delta, got {other:?}"),
         }
         token.cancel();
-        task.await.expect("the hub stops");
+        let scopes = task.await.expect("the hub stops");
+        assert_eq!(scopes.log_seq, 501);
     }
 
     #[tokio::test(start_paused = true)]
@@ -729,30 +658,59 @@ mod tests {
         let now = now_ms();
         let token = CancellationToken::new();
         let (hub, feed, task) = spawn(
-            Aggregate::empty(local_day(now, OFFSET), OFFSET),
-            Arc::default(),
+            scopes_at(now),
+            Arc::new(city()),
             Metrics::new(),
             token.clone(),
         );
-        let mut sub = hub.subscribe(None).await.expect("subscribe");
+        let mut sub = hub.subscribe(Scope::City, None).await.expect("subscribe");
         let start = tokio::time::Instant::now();
         let mut seq = 0;
         let mut deltas = 0;
         // One transition every 10 ms for two seconds of (paused, simulated) time.
         while start.elapsed() < Duration::from_secs(2) {
             seq += 1;
-            feed.send(t(seq, None, CaseState::Reported, now))
-                .await
-                .expect("feed");
+            feed.send(report(seq, now)).await.expect("feed");
             tokio::time::sleep(Duration::from_millis(10)).await;
             while let Ok(frame) = sub.frames.try_recv() {
-                if matches!(decode_frame(&frame), ServerMsg::Delta { .. }) {
+                if matches!(decode(&frame.bytes), ServerMsg::Delta { .. }) {
                     deltas += 1;
                 }
             }
         }
         assert!(seq >= 190, "only {seq} transitions were sent");
         assert!((15..=21).contains(&deltas), "{deltas} deltas in 2 s");
+        token.cancel();
+        task.await.expect("the hub stops");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_scope_without_walls_costs_no_frames_and_its_next_wall_gets_the_state() {
+        let now = now_ms();
+        let token = CancellationToken::new();
+        let (hub, feed, task) = spawn(
+            scopes_at(now),
+            Arc::new(city()),
+            Metrics::new(),
+            token.clone(),
+        );
+        for seq in 1..=3 {
+            feed.send(report(seq, now)).await.expect("feed");
+        }
+        let _ = hub.current(Scope::City).await.expect("current");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let sub = hub
+            .subscribe(Scope::Street("S".to_owned()), None)
+            .await
+            .expect("subscribe");
+        match decode(&sub.initial[0]) {
+            ServerMsg::Snapshot { state, .. } => assert_eq!(state.counters.reported_total, 3),
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+        assert!(matches!(
+            hub.subscribe(Scope::Street("nowhere".to_owned()), None).await,
+            Err(SubscribeError::UnknownScope(_))
+        ));
         token.cancel();
         task.await.expect("the hub stops");
     }

@@ -105,13 +105,15 @@ pub async fn load(db: &Db, city: &CityFacts) -> anyhow::Result<Option<(Scopes, u
     let mut scopes = match tokio::task::spawn_blocking(move || decode(&body)).await? {
         Ok(scopes) => scopes,
         Err(err) => {
-            tracing::warn!(error = %err, "saved wall state cannot be read; rebuilding");
+            tracing::warn!(error = format!("{err:#}"), "saved wall state cannot be read; rebuilding");
             return Ok(None);
         }
     };
     // People, housing and the team's size may have changed without events; they are read
     // afresh.
-    let (people, team) = load_statics(db, city).await?;
+    let mut conn = db.acquire().await?;
+    let (people, team) = load_statics(&mut conn, city).await?;
+    drop(conn);
     for (scope, agg) in scopes.aggregates.iter_mut() {
         agg.set_static(
             people.get(scope).copied().unwrap_or_default(),
@@ -172,7 +174,7 @@ pub async fn run_saver(db: Db, hub: super::Hub, shutdown: tokio_util::sync::Canc
                         saved_at = Some(position);
                         tracing::debug!(bytes, log_seq = position.0, "wall state saved");
                     }
-                    Err(err) => tracing::warn!(error = %err, "cannot save the wall state"),
+                    Err(err) => tracing::warn!(error = format!("{err:#}"), "cannot save the wall state"),
                 }
             }
         }

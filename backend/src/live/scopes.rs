@@ -16,11 +16,34 @@ use std::collections::{BTreeMap, HashMap};
 /// The aggregates of every scope, as of one position in the log and in the house visits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scopes {
+    #[serde(with = "by_scope")]
     pub aggregates: BTreeMap<Scope, Aggregate>,
     /// The last transition folded in.
     pub log_seq: u64,
     /// The last house visit folded in.
     pub visit_seq: u64,
+}
+
+/// A map keyed by scope, saved as a list of pairs: JSON keys must be strings.
+mod by_scope {
+    use super::{Aggregate, Scope};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<Scope, Aggregate>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        map.iter().collect::<Vec<_>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Scope, Aggregate>, D::Error> {
+        Ok(Vec::<(Scope, Aggregate)>::deserialize(d)?
+            .into_iter()
+            .collect())
+    }
 }
 
 /// Reads the facts the fold needs: where each grid is and each member's kind.
@@ -125,6 +148,12 @@ pub async fn rebuild(
     hour: i64,
     utc_offset_minutes: i32,
 ) -> Result<Scopes, sqlx::Error> {
+    let mut stage = std::time::Instant::now();
+    // Each stage's time, for operators wondering why a start is slow.
+    let lap = |stage: &mut std::time::Instant, name: &str| {
+        tracing::debug!(stage = name, ms = stage.elapsed().as_millis() as u64, "rebuild stage done");
+        *stage = std::time::Instant::now();
+    };
     let mut tx = db.begin().await?;
     let today_start = local_day_start_ms(day, utc_offset_minutes);
     let today_end = local_day_start_ms(day + 1, utc_offset_minutes);
@@ -152,6 +181,7 @@ pub async fn rebuild(
         visit_seq: u(visit_seq),
     };
 
+    lap(&mut stage, "areas");
     let (people, team) = load_statics(&mut *tx, city).await?;
     for (scope, agg) in scopes.aggregates.iter_mut() {
         agg.set_static(
@@ -160,6 +190,7 @@ pub async fn rebuild(
         );
     }
 
+    lap(&mut stage, "statics");
     // Cases, grouped by everything the figures are keyed by.
     let rows = sqlx::query(
         "SELECT grid_id, category, sub_item_code, state, supervision, department_code,
@@ -205,6 +236,7 @@ pub async fn rebuild(
         });
     }
 
+    lap(&mut stage, "cases");
     // Closures: today's, and each department's, from the log.
     let rows = sqlx::query(
         "SELECT c.grid_id AS grid_id, t.department_code AS department_code,
@@ -237,6 +269,7 @@ pub async fn rebuild(
         });
     }
 
+    lap(&mut stage, "closures");
     // The warning and supervision list.
     let rows = sqlx::query(
         "SELECT id, state, supervision, category, sub_item_code, grid_id, department_code, deadline_at, updated_at
@@ -270,6 +303,7 @@ pub async fn rebuild(
         scopes.each_of(grid.as_deref(), city, |_, agg| agg.add_warning(warning.clone()));
     }
 
+    lap(&mut stage, "warnings");
     // The hourly windows: the last week's reports.
     let since = local_hour_start_ms(hour - super::aggregate::USUAL_HOURS, utc_offset_minutes);
     let rows = sqlx::query(
@@ -291,6 +325,7 @@ pub async fn rebuild(
         });
     }
 
+    lap(&mut stage, "hours");
     // This month's house visits, and today's reporters, for coverage and the active team.
     let rows = sqlx::query(
         "SELECT id, grid_id, member_id, household, at FROM house_visits WHERE at >= $1 AND at < $2",
@@ -321,6 +356,7 @@ pub async fn rebuild(
         let member: i64 = row.try_get("reporter_id")?;
         scopes.each_of(grid.as_deref(), city, |_, agg| agg.add_active_reporter(member, city));
     }
+    lap(&mut stage, "visits");
     tx.commit().await?;
     Ok(scopes)
 }
@@ -330,11 +366,10 @@ type Statics = (BTreeMap<Scope, People>, BTreeMap<Scope, BTreeMap<String, u64>>)
 
 /// Reads people and housing by grid, and the team's size by grid (or, for members without a
 /// grid, by street), summed into every scope.
-pub async fn load_statics<'c, C>(conn: C, city: &CityFacts) -> Result<Statics, sqlx::Error>
-where
-    C: sqlx::Acquire<'c, Database = sqlx::Any>,
-{
-    let mut conn = conn.acquire().await?;
+pub async fn load_statics(
+    conn: &mut sqlx::AnyConnection,
+    city: &CityFacts,
+) -> Result<Statics, sqlx::Error> {
     // People and housing, and the team's size: by grid, and for members without a grid, by
     // street.
     let rows = sqlx::query(

@@ -152,9 +152,14 @@ impl TestServer {
 
     /// A server on `db`, which may already hold data.
     pub async fn start_with(db: TestDb) -> TestServer {
+        let config = Config::new(db.url.clone());
+        TestServer::start_configured(db, config).await
+    }
+
+    /// A server on `db` with the given configuration (whose database URL must be `db`'s).
+    pub async fn start_configured(db: TestDb, config: Config) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let addr = listener.local_addr().expect("local address");
-        let config = Config::new(db.url.clone());
         let stop = CancellationToken::new();
         let task = tokio::spawn(backend::run(
             listener,
@@ -198,6 +203,7 @@ impl TestServer {
                 "/api/cases",
                 &serde_json::json!({
                     "category": "municipal_facilities",
+                    "sub_item": "0801",
                     "grid_id": "SR-01-001",
                     "point": {"lon": 125.025, "lat": 46.585},
                     "description": description,

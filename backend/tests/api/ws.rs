@@ -11,13 +11,6 @@ use tokio_tungstenite::tungstenite::Message;
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(server: &TestServer) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
-        .await
-        .expect("WebSocket handshake");
-    ws
-}
-
 /// The next protocol message; fails the test after five seconds of silence.
 async fn next(ws: &mut Ws) -> ServerMsg {
     loop {
@@ -34,24 +27,40 @@ async fn next(ws: &mut Ws) -> ServerMsg {
 
 /// Connects and reads the hello and the snapshot, returning a mirror of the state.
 async fn open_wall(server: &TestServer) -> (Ws, Mirror) {
-    let mut ws = connect(server).await;
-    match next(&mut ws).await {
-        ServerMsg::Hello { protocol, .. } => assert_eq!(protocol, PROTOCOL_VERSION),
+    open_scope(server, "city").await
+}
+
+/// Connects to one scope and reads the hello and the snapshot.
+async fn open_scope(server: &TestServer, scope: &str) -> (Ws, Mirror) {
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?scope={scope}", server.addr))
+            .await
+            .expect("WebSocket handshake");
+    let mut mirror = Mirror::default();
+    let hello = next(&mut ws).await;
+    match &hello {
+        ServerMsg::Hello {
+            protocol, scope: s, ..
+        } => {
+            assert_eq!(*protocol, PROTOCOL_VERSION);
+            assert_eq!(s.to_string(), scope);
+        }
         other => panic!("expected hello, got {other:?}"),
     }
+    mirror.apply(&hello);
     let snapshot = next(&mut ws).await;
     assert!(
         matches!(snapshot, ServerMsg::Snapshot { .. }),
         "{snapshot:?}"
     );
-    let mut mirror = Mirror::default();
     assert_eq!(mirror.apply(&snapshot), Applied::Updated);
     (ws, mirror)
 }
 
-/// Applies frames until the mirror reaches `seq`; every frame must apply without a gap.
+/// Applies frames until the mirror has folded transition `seq`; every frame must apply
+/// without a gap.
 async fn follow_to(ws: &mut Ws, mirror: &mut Mirror, seq: u64) {
-    while mirror.seq < Some(seq) {
+    while mirror.log_seq < seq {
         let msg = next(ws).await;
         let applied = mirror.apply(&msg);
         assert_ne!(
@@ -76,7 +85,7 @@ async fn a_report_reaches_every_wall_as_a_delta_in_sequence() {
     server.report("已有的案件").await;
     let (mut a, mut mirror_a) = open_wall(&server).await;
     let (mut b, mut mirror_b) = open_wall(&server).await;
-    assert_eq!(mirror_a.seq, Some(1));
+    assert_eq!(mirror_a.log_seq, 1);
     assert_eq!(mirror_a.state.counters.reported_today, 1);
 
     let mut last = 0;
@@ -104,13 +113,14 @@ async fn a_heartbeat_arrives_every_second_with_the_latest_sequence() {
     while heartbeats < 2 {
         let msg = next(&mut ws).await;
         if let ServerMsg::Heartbeat {
-            seq: hb_seq,
+            log_seq,
             server_time_ms,
+            ..
         } = msg
         {
             heartbeats += 1;
             assert!(server_time_ms > 0);
-            assert!(hb_seq <= seq);
+            assert!(log_seq <= seq);
         }
         assert_ne!(mirror.apply(&msg), Applied::Gap);
     }
@@ -128,13 +138,14 @@ async fn a_wall_that_asks_gets_a_fresh_snapshot() {
         .await
         .expect("send");
     loop {
-        if let ServerMsg::Snapshot {
-            seq: snap_seq,
-            state,
-            ..
-        } = next(&mut ws).await
-        {
-            assert_eq!(snap_seq, seq);
+        if let ServerMsg::Snapshot { log_seq, state, .. } = next(&mut ws).await {
+            // The snapshot is the state as last framed; once the report is framed, it holds it.
+            if log_seq < seq {
+                ws.send(Message::Text(r#"{"type":"snapshot"}"#.into()))
+                    .await
+                    .expect("send");
+                continue;
+            }
             assert_eq!(state.counters.reported_total, 1);
             break;
         }
@@ -193,10 +204,10 @@ async fn metrics_count_walls_frames_and_the_commit_to_send_latency() {
     server.stop().await;
 }
 
-/// Connects with `?since=…&day=…` and reads the hello.
-async fn resume_wall(server: &TestServer, since: u64, day: i64) -> Ws {
+/// Connects with `?stream=…&since=…` and reads the hello.
+async fn resume_wall(server: &TestServer, stream: &str, since: u64) -> Ws {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!(
-        "ws://{}/ws?since={since}&day={day}",
+        "ws://{}/ws?stream={stream}&since={since}",
         server.addr
     ))
     .await
@@ -211,7 +222,7 @@ async fn a_wall_that_comes_back_gets_only_what_it_missed() {
     server.report("离线前").await;
     let (ws, mut mirror) = open_wall(&server).await;
     let left_at = mirror.seq.expect("seq");
-    let day = mirror.state.day;
+    let stream = mirror.stream.clone().expect("a stream");
     drop(ws);
 
     let mut last = 0;
@@ -224,8 +235,8 @@ async fn a_wall_that_comes_back_gets_only_what_it_missed() {
     let (mut other, mut other_mirror) = open_wall(&server).await;
     follow_to(&mut other, &mut other_mirror, last).await;
 
-    let mut back = resume_wall(&server, left_at, day).await;
-    while mirror.seq < Some(last) {
+    let mut back = resume_wall(&server, &stream, left_at).await;
+    while mirror.log_seq < last {
         let msg = next(&mut back).await;
         assert!(
             !matches!(msg, ServerMsg::Snapshot { .. }),
@@ -238,13 +249,58 @@ async fn a_wall_that_comes_back_gets_only_what_it_missed() {
         "the resumed wall equals a wall that never left"
     );
 
-    // A wall from another day, or one ahead of the server, starts again from a snapshot.
-    for (since, day) in [(left_at, day - 1), (last + 100, day)] {
-        let mut ws = resume_wall(&server, since, day).await;
+    // A wall from another stream (an earlier run), or one ahead of the server, starts again
+    // from a snapshot.
+    for (stream, since) in [("0123456789abcdef", left_at), (stream.as_str(), left_at + 100)] {
+        let mut ws = resume_wall(&server, stream, since).await;
         assert!(
             matches!(next(&mut ws).await, ServerMsg::Snapshot { .. }),
-            "since {since}, day {day}"
+            "stream {stream}, since {since}"
         );
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_district_or_street_wall_gets_its_own_area() {
+    let server = TestServer::start().await;
+    let (mut city, mut city_mirror) = open_scope(&server, "city").await;
+    let (mut district, mut district_mirror) = open_scope(&server, "district:SR").await;
+    let (mut street, mut street_mirror) = open_scope(&server, "street:SR01").await;
+    let seq = server.report("街道大屏").await["seq"].as_u64().expect("seq");
+    follow_to(&mut city, &mut city_mirror, seq).await;
+    follow_to(&mut district, &mut district_mirror, seq).await;
+    follow_to(&mut street, &mut street_mirror, seq).await;
+    for mirror in [&city_mirror, &district_mirror, &street_mirror] {
+        assert_eq!(mirror.state.counters.reported_today, 1);
+        assert_eq!(mirror.state.by_grid["SR-01-001"].open, 1);
+    }
+    // The sample city's district holds every grid, so its housing is the city's.
+    assert_eq!(district_mirror.state.people, city_mirror.state.people);
+    assert!(city_mirror.state.people.residents > 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_or_malformed_scope_is_refused_with_its_name() {
+    let server = TestServer::start().await;
+    for (scope, status, field) in [("district:XX", 404, None), ("town:1", 422, Some("scope"))] {
+        let err = tokio_tungstenite::connect_async(format!("ws://{}/ws?scope={scope}", server.addr))
+            .await
+            .expect_err("the upgrade is refused");
+        let tokio_tungstenite::tungstenite::Error::Http(res) = err else {
+            panic!("expected an HTTP refusal, got {err:?}");
+        };
+        assert_eq!(res.status().as_u16(), status, "{scope}");
+        let body: serde_json::Value =
+            serde_json::from_slice(res.body().as_deref().expect("a body")).expect("error JSON");
+        if let Some(field) = field {
+            assert_eq!(body["error"]["field"], field);
+        } else {
+            assert_eq!(body["error"]["message"], format!("there is no {scope} in the city"));
+        }
+    }
+    let res = server.get("/api/wall?scope=street:NOPE").await;
+    assert_eq!(res.status(), 404);
     server.stop().await;
 }
