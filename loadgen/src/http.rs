@@ -1,0 +1,118 @@
+//! The HTTP side of the load: finding grids to report in, reporting cases and moving them.
+
+use anyhow::{Context, bail, ensure};
+use shared::case::{Action, MoveCase, ReportCase};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
+
+/// The two fields of a `CaseView` the load generator needs; the rest is left unparsed so
+/// that a change elsewhere in the view does not break the measurement.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct Reported {
+    pub id: i64,
+    pub seq: u64,
+}
+
+/// A gridwall server's API, with one keep-alive connection pool shared by every task.
+#[derive(Debug, Clone)]
+pub struct Api {
+    client: reqwest::Client,
+    base: Arc<str>,
+    grids: Arc<[String]>,
+    next_grid: Arc<AtomicUsize>,
+}
+
+impl Api {
+    /// Connects to the server at `base` and fetches its grid ids, which every report needs.
+    pub async fn connect(base: &str, pool: usize) -> anyhow::Result<Api> {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(pool)
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .context("cannot build the HTTP client")?;
+        let base: Arc<str> = base.trim_end_matches('/').into();
+        let grids = fetch_grids(&client, &base).await?;
+        Ok(Api {
+            client,
+            base,
+            grids: grids.into(),
+            next_grid: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn grid_count(&self) -> usize {
+        self.grids.len()
+    }
+
+    /// Reports one case in the next grid, round robin, so that the load is spread over the
+    /// city the way real reports are rather than piling onto one grid's counters.
+    pub async fn report(&self) -> anyhow::Result<Reported> {
+        let grid = &self.grids[self.next_grid.fetch_add(1, Relaxed) % self.grids.len()];
+        let body = ReportCase {
+            category: "municipal_facilities".to_owned(),
+            sub_item: Some("0801".to_owned()),
+            grid_id: Some(grid.clone()),
+            point: None,
+            description: "load test".to_owned(),
+        };
+        let url = format!("{}/api/cases", self.base);
+        let response = self.client.post(&url).json(&body).send().await?;
+        read_case(response).await
+    }
+
+    /// Moves case `id` by `action`; the server answers with the moved case.
+    pub async fn move_case(&self, id: i64, action: Action) -> anyhow::Result<Reported> {
+        let body = MoveCase {
+            action: action.code().to_owned(),
+            note: None,
+        };
+        let url = format!("{}/api/cases/{id}/moves", self.base);
+        let response = self.client.post(&url).json(&body).send().await?;
+        read_case(response).await
+    }
+}
+
+async fn read_case(response: reqwest::Response) -> anyhow::Result<Reported> {
+    let status = response.status();
+    if !status.is_success() {
+        let text = response.text().await.unwrap_or_default();
+        bail!("the server answered {status}: {text}");
+    }
+    response
+        .json::<Reported>()
+        .await
+        .context("the server's answer is not a case")
+}
+
+async fn fetch_grids(client: &reqwest::Client, base: &str) -> anyhow::Result<Vec<String>> {
+    let url = format!("{base}/api/grids.geojson");
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    ensure!(
+        response.status().is_success(),
+        "{url} answered {}",
+        response.status()
+    );
+    let collection: serde_json::Value = response.json().await.context("grids are not JSON")?;
+    let features = collection["features"]
+        .as_array()
+        .context("grids.geojson has no features array")?;
+    let grids: Vec<String> = features
+        .iter()
+        .filter_map(|f| f["properties"]["id"].as_str().map(str::to_owned))
+        .collect();
+    ensure!(
+        !grids.is_empty(),
+        "the server has no grids to report in (start it with --demo-city full or bare)"
+    );
+    Ok(grids)
+}

@@ -1,0 +1,69 @@
+//! `gridwall-load`: load generator for a running gridwall server: walls on `/ws`, the
+//! ingest rate of `POST /api/cases`, and the raw SQLite ceiling those are compared with.
+
+// Printing the figures is this binary's whole job.
+#![allow(clippy::print_stdout)]
+
+mod ceiling;
+mod http;
+mod ingest;
+mod stats;
+mod walls;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "gridwall-load", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Connect many walls, report cases at a steady rate, and measure memory and latency.
+    Walls {
+        /// The running server, for example http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        args: walls::WallsArgs,
+    },
+    /// Report (and optionally move) cases as fast as the server takes them.
+    Ingest {
+        /// The running server, for example http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        args: ingest::IngestArgs,
+    },
+    /// Insert the rows of N reports straight into a fresh SQLite database.
+    SqliteCeiling {
+        #[command(flatten)]
+        args: ceiling::CeilingArgs,
+    },
+}
+
+/// Unix milliseconds, as the server stamps its rows.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // Every wall is a socket: raise the soft limit on open files to the hard one, since the
+    // usual soft limit of 1,024 would stop the ramp long before 10,000 walls.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => eprintln!("open files limit: {limit}"),
+        Err(err) => eprintln!("cannot raise the open files limit: {err}"),
+    }
+    match cli.command {
+        Command::Walls { url, args } => walls::run(&url, args).await,
+        Command::Ingest { url, args } => ingest::run(&url, args).await,
+        Command::SqliteCeiling { args } => ceiling::run(args).await,
+    }
+}
