@@ -71,6 +71,7 @@ impl Api {
         let body = MoveCase {
             action: action.code().to_owned(),
             note: None,
+            department: None,
         };
         let url = format!("{}/api/cases/{id}/moves", self.base);
         let response = self.client.post(&url).json(&body).send().await?;
