@@ -130,7 +130,7 @@ pub async fn run(
     let token = CancellationToken::new();
     let metrics = metrics::Metrics::new();
     let (hub, feed, hub_task) = live::spawn(scopes, city, metrics.clone(), token.clone());
-    let cases = Cases::new(db.clone(), grids.clone(), feed, metrics.clone());
+    let (cases, writer) = Cases::new(db.clone(), grids.clone(), feed, metrics.clone());
     let simulator = config.simulator_every.map(|every| {
         tokio::spawn(demo::run_simulator(
             cases.clone(),
@@ -173,6 +173,9 @@ pub async fn run(
     }
     let _ = watcher.await;
     let _ = saver.await;
+    // Every holder of the case commands is gone now; the writer hands the feed what it
+    // committed and stops.
+    let _ = writer.await;
     // The hub hands back its state when it stops; saving it makes the next start quick.
     if let Ok(scopes) = hub_task.await {
         match live::saved::save(&db, scopes).await {

@@ -103,6 +103,19 @@ pub async fn reset_sequences(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx:
     Ok(())
 }
 
+/// A read transaction in which every statement sees the same moment. SQLite's transactions
+/// do; PostgreSQL's default (read committed) gives each statement its own snapshot, so there it
+/// asks for repeatable read.
+pub async fn begin_snapshot(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
+}
+
 /// True when the database answers a trivial query.
 pub async fn healthy(db: &Db) -> bool {
     sqlx::query("SELECT 1").execute(db).await.is_ok()

@@ -154,7 +154,7 @@ pub async fn rebuild(
         tracing::debug!(stage = name, ms = stage.elapsed().as_millis() as u64, "rebuild stage done");
         *stage = std::time::Instant::now();
     };
-    let mut tx = db.begin().await?;
+    let mut tx = crate::store::begin_snapshot(db).await?;
     let today_start = local_day_start_ms(day, utc_offset_minutes);
     let today_end = local_day_start_ms(day + 1, utc_offset_minutes);
     let month_start = local_day_start_ms(month_start_day(day), utc_offset_minutes);
