@@ -125,10 +125,25 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let listener = TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let listener =
+        listen(args.addr).with_context(|| format!("cannot listen on {}", args.addr))?;
     backend::run(listener, args.config(), shutdown_signal()).await
+}
+
+/// Connections the kernel may hold for us before we accept them. When a server restarts,
+/// every wall of the city reconnects within a second or two; tokio's default of 128 would
+/// overflow and leave walls waiting for their SYN to be retried.
+const LISTEN_BACKLOG: u32 = 4_096;
+
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.

@@ -639,3 +639,238 @@ impl Aggregate {
         self.mark_active(member, city);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::case::Category;
+    use shared::time::{DEFAULT_UTC_OFFSET_MINUTES as OFFSET, HOUR_MS, local_day_start_ms};
+
+    const DAY: i64 = 20_786;
+
+    fn at(day: i64, hour: i64) -> i64 {
+        local_day_start_ms(day, OFFSET) + hour * HOUR_MS
+    }
+
+    fn city() -> CityFacts {
+        let mut city = CityFacts::default();
+        for (grid, street, district) in [("G1", "S1", "D1"), ("G2", "S2", "D2")] {
+            city.grids.insert(
+                grid.to_owned(),
+                GridPlace {
+                    street: street.to_owned(),
+                    district: district.to_owned(),
+                },
+            );
+        }
+        city.member_kinds.insert(7, "grid_worker".to_owned());
+        city
+    }
+
+    fn facts(state: CaseState, supervision: Supervision, department: Option<&str>) -> Facts {
+        Facts {
+            state,
+            department: department.map(str::to_owned),
+            supervision,
+            deadline_ms: department.map(|_| 1_000),
+        }
+    }
+
+    fn report(case_id: i64, grid: &str, sub_item: &str, at_ms: i64) -> Committed {
+        Committed {
+            seq: case_id as u64,
+            case_id,
+            action: Action::Report,
+            before: None,
+            after: facts(CaseState::Reported, Supervision::None, None),
+            at_ms,
+            category: Category::MunicipalFacilities,
+            sub_item: Some(sub_item.to_owned()),
+            grid_id: Some(grid.to_owned()),
+            reported_at_ms: at_ms,
+            reporter_id: Some(7),
+            committed_at: std::time::Instant::now(),
+        }
+    }
+
+    fn moved(r: &Committed, action: Action, before: Facts, after: Facts, at_ms: i64) -> Committed {
+        Committed {
+            action,
+            before: Some(before),
+            after,
+            at_ms,
+            ..r.clone()
+        }
+    }
+
+    #[test]
+    fn a_report_counts_everywhere_and_marks_its_reporter_active() {
+        let city = city();
+        let mut agg = Aggregate::empty(DAY, local_hour(at(DAY, 9), OFFSET), OFFSET);
+        agg.set_static(People::default(), &[("grid_worker".to_owned(), 3)].into());
+        let mut alerts = Vec::new();
+        agg.fold(&report(1, "G1", "0801", at(DAY, 9)), &city, &mut alerts);
+        let s = &agg.state;
+        let c = s.counters;
+        assert_eq!((c.reported_total, c.reported_today, c.open), (1, 1, 1));
+        assert_eq!(s.by_state["reported"], 1);
+        assert_eq!(s.by_sub_item["0801"].open, 1);
+        assert_eq!(s.by_district["D1"].reported_today, 1);
+        assert_eq!(s.by_street["S1"].open, 1);
+        assert_eq!(s.by_grid["G1"].last_ms, at(DAY, 9));
+        assert_eq!(s.hourly.counts[23], 1);
+        assert_eq!(s.team["grid_worker"], TeamKind { members: 3, active_today: 1 });
+        assert!(alerts.is_empty());
+    }
+
+    #[test]
+    fn a_late_closure_counts_against_the_department_and_today_stays_truthful() {
+        let city = city();
+        let mut agg = Aggregate::empty(DAY, local_hour(at(DAY, 8), OFFSET), OFFSET);
+        let r = report(1, "G1", "0801", at(DAY, 8));
+        let mut alerts = Vec::new();
+        agg.fold(&r, &city, &mut alerts);
+        let dispatched = facts(CaseState::Dispatched, Supervision::None, Some("D01"));
+        let overdue = facts(CaseState::Dispatched, Supervision::Overdue, Some("D01"));
+        agg.fold(
+            &moved(&r, Action::Dispatch, r.after.clone(), dispatched.clone(), at(DAY, 9)),
+            &city,
+            &mut alerts,
+        );
+        assert_eq!(agg.state.by_department["D01"].open, 1);
+        agg.fold(
+            &moved(&r, Action::Supervise, dispatched, overdue.clone(), at(DAY, 10)),
+            &city,
+            &mut alerts,
+        );
+        assert_eq!(agg.state.counters.overdue, 1);
+        assert_eq!(agg.state.by_grid["G1"].overdue, 1);
+        assert_eq!(agg.state.warnings[&1].level, WarningLevel::Overdue);
+        assert!(matches!(&alerts[..], [Alert::Warning(w)] if w.level == WarningLevel::Overdue));
+        let closed = facts(CaseState::Closed, Supervision::Overdue, Some("D01"));
+        let mut verified = overdue.clone();
+        verified.state = CaseState::Verified;
+        agg.fold(
+            &moved(&r, Action::Close, verified, closed, at(DAY, 12)),
+            &city,
+            &mut alerts,
+        );
+        let s = &agg.state;
+        assert_eq!((s.counters.overdue, s.counters.open, s.counters.closed), (0, 0, 1));
+        assert_eq!(s.counters.closed_today, 1);
+        assert_eq!(s.counters.reported_today_closed, 1);
+        assert!(s.warnings.is_empty());
+        let d = s.by_department["D01"];
+        assert_eq!((d.open, d.closures, d.closures_on_time), (0, 1, 0));
+        assert_eq!(d.handling_ms, 4 * HOUR_MS as u64);
+        assert_eq!(s.by_state.get("reported"), None, "empty states are gone");
+    }
+
+    #[test]
+    fn the_next_day_resets_today_and_keeps_the_totals() {
+        let city = city();
+        let mut agg = Aggregate::empty(DAY, local_hour(at(DAY, 23), OFFSET), OFFSET);
+        let mut alerts = Vec::new();
+        agg.fold(&report(1, "G1", "0801", at(DAY, 23)), &city, &mut alerts);
+        agg.fold_visit(
+            &Visit {
+                id: 1,
+                grid_id: "G1".to_owned(),
+                member_id: 7,
+                household: "1栋".to_owned(),
+                at_ms: at(DAY, 23),
+            },
+            &city,
+        );
+        agg.advance(at(DAY + 1, 0));
+        let s = &agg.state;
+        assert_eq!(s.day, DAY + 1);
+        assert_eq!((s.counters.reported_total, s.counters.reported_today), (1, 0));
+        assert_eq!(s.by_category["municipal_facilities"].reported_today, 0);
+        assert_eq!(s.people.visits_today, 0);
+        // The same month: the visit still counts towards this month's coverage.
+        assert_eq!((s.people.visits_month, s.people.households_visited_month), (1, 1));
+        assert!(s.team.is_empty(), "nobody was active today yet");
+        // The trend moved on one hour, keeping yesterday's report in it.
+        assert_eq!(s.hourly.counts[22], 1);
+        assert_eq!(s.hourly.counts[23], 0);
+    }
+
+    #[test]
+    fn three_reports_of_one_kind_in_one_grid_make_a_hotspot_until_they_age_out() {
+        let city = city();
+        let start = at(DAY, 8);
+        let mut agg = Aggregate::empty(DAY, local_hour(start, OFFSET), OFFSET);
+        let mut alerts = Vec::new();
+        for (i, hour) in [8, 9, 10].into_iter().enumerate() {
+            agg.fold(&report(i as i64 + 1, "G1", "0801", at(DAY, hour)), &city, &mut alerts);
+        }
+        agg.fold(&report(9, "G2", "0801", at(DAY, 10)), &city, &mut alerts);
+        let key = Hotspot::key("G1", "0801");
+        assert_eq!(agg.state.hotspots[&key].count, 3);
+        assert_eq!(agg.state.hotspots.len(), 1);
+        assert_eq!(
+            alerts.iter().filter(|a| matches!(a, Alert::Hotspot(_))).count(),
+            1,
+            "one alert when it starts"
+        );
+        // 24 hours after the first report, it has left the window.
+        agg.advance(at(DAY + 1, 8));
+        assert!(agg.state.hotspots.is_empty());
+        // A saved and loaded aggregate keeps counting the same way.
+        let mut loaded: Aggregate =
+            serde_json::from_str(&serde_json::to_string(&agg).expect("save")).expect("load");
+        loaded.after_load();
+        assert_eq!(loaded, agg);
+    }
+
+    #[test]
+    fn a_district_at_three_times_its_usual_rate_surges() {
+        let city = city();
+        let now = at(DAY, 10);
+        let mut agg = Aggregate::empty(DAY, local_hour(now, OFFSET), OFFSET);
+        let mut alerts = Vec::new();
+        // A usual week: one report a day in D1 at 10:00.
+        for d in 1..=7 {
+            agg.count_report(at(DAY - d, 10), Some("D1"), Some("G1"), None, &mut alerts);
+        }
+        for i in 0..4 {
+            agg.fold(&report(i + 1, "G1", "0801", now + i * 60_000), &city, &mut alerts);
+        }
+        assert!(agg.state.surges.is_empty(), "four reports are no alarm");
+        agg.fold(&report(5, "G1", "0801", now + 300_000), &city, &mut alerts);
+        let surge = &agg.state.surges["D1"];
+        assert_eq!(surge.this_hour, 5);
+        assert!((surge.usual_per_hour - 7.0 / 168.0).abs() < 1e-12);
+        assert_eq!(alerts.iter().filter(|a| matches!(a, Alert::Surge(_))).count(), 1);
+        // The next hour starts quiet.
+        agg.advance(at(DAY, 11));
+        assert!(agg.state.surges.is_empty());
+    }
+
+    #[test]
+    fn a_warned_case_leaves_the_list_when_its_department_resolves_it() {
+        let city = city();
+        let mut agg = Aggregate::empty(DAY, local_hour(at(DAY, 8), OFFSET), OFFSET);
+        let r = report(1, "G1", "0801", at(DAY, 8));
+        let mut alerts = Vec::new();
+        agg.fold(&r, &city, &mut alerts);
+        let accepted = facts(CaseState::Accepted, Supervision::None, Some("D01"));
+        let warned = facts(CaseState::Accepted, Supervision::Warned, Some("D01"));
+        let resolved = facts(CaseState::Resolved, Supervision::Warned, Some("D01"));
+        let mut dispatched = accepted.clone();
+        dispatched.state = CaseState::Dispatched;
+        for (action, before, after) in [
+            (Action::Dispatch, r.after.clone(), dispatched.clone()),
+            (Action::Accept, dispatched, accepted.clone()),
+            (Action::Warn, accepted, warned.clone()),
+        ] {
+            agg.fold(&moved(&r, action, before, after, at(DAY, 9)), &city, &mut alerts);
+        }
+        assert_eq!(agg.state.counters.warned, 1);
+        assert_eq!(agg.state.warnings[&1].level, WarningLevel::Warned);
+        agg.fold(&moved(&r, Action::Resolve, warned, resolved, at(DAY, 10)), &city, &mut alerts);
+        assert_eq!(agg.state.counters.warned, 0);
+        assert!(agg.state.warnings.is_empty());
+    }
+}
