@@ -35,6 +35,10 @@ pub enum Command {
         /// The seed the demo city is generated from.
         #[arg(long, default_value_t = 2023)]
         demo_seed: u64,
+        /// Cases of history (the seed's 75,000 by default; about 6.5 transitions each). A
+        /// larger history is for benchmarks, such as a log of a million transitions.
+        #[arg(long, default_value_t = crate::demo::Scale::FULL.cases)]
+        cases: usize,
     },
     /// Compare a running server's live state with the state rebuilt from the database, field
     /// by field; exits with status 1 when they differ.

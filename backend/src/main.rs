@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
             database_url,
             demo_city,
             demo_seed,
+            cases,
         }) => {
             let db = backend::store::connect(&database_url).await?;
             if backend::city::has_grids(&db).await? {
@@ -51,9 +52,14 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             let now = backend::cases::now_ms();
-            let built = backend::demo::build(
+            let scale = backend::demo::Scale {
+                cases,
+                ..backend::demo::Scale::FULL
+            };
+            let built = backend::demo::build_scaled(
                 &db,
                 demo_city,
+                scale,
                 demo_seed,
                 now,
                 shared::time::DEFAULT_UTC_OFFSET_MINUTES,

@@ -156,9 +156,20 @@ impl TestServer {
         TestServer::start_configured(db, config).await
     }
 
+    /// A server on `db` listening at `addr`, as a restarted server does.
+    pub async fn start_at(db: TestDb, addr: SocketAddr) -> TestServer {
+        let listener = TcpListener::bind(addr).await.expect("bind the same address again");
+        let config = Config::new(db.url.clone());
+        TestServer::serve(db, config, listener).await
+    }
+
     /// A server on `db` with the given configuration (whose database URL must be `db`'s).
     pub async fn start_configured(db: TestDb, config: Config) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        TestServer::serve(db, config, listener).await
+    }
+
+    async fn serve(db: TestDb, config: Config, listener: TcpListener) -> TestServer {
         let addr = listener.local_addr().expect("local address");
         let stop = CancellationToken::new();
         let task = tokio::spawn(backend::run(

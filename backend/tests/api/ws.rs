@@ -304,3 +304,137 @@ async fn an_unknown_or_malformed_scope_is_refused_with_its_name() {
     assert_eq!(res.status(), 404);
     server.stop().await;
 }
+
+/// A wall as a task: keeps a mirror, asks for a snapshot on a gap, and reconnects (resuming
+/// where it left off) whenever its connection ends, to whatever address the server has now.
+struct Wall {
+    mirror: std::sync::Arc<std::sync::Mutex<Mirror>>,
+    paused: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn spawn_wall(addr: std::sync::Arc<std::sync::Mutex<std::net::SocketAddr>>) -> Wall {
+    let mirror = std::sync::Arc::new(std::sync::Mutex::new(Mirror::default()));
+    let (paused, mut pause) = tokio::sync::watch::channel(false);
+    let m = mirror.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let url = {
+                let at = *addr.lock().expect("address");
+                let mirror = m.lock().expect("mirror");
+                match (&mirror.stream, mirror.seq) {
+                    (Some(stream), Some(seq)) => format!("ws://{at}/ws?stream={stream}&since={seq}"),
+                    _ => format!("ws://{at}/ws"),
+                }
+            };
+            let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&url).await else {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            };
+            loop {
+                // A paused wall stops reading its socket, as a frozen browser tab would.
+                while *pause.borrow() {
+                    if pause.changed().await.is_err() {
+                        return;
+                    }
+                }
+                let Some(Ok(msg)) = ws.next().await else { break };
+                let Message::Text(text) = msg else { continue };
+                let msg: ServerMsg = serde_json::from_str(&text).expect("a protocol message");
+                let gap = m.lock().expect("mirror").apply(&msg) == Applied::Gap;
+                if gap
+                    && ws
+                        .send(Message::Text(r#"{"type":"snapshot"}"#.into()))
+                        .await
+                        .is_err()
+                {
+                    break;
+                }
+            }
+        }
+    });
+    Wall {
+        mirror,
+        paused,
+        task,
+    }
+}
+
+/// Reports `n` cases, `concurrency` at a time, spread over the sample city's grids and a few
+/// sub-items so that hotspots and surges have something to find.
+async fn storm(server: &TestServer, n: usize, concurrency: usize) {
+    use futures_util::stream::StreamExt as _;
+    let grids = ["SR-01-001", "SR-01-002", "SR-01-003", "SR-01-004"];
+    let items = ["0801", "0803", "0806"];
+    futures_util::stream::iter(0..n)
+        .map(|i| {
+            let body = serde_json::json!({
+                "category": "municipal_facilities",
+                "sub_item": items[i % items.len()],
+                "grid_id": grids[i % grids.len()],
+                "description": format!("告警风暴 {i}"),
+            });
+            async move {
+                let res = server.post_json("/api/cases", &body).await;
+                assert_eq!(res.status(), 201);
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+#[tokio::test]
+async fn walls_stay_in_step_through_a_storm_a_restart_and_a_stalled_wall() {
+    let server = TestServer::start().await;
+    let addr = std::sync::Arc::new(std::sync::Mutex::new(server.addr));
+    let walls: Vec<Wall> = (0..40).map(|_| spawn_wall(addr.clone())).collect();
+    let stalled = &walls[0];
+    // Wait until every wall has its first snapshot.
+    let all_have_state = |walls: &[Wall]| {
+        walls
+            .iter()
+            .all(|w| w.mirror.lock().expect("mirror").seq.is_some())
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !all_have_state(&walls) {
+        assert!(tokio::time::Instant::now() < deadline, "walls did not connect");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stalled.paused.send_replace(true);
+    storm(&server, 300, 8).await;
+
+    // Restart on the same address: the walls come back by themselves.
+    let at = server.addr;
+    let db = server.stop().await;
+    let server = TestServer::start_at(db, at).await;
+    storm(&server, 200, 8).await;
+    stalled.paused.send_replace(false);
+
+    // Quiet now: every wall must reach the server's position and hold exactly its state.
+    let wall: serde_json::Value = server.get("/api/wall").await.json().await.expect("wall");
+    let log_seq = wall["log_seq"].as_u64().expect("log_seq");
+    let state: shared::wall::WallState =
+        serde_json::from_value(wall["state"].clone()).expect("a wall state");
+    assert_eq!(state.counters.reported_total, 500);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for (i, w) in walls.iter().enumerate() {
+        loop {
+            let mirror = w.mirror.lock().expect("mirror").clone();
+            if mirror.log_seq == log_seq && mirror.state == state {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "wall {i} is at {} of {log_seq}: {:?}",
+                mirror.log_seq,
+                mirror.state.changes_since(&state)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    for w in walls {
+        w.task.abort();
+    }
+    server.stop().await;
+}
