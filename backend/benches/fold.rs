@@ -31,10 +31,16 @@ fn scopes(now: i64) -> Scopes {
     let mut aggregates = BTreeMap::new();
     aggregates.insert(Scope::City, Aggregate::empty(day, hour, OFFSET));
     for d in 0..9 {
-        aggregates.insert(Scope::District(format!("D{d}")), Aggregate::empty(day, hour, OFFSET));
+        aggregates.insert(
+            Scope::District(format!("D{d}")),
+            Aggregate::empty(day, hour, OFFSET),
+        );
     }
     for s in 0..110 {
-        aggregates.insert(Scope::Street(format!("S{s}")), Aggregate::empty(day, hour, OFFSET));
+        aggregates.insert(
+            Scope::Street(format!("S{s}")),
+            Aggregate::empty(day, hour, OFFSET),
+        );
     }
     Scopes {
         aggregates,
@@ -100,18 +106,21 @@ fn fold(c: &mut Criterion) {
     let events = events(2_000, now);
     let mut group = c.benchmark_group("aggregate");
     group.throughput(Throughput::Elements(events.len() as u64));
-    group.bench_function("fold 12,000 transitions into city, district and street", |b| {
-        b.iter_batched(
-            || scopes(now),
-            |mut scopes| {
-                for e in &events {
-                    black_box(scopes.fold(e, &city));
-                }
-                scopes
-            },
-            criterion::BatchSize::LargeInput,
-        )
-    });
+    group.bench_function(
+        "fold 12,000 transitions into city, district and street",
+        |b| {
+            b.iter_batched(
+                || scopes(now),
+                |mut scopes| {
+                    for e in &events {
+                        black_box(scopes.fold(e, &city));
+                    }
+                    scopes
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        },
+    );
     group.finish();
 }
 

@@ -149,6 +149,8 @@ pub async fn move_case(
 pub struct WallQuery {
     /// `city` (the default), `district:CODE` or `street:CODE`.
     pub scope: Option<String>,
+    /// A display token, for walls outside demo mode.
+    pub token: Option<String>,
 }
 
 /// The state of a scope as it is now, with where it stands in its stream (`seq`) and in the
@@ -166,9 +168,14 @@ pub struct WallView {
 /// `GET /api/wall?scope=`: a scope's live state, everything committed so far folded in.
 pub async fn wall_state(
     State(hub): State<Hub>,
+    State(access): State<std::sync::Arc<crate::tokens::Access>>,
+    headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<WallQuery>,
 ) -> Result<Json<WallView>, AppError> {
     let scope = crate::ws::parse_scope(q.scope.as_deref())?;
+    access
+        .check(crate::ws::token_of(q.token.as_deref(), &headers), &scope)
+        .await?;
     let current = hub
         .current(scope.clone())
         .await

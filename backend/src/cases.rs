@@ -11,7 +11,9 @@ use crate::error::AppError;
 use crate::geo::GridIndex;
 use crate::metrics::Metrics;
 use crate::store::Db;
-use shared::case::{Action, CaseState, CaseView, Category, Point, ReportCase, Supervision, TimeLimit};
+use shared::case::{
+    Action, CaseState, CaseView, Category, Point, ReportCase, Supervision, TimeLimit,
+};
 use shared::taxonomy;
 use sqlx::Row;
 use std::sync::Arc;
@@ -436,7 +438,8 @@ async fn write_batch(db: &Db, batch: Vec<Write>, feed: &mpsc::Sender<Event>, met
     if let Err(err) = result {
         tracing::error!(error = %err, writes = done.len(), "a write batch failed and was rolled back");
         for d in done {
-            let failed = || AppError::Database(sqlx::Error::Protocol("write batch rolled back".into()));
+            let failed =
+                || AppError::Database(sqlx::Error::Protocol("write batch rolled back".into()));
             match d {
                 Done::Case(reply, ..) => drop(reply.send(Err(failed()))),
                 Done::Visit(reply, _) => drop(reply.send(Err(failed()))),
@@ -609,8 +612,17 @@ async fn move_case(
         _ => {}
     }
     let next_check = next_check(dispatched_ms, &after).map(|(t, _)| t);
-    let seq =
-        insert_transition(tx, case_id, action, Some(before.state), &after, actor, at, note).await?;
+    let seq = insert_transition(
+        tx,
+        case_id,
+        action,
+        Some(before.state),
+        &after,
+        actor,
+        at,
+        note,
+    )
+    .await?;
     sqlx::query(
         "UPDATE cases SET state = $1, updated_at = $2, last_seq = $3, department_code = $4,
                 supervision = $5, dispatched_at = $6, deadline_at = $7, next_check_at = $8

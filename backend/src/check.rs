@@ -1,11 +1,11 @@
 //! `gridwall check`: compares the live state of a running server with the state rebuilt from
 //! the tables, field by field, so an operator can see that the wall tells the truth.
 
+use crate::api::WallView;
 use crate::live;
 use crate::store::Db;
 use anyhow::{Context, bail};
 use serde_json::Value;
-use crate::api::WallView;
 use shared::wall::Scope;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -52,6 +52,7 @@ pub fn differences(live: &Value, rebuilt: &Value) -> Vec<String> {
 pub async fn check_scopes(
     db: &Db,
     base_url: &str,
+    token: Option<&str>,
     scopes: &[Scope],
     utc_offset_minutes: i32,
 ) -> anyhow::Result<Vec<(Scope, u64, Vec<String>)>> {
@@ -62,9 +63,13 @@ pub async fn check_scopes(
     let mut results = Vec::with_capacity(scopes.len());
     'scopes: for scope in scopes {
         for _ in 0..50 {
+            let mut query = vec![("scope", scope.to_string())];
+            if let Some(token) = token {
+                query.push(("token", token.to_owned()));
+            }
             let view: WallView = http
                 .get(&url)
-                .query(&[("scope", scope.to_string())])
+                .query(&query)
                 .send()
                 .await
                 .with_context(|| format!("cannot reach the server at {url}"))?
@@ -80,15 +85,18 @@ pub async fn check_scopes(
             } = view;
             let position = (log_seq, visit_seq, state.day, state.hourly.hour);
             if rebuilt.as_ref().is_none_or(|(at, _)| *at != position) {
-                let scopes = live::rebuild(
-                    db,
-                    &city,
-                    state.day,
-                    state.hourly.hour,
-                    utc_offset_minutes,
-                )
-                .await?;
-                rebuilt = Some(((scopes.log_seq, scopes.visit_seq, state.day, state.hourly.hour), scopes));
+                let scopes =
+                    live::rebuild(db, &city, state.day, state.hourly.hour, utc_offset_minutes)
+                        .await?;
+                rebuilt = Some((
+                    (
+                        scopes.log_seq,
+                        scopes.visit_seq,
+                        state.day,
+                        state.hourly.hour,
+                    ),
+                    scopes,
+                ));
             }
             if let Some((at, tables)) = &rebuilt
                 && *at == position
@@ -118,8 +126,14 @@ pub async fn check(
     scope: &Scope,
     utc_offset_minutes: i32,
 ) -> anyhow::Result<(u64, Vec<String>)> {
-    let mut results =
-        check_scopes(db, base_url, std::slice::from_ref(scope), utc_offset_minutes).await?;
+    let mut results = check_scopes(
+        db,
+        base_url,
+        None,
+        std::slice::from_ref(scope),
+        utc_offset_minutes,
+    )
+    .await?;
     let (_, seq, diffs) = results.pop().context("no result")?;
     Ok((seq, diffs))
 }

@@ -57,13 +57,38 @@ pub enum Command {
         /// The scope to check: `city`, `district:CODE`, `street:CODE`, or `all` for every one.
         #[arg(long, default_value = "all")]
         scope: String,
+        /// A display token, when the server's walls need one (a city token checks all).
+        #[arg(long, env = "GRIDWALL_TOKEN")]
+        token: Option<String>,
     },
+    /// Make credentials.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Load a city's data into the database.
     #[command(subcommand)]
     Import(ImportCommand),
     /// Write the city's data out.
     #[command(subcommand)]
     Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// A read-only display token for a wall of one scope; printed once.
+    Display {
+        /// `city`, `district:CODE` or `street:CODE`.
+        #[arg(long)]
+        scope: String,
+        /// Whose wall it is, for the record (for example 萨尔图区指挥中心).
+        #[arg(long, default_value = "")]
+        label: String,
+        #[arg(
+            long,
+            env = "GRIDWALL_DATABASE_URL",
+            default_value = "sqlite:gridwall.db"
+        )]
+        database_url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +150,10 @@ pub struct ServeArgs {
     /// The command centre's offset from UTC in minutes; "today" starts at its midnight.
     #[arg(long, env = "GRIDWALL_UTC_OFFSET_MINUTES", default_value_t = shared::time::DEFAULT_UTC_OFFSET_MINUTES, allow_hyphen_values = true)]
     pub utc_offset_minutes: i32,
+    /// Whether walls may watch without a display token; by default they may in demo mode
+    /// (any `--demo-city` but `off`) and need one otherwise (`gridwall token display`).
+    #[arg(long, env = "GRIDWALL_OPEN_WALLS")]
+    pub open_walls: Option<bool>,
 }
 
 /// The settings `run` needs, independent of how they were read.
@@ -139,6 +168,8 @@ pub struct Config {
     pub utc_offset_minutes: i32,
     /// How often the time-limit watcher looks for due cases.
     pub watch_every: Duration,
+    /// Whether walls may watch any scope without a display token.
+    pub walls_open: bool,
 }
 
 impl ServeArgs {
@@ -151,6 +182,7 @@ impl ServeArgs {
             demo_seed: self.demo_seed,
             utc_offset_minutes: self.utc_offset_minutes,
             watch_every: crate::deadlines::INTERVAL,
+            walls_open: self.open_walls.unwrap_or(self.demo_city != DemoCity::Off),
         }
     }
 }
@@ -166,6 +198,7 @@ impl Config {
             demo_seed: 2023,
             utc_offset_minutes: shared::time::DEFAULT_UTC_OFFSET_MINUTES,
             watch_every: crate::deadlines::INTERVAL,
+            walls_open: true,
         }
     }
 }

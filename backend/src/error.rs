@@ -17,6 +17,12 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     NotFound(String),
+    /// No credentials, or unknown ones.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Credentials that do not open what was asked for.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     MoveNotAllowed(#[from] MoveNotAllowed),
     #[error(transparent)]
@@ -44,6 +50,8 @@ impl AppError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::MoveNotAllowed(_) | AppError::FlagNotAllowed(_) => {
                 (StatusCode::CONFLICT, "move_not_allowed")
             }

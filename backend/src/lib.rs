@@ -20,6 +20,7 @@ pub mod live;
 pub mod maps;
 pub mod metrics;
 pub mod store;
+pub mod tokens;
 pub mod ws;
 
 use crate::cases::Cases;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub hub: Hub,
     pub maps: Arc<maps::Maps>,
     pub metrics: Arc<metrics::Metrics>,
+    pub access: Arc<tokens::Access>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -144,8 +146,23 @@ pub async fn run(
         config.watch_every,
         token.clone(),
     ));
-    let saver = tokio::spawn(live::saved::run_saver(db.clone(), hub.clone(), token.clone()));
+    let saver = tokio::spawn(live::saved::run_saver(
+        db.clone(),
+        hub.clone(),
+        token.clone(),
+    ));
+    let access = Arc::new(
+        tokens::Access::load(&db, config.walls_open)
+            .await
+            .context("cannot read the city's streets")?,
+    );
+    if config.walls_open {
+        tracing::info!(
+            "walls are open to anyone (demo mode); `--open-walls false` asks for display tokens"
+        );
+    }
     let state = AppState {
+        access,
         db: db.clone(),
         cases,
         hub,
@@ -180,7 +197,10 @@ pub async fn run(
     if let Ok(scopes) = hub_task.await {
         match live::saved::save(&db, scopes).await {
             Ok(bytes) => tracing::info!(bytes, "wall state saved for the next start"),
-            Err(err) => tracing::warn!(error = format!("{err:#}"), "cannot save the wall state; the next start rebuilds it"),
+            Err(err) => tracing::warn!(
+                error = format!("{err:#}"),
+                "cannot save the wall state; the next start rebuilds it"
+            ),
         }
     }
     db.close().await;

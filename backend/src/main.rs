@@ -1,7 +1,7 @@
 //! The `gridwall` binary: reads its configuration and runs the server until Ctrl-C.
 
 use anyhow::Context;
-use backend::config::{Cli, Command, ExportCommand, ImportCommand};
+use backend::config::{Cli, Command, ExportCommand, ImportCommand, TokenCommand};
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -86,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
             database_url,
             utc_offset_minutes,
             scope,
+            token,
         }) => {
             let db = backend::store::connect(&database_url).await?;
             let scopes = if scope.trim() == "all" {
@@ -94,12 +95,20 @@ async fn main() -> anyhow::Result<()> {
                 vec![shared::wall::Scope::parse(&scope).map_err(anyhow::Error::msg)?]
             };
             let mut differ = false;
-            let results =
-                backend::check::check_scopes(&db, &url, &scopes, utc_offset_minutes).await?;
+            let results = backend::check::check_scopes(
+                &db,
+                &url,
+                token.as_deref(),
+                &scopes,
+                utc_offset_minutes,
+            )
+            .await?;
             for (scope, seq, diffs) in &results {
                 if !diffs.is_empty() {
                     differ = true;
-                    eprintln!("{scope}: the live state differs from the tables at log sequence {seq}:");
+                    eprintln!(
+                        "{scope}: the live state differs from the tables at log sequence {seq}:"
+                    );
                     for d in diffs {
                         eprintln!("  {d}");
                     }
@@ -112,6 +121,21 @@ async fn main() -> anyhow::Result<()> {
                 "the live state at {url} equals the tables in all {} scopes checked",
                 scopes.len()
             );
+            return Ok(());
+        }
+        Some(Command::Token(TokenCommand::Display {
+            scope,
+            label,
+            database_url,
+        })) => {
+            let scope = shared::wall::Scope::parse(&scope).map_err(anyhow::Error::msg)?;
+            let db = backend::store::connect(&database_url).await?;
+            let token = backend::tokens::create(&db, &scope, &label).await?;
+            eprintln!("a display token for {scope} (shown once; keep it with the wall):");
+            {
+                use std::io::Write;
+                writeln!(std::io::stdout(), "{token}")?;
+            }
             return Ok(());
         }
         Some(Command::Export(ExportCommand::Grids {
@@ -131,8 +155,7 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let listener =
-        listen(args.addr).with_context(|| format!("cannot listen on {}", args.addr))?;
+    let listener = listen(args.addr).with_context(|| format!("cannot listen on {}", args.addr))?;
     backend::run(listener, args.config(), shutdown_signal()).await
 }
 

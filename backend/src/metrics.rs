@@ -223,7 +223,10 @@ mod tests {
         drop(a);
         assert_eq!(m.walls_connected[0].load(Relaxed), 1);
         let text = m.render();
-        assert!(text.contains("gridwall_ws_clients{scope=\"street\"} 1"), "{text}");
+        assert!(
+            text.contains("gridwall_ws_clients{scope=\"street\"} 1"),
+            "{text}"
+        );
         drop(b);
         drop(c);
         assert!(m.render().contains("gridwall_ws_clients{scope=\"city\"} 0"));

@@ -5,13 +5,14 @@
 //! the wall itself reports a gap, the send task resubscribes and writes a fresh snapshot:
 //! a wall is never left with a silent gap.
 
+use crate::error::AppError;
 use crate::live::{Hub, Resume};
 use crate::metrics::{Connected, Metrics};
+use crate::tokens::Access;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use crate::error::AppError;
 use shared::wall::{ClientMsg, Scope};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -31,12 +32,17 @@ const GOING_AWAY: u16 = 1001;
 pub async fn upgrade(
     // The query first, so that a malformed one is named before the upgrade is looked at.
     crate::api::ApiQuery(query): crate::api::ApiQuery<ResumeQuery>,
+    headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
     State(hub): State<Hub>,
     State(metrics): State<Arc<Metrics>>,
+    State(access): State<Arc<Access>>,
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
     let scope = parse_scope(query.scope.as_deref())?;
+    access
+        .check(token_of(query.token.as_deref(), &headers), &scope)
+        .await?;
     // An unknown scope is refused before the upgrade, with a body that names it.
     if hub
         .current(scope.clone())
@@ -44,7 +50,9 @@ pub async fn upgrade(
         .map_err(|e| AppError::Unavailable(e.to_string()))?
         .is_none()
     {
-        return Err(AppError::NotFound(format!("there is no {scope} in the city")));
+        return Err(AppError::NotFound(format!(
+            "there is no {scope} in the city"
+        )));
     }
     let resume = query.resume();
     Ok(ws
@@ -56,12 +64,14 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve_wall(socket, hub, metrics, scope, resume, shutdown)))
 }
 
-/// `/ws?scope=SCOPE&stream=ID&since=SEQ`: the scope a wall watches (the city when absent),
-/// and, for a wall that reconnects, where it left off.
+/// `/ws?scope=SCOPE&token=TOKEN&stream=ID&since=SEQ`: the scope a wall watches (the city
+/// when absent), its display token, and, for a wall that reconnects, where it left off.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResumeQuery {
     scope: Option<String>,
+    /// A display token, for walls outside demo mode.
+    token: Option<String>,
     stream: Option<String>,
     since: Option<u64>,
 }
@@ -73,6 +83,17 @@ impl ResumeQuery {
             since: self.since?,
         })
     }
+}
+
+/// The display token of a request: the `token` query parameter (browsers cannot set headers
+/// on a WebSocket), or else an `Authorization: Bearer` header.
+pub fn token_of<'a>(query: Option<&'a str>, headers: &'a axum::http::HeaderMap) -> Option<&'a str> {
+    query.or_else(|| {
+        headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+    })
 }
 
 /// The scope named by a `scope` query parameter; the city when there is none.

@@ -351,7 +351,8 @@ impl fmt::Display for FlagNotAllowed {
 impl std::error::Error for FlagNotAllowed {}
 
 impl Supervision {
-    pub const ALL: [Supervision; 3] = [Supervision::None, Supervision::Warned, Supervision::Overdue];
+    pub const ALL: [Supervision; 3] =
+        [Supervision::None, Supervision::Warned, Supervision::Overdue];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -648,6 +649,9 @@ mod tests {
             limit.next_check(CaseState::Returned, Supervision::Overdue),
             Some((limit.escalate_at(), Action::Escalate))
         );
-        assert_eq!(limit.next_check(CaseState::Resolved, Supervision::None), None);
+        assert_eq!(
+            limit.next_check(CaseState::Resolved, Supervision::None),
+            None
+        );
     }
 }

@@ -369,12 +369,32 @@ impl WallState {
             out.push(Change::Counters(self.counters));
         }
         keyed_changes(&self.by_state, &before.by_state, Change::State, &mut out);
-        keyed_changes(&self.by_category, &before.by_category, Change::Category, &mut out);
-        keyed_changes(&self.by_sub_item, &before.by_sub_item, Change::SubItem, &mut out);
-        keyed_changes(&self.by_district, &before.by_district, Change::District, &mut out);
+        keyed_changes(
+            &self.by_category,
+            &before.by_category,
+            Change::Category,
+            &mut out,
+        );
+        keyed_changes(
+            &self.by_sub_item,
+            &before.by_sub_item,
+            Change::SubItem,
+            &mut out,
+        );
+        keyed_changes(
+            &self.by_district,
+            &before.by_district,
+            Change::District,
+            &mut out,
+        );
         keyed_changes(&self.by_street, &before.by_street, Change::Street, &mut out);
         keyed_changes(&self.by_grid, &before.by_grid, Change::Grid, &mut out);
-        keyed_changes(&self.by_department, &before.by_department, Change::Department, &mut out);
+        keyed_changes(
+            &self.by_department,
+            &before.by_department,
+            Change::Department,
+            &mut out,
+        );
         if self.hourly != before.hourly {
             out.push(Change::Hourly(self.hourly.clone()));
         }

@@ -430,7 +430,9 @@ pub async fn insert_history(
         };
         let st = &mut standing[ci];
         st.supervision = st.supervision.after(e.action).map_err(|err| {
-            sqlx::Error::Protocol(format!("the history generator flagged a case wrongly: {err}"))
+            sqlx::Error::Protocol(format!(
+                "the history generator flagged a case wrongly: {err}"
+            ))
         })?;
         match e.action {
             Action::Dispatch => {
@@ -440,7 +442,11 @@ pub async fn insert_history(
             Action::Reopen => st.limit = None,
             _ => {}
         }
-        afters.push((st.department, st.supervision, st.limit.map(|l| l.deadline_ms)));
+        afters.push((
+            st.department,
+            st.supervision,
+            st.limit.map(|l| l.deadline_ms),
+        ));
         states[ci] = Some(to);
         last[ci] = (e.at, i as i64 + 1);
         moves.push((from, to));

@@ -185,7 +185,8 @@ async fn step(
             }
             // Someone else moved the case meanwhile: look again next time.
             Err(
-                crate::error::AppError::MoveNotAllowed(_) | crate::error::AppError::FlagNotAllowed(_),
+                crate::error::AppError::MoveNotAllowed(_)
+                | crate::error::AppError::FlagNotAllowed(_),
             ) => picture.open.clear(),
             Err(err) => return Err(err),
         }

@@ -13,8 +13,7 @@ use serde::{Deserialize, Serialize};
 use shared::case::{Action, Bucket, CaseState, Supervision};
 use shared::time::{local_day, local_hour, month_start_day};
 use shared::wall::{
-    Alert, Hotspot, Hourly, People, Surge, Tally, TeamKind, WallState,
-    Warning, WarningLevel,
+    Alert, Hotspot, Hourly, People, Surge, Tally, TeamKind, WallState, Warning, WarningLevel,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -270,7 +269,10 @@ impl Aggregate {
             let (this_hour, week) = match self.report_hours.get(&district) {
                 Some(hours) => (
                     hours.get(&hour).copied().unwrap_or(0),
-                    hours.range(hour - USUAL_HOURS..hour).map(|(_, n)| n).sum::<u64>(),
+                    hours
+                        .range(hour - USUAL_HOURS..hour)
+                        .map(|(_, n)| n)
+                        .sum::<u64>(),
                 ),
                 None => (0, 0),
             };
@@ -321,7 +323,10 @@ impl Aggregate {
             self.state.hourly.counts[(hour - (now - TREND_HOURS + 1)) as usize] += 1;
             if let (Some(grid), Some(item)) = (grid_id, sub_item) {
                 let key = (grid.to_owned(), item.to_owned());
-                self.recent_reports.entry(hour).or_default().push(key.clone());
+                self.recent_reports
+                    .entry(hour)
+                    .or_default()
+                    .push(key.clone());
                 let n = self.hotspot_counts.entry(key.clone()).or_default();
                 *n += 1;
                 let n = *n;
@@ -382,7 +387,11 @@ impl Aggregate {
                 add(&mut tally.overdue, sign);
             }
         };
-        count(st.by_category.entry(t.category.code().to_owned()).or_default());
+        count(
+            st.by_category
+                .entry(t.category.code().to_owned())
+                .or_default(),
+        );
         if let Some(item) = &t.sub_item {
             count(st.by_sub_item.entry(item.clone()).or_default());
         }
@@ -429,7 +438,11 @@ impl Aggregate {
                     tally.reported_today += 1;
                 }
             };
-            count(st.by_category.entry(t.category.code().to_owned()).or_default());
+            count(
+                st.by_category
+                    .entry(t.category.code().to_owned())
+                    .or_default(),
+            );
             if let Some(item) = &t.sub_item {
                 count(st.by_sub_item.entry(item.clone()).or_default());
             }
@@ -464,7 +477,10 @@ impl Aggregate {
         let was_closed = t.from_state() == Some(CaseState::Closed);
         let is_closed = t.after.state == CaseState::Closed;
         if reported_today && was_closed != is_closed {
-            add(&mut st.counters.reported_today_closed, if is_closed { 1 } else { -1 });
+            add(
+                &mut st.counters.reported_today_closed,
+                if is_closed { 1 } else { -1 },
+            );
         }
         if t.action == Action::Close {
             if today {
@@ -519,8 +535,17 @@ impl Aggregate {
         let Some(kind) = city.member_kinds.get(&member) else {
             return;
         };
-        if self.active_today.entry(kind.clone()).or_default().insert(member) {
-            self.state.team.entry(kind.clone()).or_default().active_today += 1;
+        if self
+            .active_today
+            .entry(kind.clone())
+            .or_default()
+            .insert(member)
+        {
+            self.state
+                .team
+                .entry(kind.clone())
+                .or_default()
+                .active_today += 1;
         }
     }
 
@@ -612,8 +637,18 @@ impl Aggregate {
     }
 
     /// Adds closures of a department, as the rebuild reads them from the log.
-    pub fn add_closures(&mut self, department: &str, closures: u64, on_time: u64, handling_ms: u64) {
-        let d = self.state.by_department.entry(department.to_owned()).or_default();
+    pub fn add_closures(
+        &mut self,
+        department: &str,
+        closures: u64,
+        on_time: u64,
+        handling_ms: u64,
+    ) {
+        let d = self
+            .state
+            .by_department
+            .entry(department.to_owned())
+            .or_default();
         d.closures += closures;
         d.closures_on_time += on_time;
         d.handling_ms += handling_ms;
@@ -719,7 +754,13 @@ mod tests {
         assert_eq!(s.by_street["S1"].open, 1);
         assert_eq!(s.by_grid["G1"].last_ms, at(DAY, 9));
         assert_eq!(s.hourly.counts[23], 1);
-        assert_eq!(s.team["grid_worker"], TeamKind { members: 3, active_today: 1 });
+        assert_eq!(
+            s.team["grid_worker"],
+            TeamKind {
+                members: 3,
+                active_today: 1
+            }
+        );
         assert!(alerts.is_empty());
     }
 
@@ -733,13 +774,25 @@ mod tests {
         let dispatched = facts(CaseState::Dispatched, Supervision::None, Some("D01"));
         let overdue = facts(CaseState::Dispatched, Supervision::Overdue, Some("D01"));
         agg.fold(
-            &moved(&r, Action::Dispatch, r.after.clone(), dispatched.clone(), at(DAY, 9)),
+            &moved(
+                &r,
+                Action::Dispatch,
+                r.after.clone(),
+                dispatched.clone(),
+                at(DAY, 9),
+            ),
             &city,
             &mut alerts,
         );
         assert_eq!(agg.state.by_department["D01"].open, 1);
         agg.fold(
-            &moved(&r, Action::Supervise, dispatched, overdue.clone(), at(DAY, 10)),
+            &moved(
+                &r,
+                Action::Supervise,
+                dispatched,
+                overdue.clone(),
+                at(DAY, 10),
+            ),
             &city,
             &mut alerts,
         );
@@ -756,7 +809,10 @@ mod tests {
             &mut alerts,
         );
         let s = &agg.state;
-        assert_eq!((s.counters.overdue, s.counters.open, s.counters.closed), (0, 0, 1));
+        assert_eq!(
+            (s.counters.overdue, s.counters.open, s.counters.closed),
+            (0, 0, 1)
+        );
         assert_eq!(s.counters.closed_today, 1);
         assert_eq!(s.counters.reported_today_closed, 1);
         assert!(s.warnings.is_empty());
@@ -785,11 +841,17 @@ mod tests {
         agg.advance(at(DAY + 1, 0));
         let s = &agg.state;
         assert_eq!(s.day, DAY + 1);
-        assert_eq!((s.counters.reported_total, s.counters.reported_today), (1, 0));
+        assert_eq!(
+            (s.counters.reported_total, s.counters.reported_today),
+            (1, 0)
+        );
         assert_eq!(s.by_category["municipal_facilities"].reported_today, 0);
         assert_eq!(s.people.visits_today, 0);
         // The same month: the visit still counts towards this month's coverage.
-        assert_eq!((s.people.visits_month, s.people.households_visited_month), (1, 1));
+        assert_eq!(
+            (s.people.visits_month, s.people.households_visited_month),
+            (1, 1)
+        );
         assert!(s.team.is_empty(), "nobody was active today yet");
         // The trend moved on one hour, keeping yesterday's report in it.
         assert_eq!(s.hourly.counts[22], 1);
@@ -803,14 +865,21 @@ mod tests {
         let mut agg = Aggregate::empty(DAY, local_hour(start, OFFSET), OFFSET);
         let mut alerts = Vec::new();
         for (i, hour) in [8, 9, 10].into_iter().enumerate() {
-            agg.fold(&report(i as i64 + 1, "G1", "0801", at(DAY, hour)), &city, &mut alerts);
+            agg.fold(
+                &report(i as i64 + 1, "G1", "0801", at(DAY, hour)),
+                &city,
+                &mut alerts,
+            );
         }
         agg.fold(&report(9, "G2", "0801", at(DAY, 10)), &city, &mut alerts);
         let key = Hotspot::key("G1", "0801");
         assert_eq!(agg.state.hotspots[&key].count, 3);
         assert_eq!(agg.state.hotspots.len(), 1);
         assert_eq!(
-            alerts.iter().filter(|a| matches!(a, Alert::Hotspot(_))).count(),
+            alerts
+                .iter()
+                .filter(|a| matches!(a, Alert::Hotspot(_)))
+                .count(),
             1,
             "one alert when it starts"
         );
@@ -835,14 +904,24 @@ mod tests {
             agg.count_report(at(DAY - d, 10), Some("D1"), Some("G1"), None, &mut alerts);
         }
         for i in 0..4 {
-            agg.fold(&report(i + 1, "G1", "0801", now + i * 60_000), &city, &mut alerts);
+            agg.fold(
+                &report(i + 1, "G1", "0801", now + i * 60_000),
+                &city,
+                &mut alerts,
+            );
         }
         assert!(agg.state.surges.is_empty(), "four reports are no alarm");
         agg.fold(&report(5, "G1", "0801", now + 300_000), &city, &mut alerts);
         let surge = &agg.state.surges["D1"];
         assert_eq!(surge.this_hour, 5);
         assert!((surge.usual_per_hour - 7.0 / 168.0).abs() < 1e-12);
-        assert_eq!(alerts.iter().filter(|a| matches!(a, Alert::Surge(_))).count(), 1);
+        assert_eq!(
+            alerts
+                .iter()
+                .filter(|a| matches!(a, Alert::Surge(_)))
+                .count(),
+            1
+        );
         // The next hour starts quiet.
         agg.advance(at(DAY, 11));
         assert!(agg.state.surges.is_empty());
@@ -865,11 +944,19 @@ mod tests {
             (Action::Accept, dispatched, accepted.clone()),
             (Action::Warn, accepted, warned.clone()),
         ] {
-            agg.fold(&moved(&r, action, before, after, at(DAY, 9)), &city, &mut alerts);
+            agg.fold(
+                &moved(&r, action, before, after, at(DAY, 9)),
+                &city,
+                &mut alerts,
+            );
         }
         assert_eq!(agg.state.counters.warned, 1);
         assert_eq!(agg.state.warnings[&1].level, WarningLevel::Warned);
-        agg.fold(&moved(&r, Action::Resolve, warned, resolved, at(DAY, 10)), &city, &mut alerts);
+        agg.fold(
+            &moved(&r, Action::Resolve, warned, resolved, at(DAY, 10)),
+            &city,
+            &mut alerts,
+        );
         assert_eq!(agg.state.counters.warned, 0);
         assert!(agg.state.warnings.is_empty());
     }

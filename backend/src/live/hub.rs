@@ -369,7 +369,12 @@ impl HubTask {
         }
     }
 
-    fn subscribe(&mut self, scope: &Scope, stream_id: &str, resume: Option<Resume>) -> Option<Subscription> {
+    fn subscribe(
+        &mut self,
+        scope: &Scope,
+        stream_id: &str,
+        resume: Option<Resume>,
+    ) -> Option<Subscription> {
         let agg = self.scopes.aggregates.get(scope)?;
         let stream = self.streams.get_mut(scope)?;
         if stream.sent.is_none() {
@@ -570,8 +575,16 @@ pub(crate) mod tests {
             texts(missed_since(&recent, 16, 13)),
             Some(vec!["15".to_owned(), "16".to_owned()])
         );
-        assert_eq!(texts(missed_since(&recent, 16, 9)), None, "older than the buffer");
-        assert_eq!(texts(missed_since(&recent, 16, 17)), None, "ahead of the hub");
+        assert_eq!(
+            texts(missed_since(&recent, 16, 9)),
+            None,
+            "older than the buffer"
+        );
+        assert_eq!(
+            texts(missed_since(&recent, 16, 17)),
+            None,
+            "ahead of the hub"
+        );
     }
 
     fn decode(frame: &Utf8Bytes) -> ServerMsg {
@@ -607,7 +620,11 @@ pub(crate) mod tests {
             feed.send(report(seq, now)).await.expect("feed");
         }
         // `current` answers only after everything sent so far has been folded.
-        let current = hub.current(Scope::City).await.expect("current").expect("city");
+        let current = hub
+            .current(Scope::City)
+            .await
+            .expect("current")
+            .expect("city");
         assert_eq!(current.log_seq, 500);
         // The hub may send a first frame as soon as it wakes (its first tick is immediate);
         // everything after that waits for the next tick and goes out together.
@@ -708,7 +725,8 @@ pub(crate) mod tests {
             other => panic!("expected a snapshot, got {other:?}"),
         }
         assert!(matches!(
-            hub.subscribe(Scope::Street("nowhere".to_owned()), None).await,
+            hub.subscribe(Scope::Street("nowhere".to_owned()), None)
+                .await,
             Err(SubscribeError::UnknownScope(_))
         ));
         token.cancel();

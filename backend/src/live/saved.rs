@@ -80,17 +80,20 @@ pub enum Restored {
 
 /// Loads the saved snapshot if there is a usable one and folds the log's tail into it.
 pub async fn load(db: &Db, city: &CityFacts) -> anyhow::Result<Option<(Scopes, u64)>> {
-    let row: Option<(i64, i64, i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT format, log_seq, visit_id, body FROM wall_snapshots WHERE id = 1",
-    )
-    .fetch_optional(db)
-    .await
-    .context("cannot read the saved wall state")?;
+    let row: Option<(i64, i64, i64, Vec<u8>)> =
+        sqlx::query_as("SELECT format, log_seq, visit_id, body FROM wall_snapshots WHERE id = 1")
+            .fetch_optional(db)
+            .await
+            .context("cannot read the saved wall state")?;
     let Some((format, log_seq, visit_id, body)) = row else {
         return Ok(None);
     };
     if format != FORMAT {
-        tracing::info!(format, expected = FORMAT, "saved wall state is of another format; rebuilding");
+        tracing::info!(
+            format,
+            expected = FORMAT,
+            "saved wall state is of another format; rebuilding"
+        );
         return Ok(None);
     }
     let (max_seq, max_visit): (i64, i64) = sqlx::query_as(
@@ -99,13 +102,20 @@ pub async fn load(db: &Db, city: &CityFacts) -> anyhow::Result<Option<(Scopes, u
     .fetch_one(db)
     .await?;
     if log_seq > max_seq || visit_id > max_visit {
-        tracing::warn!(log_seq, max_seq, "saved wall state is ahead of the log; rebuilding");
+        tracing::warn!(
+            log_seq,
+            max_seq,
+            "saved wall state is ahead of the log; rebuilding"
+        );
         return Ok(None);
     }
     let mut scopes = match tokio::task::spawn_blocking(move || decode(&body)).await? {
         Ok(scopes) => scopes,
         Err(err) => {
-            tracing::warn!(error = format!("{err:#}"), "saved wall state cannot be read; rebuilding");
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "saved wall state cannot be read; rebuilding"
+            );
             return Ok(None);
         }
     };

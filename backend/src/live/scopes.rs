@@ -64,7 +64,10 @@ pub async fn city_facts(db: &Db) -> Result<CityFacts, sqlx::Error> {
         );
     }
     let mut member_kinds = HashMap::new();
-    for row in sqlx::query("SELECT id, kind FROM members").fetch_all(db).await? {
+    for row in sqlx::query("SELECT id, kind FROM members")
+        .fetch_all(db)
+        .await?
+    {
         member_kinds.insert(row.try_get("id")?, row.try_get("kind")?);
     }
     Ok(CityFacts {
@@ -84,7 +87,12 @@ impl Scopes {
         scopes
     }
 
-    fn each_of(&mut self, grid_id: Option<&str>, city: &CityFacts, mut f: impl FnMut(&Scope, &mut Aggregate)) {
+    fn each_of(
+        &mut self,
+        grid_id: Option<&str>,
+        city: &CityFacts,
+        mut f: impl FnMut(&Scope, &mut Aggregate),
+    ) {
         for scope in Scopes::scopes_of(grid_id, city) {
             if let Some(agg) = self.aggregates.get_mut(&scope) {
                 f(&scope, agg);
@@ -151,7 +159,11 @@ pub async fn rebuild(
     let mut stage = std::time::Instant::now();
     // Each stage's time, for operators wondering why a start is slow.
     let lap = |stage: &mut std::time::Instant, name: &str| {
-        tracing::debug!(stage = name, ms = stage.elapsed().as_millis() as u64, "rebuild stage done");
+        tracing::debug!(
+            stage = name,
+            ms = stage.elapsed().as_millis() as u64,
+            "rebuild stage done"
+        );
         *stage = std::time::Instant::now();
     };
     let mut tx = crate::store::begin_snapshot(db).await?;
@@ -163,10 +175,16 @@ pub async fn rebuild(
     let mut aggregates = BTreeMap::new();
     let empty = || Aggregate::empty(day, hour, utc_offset_minutes);
     aggregates.insert(Scope::City, empty());
-    for row in sqlx::query("SELECT code FROM districts").fetch_all(&mut *tx).await? {
+    for row in sqlx::query("SELECT code FROM districts")
+        .fetch_all(&mut *tx)
+        .await?
+    {
         aggregates.insert(Scope::District(row.try_get("code")?), empty());
     }
-    for row in sqlx::query("SELECT code FROM streets").fetch_all(&mut *tx).await? {
+    for row in sqlx::query("SELECT code FROM streets")
+        .fetch_all(&mut *tx)
+        .await?
+    {
         aggregates.insert(Scope::Street(row.try_get("code")?), empty());
     }
     let log_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM transitions")
@@ -300,7 +318,9 @@ pub async fn rebuild(
             deadline_ms: facts.deadline_ms,
             updated_ms: row.try_get("updated_at")?,
         };
-        scopes.each_of(grid.as_deref(), city, |_, agg| agg.add_warning(warning.clone()));
+        scopes.each_of(grid.as_deref(), city, |_, agg| {
+            agg.add_warning(warning.clone())
+        });
     }
 
     lap(&mut stage, "warnings");
@@ -319,9 +339,18 @@ pub async fn rebuild(
         if local_hour(at, utc_offset_minutes) > hour {
             continue;
         }
-        let district = grid.as_deref().and_then(|g| city.grids.get(g)).map(|p| p.district.clone());
+        let district = grid
+            .as_deref()
+            .and_then(|g| city.grids.get(g))
+            .map(|p| p.district.clone());
         scopes.each_of(grid.as_deref(), city, |_, agg| {
-            agg.count_report(at, district.as_deref(), grid.as_deref(), sub_item.as_deref(), &mut Vec::new())
+            agg.count_report(
+                at,
+                district.as_deref(),
+                grid.as_deref(),
+                sub_item.as_deref(),
+                &mut Vec::new(),
+            )
         });
     }
 
@@ -342,7 +371,9 @@ pub async fn rebuild(
             household: row.try_get("household")?,
             at_ms: row.try_get("at")?,
         };
-        scopes.each_of(Some(&v.grid_id.clone()), city, |_, agg| agg.add_visit(&v, city));
+        scopes.each_of(Some(&v.grid_id.clone()), city, |_, agg| {
+            agg.add_visit(&v, city)
+        });
     }
     let rows = sqlx::query(
         "SELECT grid_id, reporter_id FROM cases WHERE reported_at >= $1 AND reported_at < $2 AND reporter_id IS NOT NULL",
@@ -354,7 +385,9 @@ pub async fn rebuild(
     for row in rows {
         let grid: Option<String> = row.try_get("grid_id")?;
         let member: i64 = row.try_get("reporter_id")?;
-        scopes.each_of(grid.as_deref(), city, |_, agg| agg.add_active_reporter(member, city));
+        scopes.each_of(grid.as_deref(), city, |_, agg| {
+            agg.add_active_reporter(member, city)
+        });
     }
     lap(&mut stage, "visits");
     tx.commit().await?;
@@ -362,7 +395,10 @@ pub async fn rebuild(
 }
 
 /// People and housing, and the team's size, by scope: what events do not change.
-type Statics = (BTreeMap<Scope, People>, BTreeMap<Scope, BTreeMap<String, u64>>);
+type Statics = (
+    BTreeMap<Scope, People>,
+    BTreeMap<Scope, BTreeMap<String, u64>>,
+);
 
 /// Reads people and housing by grid, and the team's size by grid (or, for members without a
 /// grid, by street), summed into every scope.
@@ -422,10 +458,18 @@ pub async fn load_statics(
                 Scope::District(place.district.clone()),
                 Scope::Street(place.street.clone()),
             ],
-            None => vec![Scope::City, Scope::District(district), Scope::Street(street)],
+            None => vec![
+                Scope::City,
+                Scope::District(district),
+                Scope::Street(street),
+            ],
         };
         for scope in scopes {
-            *team.entry(scope).or_default().entry(kind.clone()).or_default() += n;
+            *team
+                .entry(scope)
+                .or_default()
+                .entry(kind.clone())
+                .or_default() += n;
         }
     }
     Ok((people, team))
@@ -493,7 +537,8 @@ pub async fn fold_tail(db: &Db, city: &CityFacts, scopes: &mut Scopes) -> Result
             action,
             before,
             after: Facts {
-                state: cases::parse_state(&row.try_get::<String, _>("to_state")?).map_err(decode)?,
+                state: cases::parse_state(&row.try_get::<String, _>("to_state")?)
+                    .map_err(decode)?,
                 department: row.try_get("department_code")?,
                 supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
                     .map_err(decode)?,

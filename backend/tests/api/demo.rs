@@ -132,13 +132,18 @@ async fn the_demo_city_has_the_seed_numbers_and_a_consistent_history(store: Stor
     let results = backend::check::check_scopes(
         &pool,
         &server.url(""),
+        None,
         &scopes,
         shared::time::DEFAULT_UTC_OFFSET_MINUTES,
     )
     .await
     .expect("check");
     for (scope, _, diffs) in &results {
-        assert!(diffs.is_empty(), "{scope}: {:?}", &diffs[..diffs.len().min(10)]);
+        assert!(
+            diffs.is_empty(),
+            "{scope}: {:?}",
+            &diffs[..diffs.len().min(10)]
+        );
     }
     let wall: Value = server.get("/api/wall").await.json().await.expect("wall");
     let c = &wall["state"]["counters"];

@@ -158,7 +158,9 @@ impl TestServer {
 
     /// A server on `db` listening at `addr`, as a restarted server does.
     pub async fn start_at(db: TestDb, addr: SocketAddr) -> TestServer {
-        let listener = TcpListener::bind(addr).await.expect("bind the same address again");
+        let listener = TcpListener::bind(addr)
+            .await
+            .expect("bind the same address again");
         let config = Config::new(db.url.clone());
         TestServer::serve(db, config, listener).await
     }

@@ -77,7 +77,8 @@ async fn the_live_state_equals_the_rebuilt_state_across_a_restart(store: Store) 
                "closed": 3, "closed_today": 3, "rejected": 1, "warned": 0, "overdue": 0, "escalated": 0})
     );
     // All six reports are street-lamp cases in the sample district.
-    let tally = json!({"reported_total": 6, "reported_today": 6, "open": 2, "closed": 3, "overdue": 0});
+    let tally =
+        json!({"reported_total": 6, "reported_today": 6, "open": 2, "closed": 3, "overdue": 0});
     assert_eq!(
         before["state"]["by_category"]["municipal_facilities"],
         tally
@@ -86,10 +87,16 @@ async fn the_live_state_equals_the_rebuilt_state_across_a_restart(store: Store) 
     assert_eq!(before["state"]["by_district"]["SR"], tally);
     assert_eq!(before["state"]["by_street"]["SR01"], tally);
     assert_eq!(before["state"]["by_grid"]["SR-01-001"]["open"], 2);
-    assert_eq!(before["state"]["by_state"], json!({"reported": 2, "closed": 3, "rejected": 1}));
+    assert_eq!(
+        before["state"]["by_state"],
+        json!({"reported": 2, "closed": 3, "rejected": 1})
+    );
     // 路灯杆倾斜 goes to its sub-item's department, which closed three on time.
     let dept = &before["state"]["by_department"][LAMP_DEPARTMENT];
-    assert_eq!((dept["closures"].as_u64(), dept["closures_on_time"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(
+        (dept["closures"].as_u64(), dept["closures_on_time"].as_u64()),
+        (Some(3), Some(3))
+    );
     // Six reports this hour, and three of one sub-item in one grid: a hotspot.
     assert_eq!(before["state"]["hourly"]["counts"][23], 6);
     assert_eq!(before["state"]["hotspots"]["SR-01-001/0801"]["count"], 6);
@@ -117,8 +124,12 @@ async fn the_check_finds_the_live_state_equal_to_the_tables_and_names_a_differen
     assert_eq!(seq, 3);
     assert!(diffs.is_empty(), "{diffs:?}");
     let all = backend::check::all_scopes(&db).await.expect("scopes");
-    assert_eq!(all.len(), 3, "the sample city has one district and one street");
-    let results = backend::check::check_scopes(&db, &base, &all, DEFAULT_UTC_OFFSET_MINUTES)
+    assert_eq!(
+        all.len(),
+        3,
+        "the sample city has one district and one street"
+    );
+    let results = backend::check::check_scopes(&db, &base, None, &all, DEFAULT_UTC_OFFSET_MINUTES)
         .await
         .expect("check every scope");
     for (scope, _, diffs) in results {
@@ -148,7 +159,12 @@ async fn the_check_finds_the_live_state_equal_to_the_tables_and_names_a_differen
 async fn wait_for_wall(server: &TestServer, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let wall: Value = server.get("/api/wall").await.json().await.expect("wall JSON");
+        let wall: Value = server
+            .get("/api/wall")
+            .await
+            .json()
+            .await
+            .expect("wall JSON");
         if done(&wall) {
             return wall;
         }
@@ -172,9 +188,14 @@ async fn the_watcher_warns_supervises_and_escalates_a_late_case(store: Store) {
     let mut config = backend::config::Config::new(db.url.clone());
     config.watch_every = Duration::from_millis(100);
     let server = TestServer::start_configured(db, config).await;
-    let id = server.report("路灯杆倾斜").await["id"].as_i64().expect("id");
+    let id = server.report("路灯杆倾斜").await["id"]
+        .as_i64()
+        .expect("id");
     let res = server
-        .post_json(&format!("/api/cases/{id}/moves"), &json!({"action": "dispatch"}))
+        .post_json(
+            &format!("/api/cases/{id}/moves"),
+            &json!({"action": "dispatch"}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let case: Value = res.json().await.expect("case");
@@ -185,7 +206,10 @@ async fn the_watcher_warns_supervises_and_escalates_a_late_case(store: Store) {
 
     // Nobody may flag a case by hand.
     let res = server
-        .post_json(&format!("/api/cases/{id}/moves"), &json!({"action": "warn"}))
+        .post_json(
+            &format!("/api/cases/{id}/moves"),
+            &json!({"action": "warn"}),
+        )
         .await;
     assert_eq!(res.status(), 422);
 
@@ -204,31 +228,46 @@ async fn the_watcher_warns_supervises_and_escalates_a_late_case(store: Store) {
     .expect("age the case");
     let wall = wait_for_wall(&server, |w| w["state"]["counters"]["escalated"] == 1).await;
     let c = &wall["state"]["counters"];
-    assert_eq!((c["overdue"].as_u64(), c["warned"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (c["overdue"].as_u64(), c["warned"].as_u64()),
+        (Some(1), Some(0))
+    );
     let warning = &wall["state"]["warnings"][id.to_string()];
     assert_eq!(warning["level"], "escalated");
     assert_eq!(warning["department"], LAMP_DEPARTMENT);
     // The department answers for the late case until the district dispatches it again.
-    assert_eq!(wall["state"]["by_department"][LAMP_DEPARTMENT]["overdue"], 1);
-    let actions: Vec<String> = sqlx::query_scalar(
-        "SELECT action FROM transitions WHERE case_id = $1 ORDER BY seq",
-    )
-    .bind(id)
-    .fetch_all(&db)
-    .await
-    .expect("the case's log");
-    assert_eq!(actions, ["report", "dispatch", "warn", "supervise", "escalate"]);
+    assert_eq!(
+        wall["state"]["by_department"][LAMP_DEPARTMENT]["overdue"],
+        1
+    );
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM transitions WHERE case_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&db)
+            .await
+            .expect("the case's log");
+    assert_eq!(
+        actions,
+        ["report", "dispatch", "warn", "supervise", "escalate"]
+    );
     assert_eq!(live_state(&server).await, rebuilt(&server).await);
 
     // The district dispatches it again: a new time limit, and off the list.
     let res = server
-        .post_json(&format!("/api/cases/{id}/moves"), &json!({"action": "dispatch", "department": "D07"}))
+        .post_json(
+            &format!("/api/cases/{id}/moves"),
+            &json!({"action": "dispatch", "department": "D07"}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let wall = wait_for_wall(&server, |w| w["state"]["counters"]["escalated"] == 0).await;
     assert_eq!(wall["state"]["warnings"], json!({}));
     assert_eq!(wall["state"]["by_department"]["D07"]["open"], 1);
-    assert!(wall["state"]["by_department"].get(LAMP_DEPARTMENT).is_none());
+    assert!(
+        wall["state"]["by_department"]
+            .get(LAMP_DEPARTMENT)
+            .is_none()
+    );
     assert_eq!(live_state(&server).await, rebuilt(&server).await);
     server.stop().await;
 }
@@ -252,7 +291,11 @@ async fn a_restart_restores_the_saved_state_and_folds_the_tail(store: Store) {
     pool.close().await;
 
     let again = TestServer::start_with(db).await;
-    assert_eq!(live_state(&again).await, before, "restored from the saved state");
+    assert_eq!(
+        live_state(&again).await,
+        before,
+        "restored from the saved state"
+    );
     again.report("重启之后").await;
     let db = again.stop().await;
 

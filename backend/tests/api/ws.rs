@@ -4,7 +4,7 @@
 use crate::support::TestServer;
 use futures_util::{SinkExt, StreamExt};
 use shared::PROTOCOL_VERSION;
-use shared::wall::{Applied, Mirror, ServerMsg};
+use shared::wall::{Applied, Mirror, Scope, ServerMsg};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -251,7 +251,10 @@ async fn a_wall_that_comes_back_gets_only_what_it_missed() {
 
     // A wall from another stream (an earlier run), or one ahead of the server, starts again
     // from a snapshot.
-    for (stream, since) in [("0123456789abcdef", left_at), (stream.as_str(), left_at + 100)] {
+    for (stream, since) in [
+        ("0123456789abcdef", left_at),
+        (stream.as_str(), left_at + 100),
+    ] {
         let mut ws = resume_wall(&server, stream, since).await;
         assert!(
             matches!(next(&mut ws).await, ServerMsg::Snapshot { .. }),
@@ -267,7 +270,9 @@ async fn a_district_or_street_wall_gets_its_own_area() {
     let (mut city, mut city_mirror) = open_scope(&server, "city").await;
     let (mut district, mut district_mirror) = open_scope(&server, "district:SR").await;
     let (mut street, mut street_mirror) = open_scope(&server, "street:SR01").await;
-    let seq = server.report("街道大屏").await["seq"].as_u64().expect("seq");
+    let seq = server.report("街道大屏").await["seq"]
+        .as_u64()
+        .expect("seq");
     follow_to(&mut city, &mut city_mirror, seq).await;
     follow_to(&mut district, &mut district_mirror, seq).await;
     follow_to(&mut street, &mut street_mirror, seq).await;
@@ -285,9 +290,10 @@ async fn a_district_or_street_wall_gets_its_own_area() {
 async fn an_unknown_or_malformed_scope_is_refused_with_its_name() {
     let server = TestServer::start().await;
     for (scope, status, field) in [("district:XX", 404, None), ("town:1", 422, Some("scope"))] {
-        let err = tokio_tungstenite::connect_async(format!("ws://{}/ws?scope={scope}", server.addr))
-            .await
-            .expect_err("the upgrade is refused");
+        let err =
+            tokio_tungstenite::connect_async(format!("ws://{}/ws?scope={scope}", server.addr))
+                .await
+                .expect_err("the upgrade is refused");
         let tokio_tungstenite::tungstenite::Error::Http(res) = err else {
             panic!("expected an HTTP refusal, got {err:?}");
         };
@@ -297,7 +303,10 @@ async fn an_unknown_or_malformed_scope_is_refused_with_its_name() {
         if let Some(field) = field {
             assert_eq!(body["error"]["field"], field);
         } else {
-            assert_eq!(body["error"]["message"], format!("there is no {scope} in the city"));
+            assert_eq!(
+                body["error"]["message"],
+                format!("there is no {scope} in the city")
+            );
         }
     }
     let res = server.get("/api/wall?scope=street:NOPE").await;
@@ -323,7 +332,9 @@ fn spawn_wall(addr: std::sync::Arc<std::sync::Mutex<std::net::SocketAddr>>) -> W
                 let at = *addr.lock().expect("address");
                 let mirror = m.lock().expect("mirror");
                 match (&mirror.stream, mirror.seq) {
-                    (Some(stream), Some(seq)) => format!("ws://{at}/ws?stream={stream}&since={seq}"),
+                    (Some(stream), Some(seq)) => {
+                        format!("ws://{at}/ws?stream={stream}&since={seq}")
+                    }
                     _ => format!("ws://{at}/ws"),
                 }
             };
@@ -338,7 +349,9 @@ fn spawn_wall(addr: std::sync::Arc<std::sync::Mutex<std::net::SocketAddr>>) -> W
                         return;
                     }
                 }
-                let Some(Ok(msg)) = ws.next().await else { break };
+                let Some(Ok(msg)) = ws.next().await else {
+                    break;
+                };
                 let Message::Text(text) = msg else { continue };
                 let msg: ServerMsg = serde_json::from_str(&text).expect("a protocol message");
                 let gap = m.lock().expect("mirror").apply(&msg) == Applied::Gap;
@@ -398,7 +411,10 @@ async fn walls_stay_in_step_through_a_storm_a_restart_and_a_stalled_wall() {
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !all_have_state(&walls) {
-        assert!(tokio::time::Instant::now() < deadline, "walls did not connect");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "walls did not connect"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     stalled.paused.send_replace(true);
@@ -436,5 +452,73 @@ async fn walls_stay_in_step_through_a_storm_a_restart_and_a_stalled_wall() {
     for w in walls {
         w.task.abort();
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn outside_demo_mode_a_wall_needs_a_token_that_opens_its_scope() {
+    let db = crate::support::TestDb::new(crate::support::Store::Sqlite).await;
+    let pool = backend::store::connect(&db.url).await.expect("open");
+    backend::city::install(&pool, &backend::city::sample_areas())
+        .await
+        .expect("install the sample city");
+    let district = backend::tokens::create(&pool, &Scope::District("SR".into()), "区中心")
+        .await
+        .expect("a token");
+    let city = backend::tokens::create(&pool, &Scope::City, "市中心")
+        .await
+        .expect("a token");
+    pool.close().await;
+    let mut config = backend::config::Config::new(db.url.clone());
+    config.walls_open = false;
+    let server = TestServer::start_configured(db, config).await;
+    let status = |path: String| {
+        let server = &server;
+        async move { server.get(&path).await.status().as_u16() }
+    };
+    assert_eq!(status("/api/wall".into()).await, 401);
+    assert_eq!(status("/api/wall?token=nonsense".into()).await, 401);
+    assert_eq!(
+        status(format!("/api/wall?scope=district:SR&token={district}")).await,
+        200
+    );
+    assert_eq!(
+        status(format!("/api/wall?scope=street:SR01&token={district}")).await,
+        200
+    );
+    assert_eq!(
+        status(format!("/api/wall?scope=city&token={district}")).await,
+        403
+    );
+    assert_eq!(
+        status(format!("/api/wall?scope=street:SR01&token={city}")).await,
+        200
+    );
+    let res = server
+        .http
+        .get(server.url("/api/wall?scope=district:SR"))
+        .bearer_auth(&district)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), 200);
+    // The stream refuses the upgrade with the same answers.
+    let err = tokio_tungstenite::connect_async(format!(
+        "ws://{}/ws?scope=city&token={district}",
+        server.addr
+    ))
+    .await
+    .expect_err("refused");
+    assert!(
+        matches!(&err, tokio_tungstenite::tungstenite::Error::Http(res) if res.status() == 403),
+        "{err:?}"
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "ws://{}/ws?scope=street:SR01&token={district}",
+        server.addr
+    ))
+    .await
+    .expect("a street wall with its district's token");
+    assert!(matches!(next(&mut ws).await, ServerMsg::Hello { .. }));
     server.stop().await;
 }

@@ -1,0 +1,108 @@
+//! Display tokens: read-only keys that open one scope's live stream to a wall.
+//!
+//! A token is 32 random bytes in hex, shown once when it is made; the database keeps only its
+//! SHA-256, so a copy of the database opens no walls. A city token opens every scope, a
+//! district token its district and the district's streets, a street token its street.
+
+use crate::error::AppError;
+use crate::store::Db;
+use sha2::{Digest, Sha256};
+use shared::wall::Scope;
+use sqlx::Row;
+use std::collections::HashMap;
+
+fn hash(token: &str) -> String {
+    Sha256::digest(token.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Makes a token for `scope` and returns it; it cannot be shown again.
+pub async fn create(db: &Db, scope: &Scope, label: &str) -> anyhow::Result<String> {
+    let token: String = (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    sqlx::query(
+        "INSERT INTO display_tokens (token_hash, scope, label, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(hash(&token))
+    .bind(scope.to_string())
+    .bind(label)
+    .bind(crate::cases::now_ms())
+    .execute(db)
+    .await?;
+    Ok(token)
+}
+
+/// Who may watch what.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// Walls open to anyone, as in demo mode.
+    pub open: bool,
+    db: Db,
+    /// Each street's district, to let a district token open its streets.
+    street_district: HashMap<String, String>,
+}
+
+impl Access {
+    pub async fn load(db: &Db, open: bool) -> Result<Access, sqlx::Error> {
+        let mut street_district = HashMap::new();
+        for row in sqlx::query("SELECT code, district_code FROM streets")
+            .fetch_all(db)
+            .await?
+        {
+            street_district.insert(row.try_get("code")?, row.try_get("district_code")?);
+        }
+        Ok(Access {
+            open,
+            db: db.clone(),
+            street_district,
+        })
+    }
+
+    fn covers(&self, granted: &Scope, wanted: &Scope) -> bool {
+        match (granted, wanted) {
+            (Scope::City, _) => true,
+            (Scope::District(d), Scope::District(w)) => d == w,
+            (Scope::District(d), Scope::Street(s)) => self.street_district.get(s) == Some(d),
+            (Scope::Street(s), Scope::Street(w)) => s == w,
+            _ => false,
+        }
+    }
+
+    /// Checks that `token` may watch `scope`: 401 without a token, 403 for a token that does
+    /// not open the scope.
+    pub async fn check(&self, token: Option<&str>, scope: &Scope) -> Result<(), AppError> {
+        if self.open {
+            return Ok(());
+        }
+        let Some(token) = token.filter(|t| !t.trim().is_empty()) else {
+            return Err(AppError::Unauthorized(
+                "this wall needs a display token: add `?token=…` to its address".to_owned(),
+            ));
+        };
+        let granted: Option<String> =
+            sqlx::query_scalar("SELECT scope FROM display_tokens WHERE token_hash = $1")
+                .bind(hash(token))
+                .fetch_optional(&self.db)
+                .await?;
+        let Some(granted) = granted else {
+            return Err(AppError::Unauthorized(
+                "the display token is not known; ask for a new one".to_owned(),
+            ));
+        };
+        let granted = Scope::parse(&granted).map_err(|e| {
+            AppError::Database(sqlx::Error::Decode(
+                format!("display token scope: {e}").into(),
+            ))
+        })?;
+        if self.covers(&granted, scope) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "the display token opens {granted}, not {scope}"
+            )))
+        }
+    }
+}
