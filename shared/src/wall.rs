@@ -445,6 +445,9 @@ pub enum Alert {
 }
 
 /// A message from the server to a wall.
+// A snapshot is much larger than the other messages, but messages are short-lived values
+// built once and serialised (or parsed and applied) at once; boxing it buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {

@@ -518,9 +518,7 @@ impl Aggregate {
                 st.warnings.remove(&t.case_id);
             }
         }
-        for key in [t.category.code().to_owned()] {
-            tidy(&mut st.by_category, &key);
-        }
+        tidy(&mut st.by_category, &t.category.code().to_owned());
         if let Some(item) = &t.sub_item {
             tidy(&mut st.by_sub_item, item);
         }

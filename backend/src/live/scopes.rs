@@ -200,7 +200,7 @@ pub async fn rebuild(
     };
 
     lap(&mut stage, "areas");
-    let (people, team) = load_statics(&mut *tx, city).await?;
+    let (people, team) = load_statics(&mut tx, city).await?;
     for (scope, agg) in scopes.aggregates.iter_mut() {
         agg.set_static(
             people.get(scope).copied().unwrap_or_default(),
