@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use shared::case::{Action, Bucket, CaseState, Supervision};
 use shared::time::{local_day, local_hour, month_start_day};
 use shared::wall::{
-    Alert, Hotspot, Hourly, People, Surge, Tally, TeamKind, WallState, Warning, WarningLevel,
+    Alert, DeptTally, Hotspot, Hourly, People, Surge, Tally, TeamKind, WallState, Warning, WarningLevel,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -59,6 +59,15 @@ pub struct Aggregate {
     households_visited: HashSet<String>,
     /// Members active today, by kind.
     active_today: BTreeMap<String, HashSet<i64>>,
+}
+
+/// The entry for `key`, made when missing: a lookup without allocating a key on the hot path,
+/// where almost every key is already there.
+fn slot<'a, V: Default>(map: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
+    }
+    map.get_mut(key).expect("the entry was just made")
 }
 
 fn tidy<K: Ord, V: Default + PartialEq>(map: &mut BTreeMap<K, V>, key: &K) {
@@ -214,7 +223,7 @@ impl Aggregate {
                 }
             }
             self.refresh_hourly();
-            self.refresh_surges(None);
+            self.refresh_surges();
         }
     }
 
@@ -248,50 +257,50 @@ impl Aggregate {
         self.state.hourly.counts = counts;
     }
 
-    /// Re-derives the surge of one district (or of every district), raising an alert for
-    /// a district that begins to surge.
-    fn refresh_surges(&mut self, only: Option<&str>) -> Option<Alert> {
-        let hour = self.hour();
-        let mut alert = None;
-        let districts: Vec<String> = match only {
-            Some(d) => vec![d.to_owned()],
-            None => self
-                .report_hours
-                .keys()
-                .chain(self.state.surges.keys())
-                .filter(|d| !d.is_empty())
-                .cloned()
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-        };
+    /// Re-derives the surge of every district.
+    fn refresh_surges(&mut self) {
+        let districts: std::collections::BTreeSet<String> = self
+            .report_hours
+            .keys()
+            .chain(self.state.surges.keys())
+            .filter(|d| !d.is_empty())
+            .cloned()
+            .collect();
         for district in districts {
-            let (this_hour, week) = match self.report_hours.get(&district) {
-                Some(hours) => (
-                    hours.get(&hour).copied().unwrap_or(0),
-                    hours
-                        .range(hour - USUAL_HOURS..hour)
-                        .map(|(_, n)| n)
-                        .sum::<u64>(),
-                ),
-                None => (0, 0),
-            };
-            let usual = week as f64 / USUAL_HOURS as f64;
-            if this_hour >= SURGE_MIN_REPORTS && this_hour as f64 >= SURGE_FACTOR * usual {
-                let surge = Surge {
-                    district: district.clone(),
-                    this_hour,
-                    usual_per_hour: usual,
-                };
-                if !self.state.surges.contains_key(&district) {
-                    alert = Some(Alert::Surge(surge.clone()));
-                }
-                self.state.surges.insert(district, surge);
-            } else {
-                self.state.surges.remove(&district);
-            }
+            self.refresh_surge(&district);
         }
-        alert
+    }
+
+    /// Re-derives the surge of one district, returning an alert when it begins to surge.
+    fn refresh_surge(&mut self, district: &str) -> Option<Alert> {
+        let hour = self.hour();
+        let (this_hour, week) = match self.report_hours.get(district) {
+            Some(hours) => (
+                hours.get(&hour).copied().unwrap_or(0),
+                hours.range(hour - USUAL_HOURS..hour).map(|(_, n)| n).sum::<u64>(),
+            ),
+            None => (0, 0),
+        };
+        let usual = week as f64 / USUAL_HOURS as f64;
+        if this_hour >= SURGE_MIN_REPORTS && this_hour as f64 >= SURGE_FACTOR * usual {
+            let surge = Surge {
+                district: district.to_owned(),
+                this_hour,
+                usual_per_hour: usual,
+            };
+            let alert = (!self.state.surges.contains_key(district))
+                .then(|| Alert::Surge(surge.clone()));
+            match self.state.surges.get_mut(district) {
+                Some(slot) => *slot = surge,
+                None => {
+                    self.state.surges.insert(district.to_owned(), surge);
+                }
+            }
+            alert
+        } else {
+            self.state.surges.remove(district);
+            None
+        }
     }
 
     /// Counts one report into the hourly windows. Reports older than the windows count in
@@ -312,11 +321,8 @@ impl Aggregate {
         if hour < now - USUAL_HOURS {
             return;
         }
-        let district_key = district.unwrap_or("").to_owned();
-        *self
-            .report_hours
-            .entry(district_key.clone())
-            .or_default()
+        let district_key = district.unwrap_or("");
+        *slot(&mut self.report_hours, district_key)
             .entry(hour)
             .or_default() += 1;
         if hour > now - TREND_HOURS {
@@ -345,8 +351,8 @@ impl Aggregate {
                 }
             }
         }
-        if district.is_some()
-            && let Some(alert) = self.refresh_surges(Some(&district_key))
+        if let Some(district) = district
+            && let Some(alert) = self.refresh_surge(district)
         {
             alerts.push(alert);
         }
@@ -372,9 +378,11 @@ impl Aggregate {
         if s.state == CaseState::Escalated {
             add(&mut c.escalated, sign);
         }
-        let state_key = s.state.code().to_owned();
-        add(st.by_state.entry(state_key.clone()).or_default(), sign);
-        tidy(&mut st.by_state, &state_key);
+        let state_key = s.state.code();
+        add(slot(&mut st.by_state, state_key), sign);
+        if st.by_state.get(state_key) == Some(&0) {
+            st.by_state.remove(state_key);
+        }
 
         let count = |tally: &mut Tally| {
             if s.open {
@@ -388,19 +396,17 @@ impl Aggregate {
             }
         };
         count(
-            st.by_category
-                .entry(t.category.code().to_owned())
-                .or_default(),
+            slot(&mut st.by_category, t.category.code()),
         );
         if let Some(item) = &t.sub_item {
-            count(st.by_sub_item.entry(item.clone()).or_default());
+            count(slot(&mut st.by_sub_item, &item));
         }
         if let Some(place) = place {
-            count(st.by_district.entry(place.district.clone()).or_default());
-            count(st.by_street.entry(place.street.clone()).or_default());
+            count(slot(&mut st.by_district, &place.district));
+            count(slot(&mut st.by_street, &place.street));
         }
         if let Some(grid) = &t.grid_id {
-            let g = st.by_grid.entry(grid.clone()).or_default();
+            let g = slot(&mut st.by_grid, &grid);
             if s.open {
                 add(&mut g.open, sign);
             }
@@ -411,12 +417,14 @@ impl Aggregate {
         if let Some(dept) = s.department
             && s.open
         {
-            let d = st.by_department.entry(dept.to_owned()).or_default();
+            let d = slot(&mut st.by_department, &dept);
             add(&mut d.open, sign);
             if s.overdue {
                 add(&mut d.overdue, sign);
             }
-            tidy(&mut st.by_department, &dept.to_owned());
+            if st.by_department.get(dept) == Some(&DeptTally::default()) {
+                st.by_department.remove(dept);
+            }
         }
     }
 
@@ -439,19 +447,17 @@ impl Aggregate {
                 }
             };
             count(
-                st.by_category
-                    .entry(t.category.code().to_owned())
-                    .or_default(),
+                slot(&mut st.by_category, t.category.code()),
             );
             if let Some(item) = &t.sub_item {
-                count(st.by_sub_item.entry(item.clone()).or_default());
+                count(slot(&mut st.by_sub_item, &item));
             }
             if let Some(place) = place {
-                count(st.by_district.entry(place.district.clone()).or_default());
-                count(st.by_street.entry(place.street.clone()).or_default());
+                count(slot(&mut st.by_district, &place.district));
+                count(slot(&mut st.by_street, &place.street));
             }
             if let Some(grid) = &t.grid_id {
-                st.by_grid.entry(grid.clone()).or_default().reported_total += 1;
+                slot(&mut st.by_grid, &grid).reported_total += 1;
             }
             if today {
                 st.counters.reported_today += 1;
@@ -471,7 +477,7 @@ impl Aggregate {
 
         let st = &mut self.state;
         if let Some(grid) = &t.grid_id {
-            let g = st.by_grid.entry(grid.clone()).or_default();
+            let g = slot(&mut st.by_grid, &grid);
             g.last_ms = g.last_ms.max(t.at_ms);
         }
         let was_closed = t.from_state() == Some(CaseState::Closed);
@@ -487,7 +493,7 @@ impl Aggregate {
                 st.counters.closed_today += 1;
             }
             if let Some(dept) = &t.after.department {
-                let d = st.by_department.entry(dept.clone()).or_default();
+                let d = slot(&mut st.by_department, &dept);
                 d.closures += 1;
                 if t.after.supervision != Supervision::Overdue {
                     d.closures_on_time += 1;
@@ -518,7 +524,9 @@ impl Aggregate {
                 st.warnings.remove(&t.case_id);
             }
         }
-        tidy(&mut st.by_category, &t.category.code().to_owned());
+        if st.by_category.get(t.category.code()) == Some(&Tally::default()) {
+            st.by_category.remove(t.category.code());
+        }
         if let Some(item) = &t.sub_item {
             tidy(&mut st.by_sub_item, item);
         }
