@@ -195,9 +195,11 @@ async fn send_frames(
             }
             frame = frames.recv() => match frame {
                 Ok(frame) => {
-                    if !send(&mut sink, &metrics, frame.bytes).await {
-                        tracing::debug!("wall stopped taking frames; dropping it");
-                        return;
+                    for message in frame.messages.iter() {
+                        if !send(&mut sink, &metrics, message.clone()).await {
+                            tracing::debug!("wall stopped taking frames; dropping it");
+                            return;
+                        }
                     }
                     if let Some(committed) = frame.oldest_commit {
                         metrics.observe_latency(committed.elapsed());

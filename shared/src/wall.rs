@@ -192,6 +192,13 @@ pub struct Warning {
     pub updated_ms: i64,
 }
 
+impl Warning {
+    /// The key of a case in [`WallState::warnings`].
+    pub fn key(case_id: i64) -> String {
+        case_id.to_string()
+    }
+}
+
 /// Three or more reports of one sub-item in one grid within 24 hours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hotspot {
@@ -208,13 +215,24 @@ impl Hotspot {
 }
 
 /// A district reporting at three times its usual rate or more.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Surge {
     pub district: String,
     /// Reports in the hour in progress.
     pub this_hour: u64,
-    /// Reports per hour over the seven days before it.
-    pub usual_per_hour: f64,
+    /// Reports in the 168 hours (seven days) before it. Kept as a count, not a rate, so that
+    /// the state holds no floating point and compares exactly.
+    pub week: u64,
+}
+
+impl Surge {
+    /// Hours in the week a district's usual rate is taken over.
+    pub const WEEK_HOURS: u64 = 168;
+
+    /// Reports per hour over the week before the hour in progress.
+    pub fn usual_per_hour(&self) -> f64 {
+        self.week as f64 / Surge::WEEK_HOURS as f64
+    }
 }
 
 /// People and housing (人房), and the grid workers' house visits (入户走访).
@@ -277,9 +295,11 @@ pub struct WallState {
     /// Reports per hour for the last 24 hours.
     #[serde(default)]
     pub hourly: Hourly,
-    /// The warning and supervision list, by case id.
+    /// The warning and supervision list, by case id in decimal ([`Warning::key`]). The key
+    /// is a string because JSON keys are, and serde cannot read integer keys inside the
+    /// internally tagged `ServerMsg`.
     #[serde(default)]
-    pub warnings: BTreeMap<i64, Warning>,
+    pub warnings: BTreeMap<String, Warning>,
     /// Hotspots, by [`Hotspot::key`].
     #[serde(default)]
     pub hotspots: BTreeMap<String, Hotspot>,
@@ -315,7 +335,7 @@ pub enum Change {
     Grid(Keyed<String, Option<GridTally>>),
     Department(Keyed<String, Option<DeptTally>>),
     Hourly(Hourly),
-    Warning(Keyed<i64, Option<Warning>>),
+    Warning(Keyed<String, Option<Warning>>),
     Hotspot(Keyed<String, Option<Hotspot>>),
     Surge(Keyed<String, Option<Surge>>),
     People(People),
@@ -474,6 +494,10 @@ pub enum ServerMsg {
         log_seq: u64,
         changes: Vec<Change>,
     },
+    /// Some of the changes of the frame `seq` (a snapshot or a delta), sent just before it so
+    /// that no single message is large: a wall holds parts until their frame arrives and
+    /// applies them with it. Parts whose frame never arrives are dropped.
+    Part { seq: u64, changes: Vec<Change> },
     /// Something to notice, raised by the changes of the frame `seq`.
     Alert { seq: u64, alert: Alert },
     /// Sent every second; `seq` is the last sequence number the server has sent.
@@ -482,6 +506,20 @@ pub enum ServerMsg {
         seq: u64,
         log_seq: u64,
     },
+}
+
+/// A snapshot split into a small base (the state without its keyed entries) and the keyed
+/// entries as changes, to be sent as parts before the base.
+pub fn split_snapshot(state: &WallState) -> (WallState, Vec<Change>) {
+    let base = WallState {
+        day: state.day,
+        counters: state.counters,
+        hourly: state.hourly.clone(),
+        people: state.people,
+        ..WallState::default()
+    };
+    let entries = state.changes_since(&base);
+    (base, entries)
 }
 
 /// A message from a wall to the server.
@@ -516,12 +554,23 @@ pub struct Mirror {
     pub seq: Option<u64>,
     pub log_seq: u64,
     pub state: WallState,
+    /// Parts received for a frame that has not arrived yet.
+    pending: Option<(u64, Vec<Change>)>,
 }
 
 impl Mirror {
+    /// The parts held for frame `seq`; parts of any other frame are dropped.
+    fn take_parts(&mut self, seq: u64) -> Vec<Change> {
+        match self.pending.take() {
+            Some((pending, parts)) if pending == seq => parts,
+            _ => Vec::new(),
+        }
+    }
+
     pub fn apply(&mut self, msg: &ServerMsg) -> Applied {
         match msg {
             ServerMsg::Hello { stream, .. } => {
+                self.pending = None;
                 if self.stream.as_ref() != Some(stream) {
                     // Another stream (the server restarted): our sequence means nothing there.
                     self.stream = Some(stream.clone());
@@ -538,6 +587,8 @@ impl Mirror {
                 self.seq = Some(*seq);
                 self.log_seq = *log_seq;
                 self.state = state.clone();
+                let parts = self.take_parts(*seq);
+                self.state.apply(&parts);
                 Applied::Updated
             }
             ServerMsg::Delta {
@@ -546,6 +597,7 @@ impl Mirror {
                 log_seq,
                 changes,
             } => {
+                let parts = self.take_parts(*seq);
                 let Some(have) = self.seq else {
                     return Applied::Gap;
                 };
@@ -554,11 +606,19 @@ impl Mirror {
                 } else if *prev_seq > have {
                     Applied::Gap
                 } else {
+                    self.state.apply(&parts);
                     self.state.apply(changes);
                     self.seq = Some(*seq);
                     self.log_seq = *log_seq;
                     Applied::Updated
                 }
+            }
+            ServerMsg::Part { seq, changes } => {
+                match &mut self.pending {
+                    Some((pending, held)) if pending == seq => held.extend(changes.iter().cloned()),
+                    _ => self.pending = Some((*seq, changes.clone())),
+                }
+                Applied::Ignored
             }
             ServerMsg::Alert { .. } => Applied::Ignored,
             ServerMsg::Heartbeat { seq, .. } => match self.seq {
@@ -771,5 +831,82 @@ mod tests {
             serde_json::to_string(&Scope::District("230602".into())).expect("json"),
             r#"{"kind":"district","id":"230602"}"#
         );
+    }
+
+    #[test]
+    fn a_snapshot_with_warnings_round_trips_through_json() {
+        let mut state = WallState::default();
+        state.warnings.insert(
+            Warning::key(60),
+            Warning {
+                case_id: 60,
+                level: WarningLevel::Overdue,
+                category: "ecology".into(),
+                sub_item: None,
+                grid_id: None,
+                department: Some("D01".into()),
+                deadline_ms: Some(1),
+                updated_ms: 2,
+            },
+        );
+        let msg = ServerMsg::Snapshot {
+            seq: 1,
+            log_seq: 1,
+            server_time_ms: 0,
+            state,
+        };
+        let text = serde_json::to_string(&msg).expect("serialise");
+        let back: ServerMsg = serde_json::from_str(&text).expect("parse");
+        assert_eq!(back, msg);
+    }
+
+    #[test]
+    fn parts_are_held_until_their_frame_and_dropped_otherwise() {
+        let mut full = WallState::default();
+        for i in 0..5 {
+            full.by_grid.insert(
+                format!("G{i}"),
+                GridTally {
+                    open: i,
+                    ..GridTally::default()
+                },
+            );
+        }
+        full.counters.open = 10;
+        let (base, entries) = split_snapshot(&full);
+        assert!(base.by_grid.is_empty());
+        assert_eq!(entries.len(), 5);
+        let mut m = Mirror::default();
+        let part = |seq, changes: &[Change]| ServerMsg::Part {
+            seq,
+            changes: changes.to_vec(),
+        };
+        // Parts of a frame that never came are dropped when another frame's parts begin.
+        assert_eq!(m.apply(&part(3, &entries[..1])), Applied::Ignored);
+        assert_eq!(m.apply(&part(4, &entries[..2])), Applied::Ignored);
+        assert_eq!(m.apply(&part(4, &entries[2..])), Applied::Ignored);
+        let snapshot = ServerMsg::Snapshot {
+            seq: 4,
+            log_seq: 9,
+            server_time_ms: 0,
+            state: base,
+        };
+        assert_eq!(m.apply(&snapshot), Applied::Updated);
+        assert_eq!(m.state, full);
+        // A delta with parts: the parts and the delta's own changes apply together.
+        let mut next = full.clone();
+        next.counters.open = 11;
+        next.by_grid.remove("G0");
+        let changes = next.changes_since(&full);
+        assert_eq!(changes.len(), 2);
+        m.apply(&part(5, &changes[1..]));
+        let delta = ServerMsg::Delta {
+            prev_seq: 4,
+            seq: 5,
+            log_seq: 10,
+            changes: changes[..1].to_vec(),
+        };
+        assert_eq!(m.apply(&delta), Applied::Updated);
+        assert_eq!(m.state, next);
     }
 }

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use shared::case::{Action, Bucket, CaseState, Supervision};
 use shared::time::{local_day, local_hour, month_start_day};
 use shared::wall::{
-    Alert, DeptTally, Hotspot, Hourly, People, Surge, Tally, TeamKind, WallState, Warning, WarningLevel,
+    Alert, DeptTally, Hotspot, Hourly, People, Surge, Tally, TeamKind, WallState, Warning,
+    WarningLevel,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -24,7 +25,7 @@ pub const USUAL_HOURS: i64 = 168;
 /// A grid is a hotspot with this many reports of one sub-item within the trend's 24 hours.
 pub const HOTSPOT_REPORTS: u64 = 3;
 /// A district surges when the hour in progress has this many times its usual rate...
-pub const SURGE_FACTOR: f64 = 3.0;
+pub const SURGE_FACTOR: u64 = 3;
 /// ...and at least this many reports, so that two reports in a quiet night are no alarm.
 pub const SURGE_MIN_REPORTS: u64 = 5;
 
@@ -277,19 +278,22 @@ impl Aggregate {
         let (this_hour, week) = match self.report_hours.get(district) {
             Some(hours) => (
                 hours.get(&hour).copied().unwrap_or(0),
-                hours.range(hour - USUAL_HOURS..hour).map(|(_, n)| n).sum::<u64>(),
+                hours
+                    .range(hour - USUAL_HOURS..hour)
+                    .map(|(_, n)| n)
+                    .sum::<u64>(),
             ),
             None => (0, 0),
         };
-        let usual = week as f64 / USUAL_HOURS as f64;
-        if this_hour >= SURGE_MIN_REPORTS && this_hour as f64 >= SURGE_FACTOR * usual {
+        // this hour >= factor × week / 168, in integers.
+        if this_hour >= SURGE_MIN_REPORTS && this_hour * USUAL_HOURS as u64 >= SURGE_FACTOR * week {
             let surge = Surge {
                 district: district.to_owned(),
                 this_hour,
-                usual_per_hour: usual,
+                week,
             };
-            let alert = (!self.state.surges.contains_key(district))
-                .then(|| Alert::Surge(surge.clone()));
+            let alert =
+                (!self.state.surges.contains_key(district)).then(|| Alert::Surge(surge.clone()));
             match self.state.surges.get_mut(district) {
                 Some(slot) => *slot = surge,
                 None => {
@@ -395,9 +399,7 @@ impl Aggregate {
                 add(&mut tally.overdue, sign);
             }
         };
-        count(
-            slot(&mut st.by_category, t.category.code()),
-        );
+        count(slot(&mut st.by_category, t.category.code()));
         if let Some(item) = &t.sub_item {
             count(slot(&mut st.by_sub_item, &item));
         }
@@ -446,9 +448,7 @@ impl Aggregate {
                     tally.reported_today += 1;
                 }
             };
-            count(
-                slot(&mut st.by_category, t.category.code()),
-            );
+            count(slot(&mut st.by_category, t.category.code()));
             if let Some(item) = &t.sub_item {
                 count(slot(&mut st.by_sub_item, &item));
             }
@@ -518,10 +518,10 @@ impl Aggregate {
                 if before.is_none_or(|b| b < level) {
                     alerts.push(Alert::Warning(warning.clone()));
                 }
-                st.warnings.insert(t.case_id, warning);
+                st.warnings.insert(Warning::key(t.case_id), warning);
             }
             None => {
-                st.warnings.remove(&t.case_id);
+                st.warnings.remove(&Warning::key(t.case_id));
             }
         }
         if st.by_category.get(t.category.code()) == Some(&Tally::default()) {
@@ -662,7 +662,9 @@ impl Aggregate {
 
     /// Adds one case on the warning list, as the rebuild reads it.
     pub fn add_warning(&mut self, warning: Warning) {
-        self.state.warnings.insert(warning.case_id, warning);
+        self.state
+            .warnings
+            .insert(Warning::key(warning.case_id), warning);
     }
 
     /// Adds one closure today, as the rebuild counts them.
@@ -804,7 +806,7 @@ mod tests {
         );
         assert_eq!(agg.state.counters.overdue, 1);
         assert_eq!(agg.state.by_grid["G1"].overdue, 1);
-        assert_eq!(agg.state.warnings[&1].level, WarningLevel::Overdue);
+        assert_eq!(agg.state.warnings["1"].level, WarningLevel::Overdue);
         assert!(matches!(&alerts[..], [Alert::Warning(w)] if w.level == WarningLevel::Overdue));
         let closed = facts(CaseState::Closed, Supervision::Overdue, Some("D01"));
         let mut verified = overdue.clone();
@@ -920,7 +922,8 @@ mod tests {
         agg.fold(&report(5, "G1", "0801", now + 300_000), &city, &mut alerts);
         let surge = &agg.state.surges["D1"];
         assert_eq!(surge.this_hour, 5);
-        assert!((surge.usual_per_hour - 7.0 / 168.0).abs() < 1e-12);
+        assert_eq!(surge.week, 7);
+        assert!((surge.usual_per_hour() - 7.0 / 168.0).abs() < 1e-12);
         assert_eq!(
             alerts
                 .iter()
@@ -957,7 +960,7 @@ mod tests {
             );
         }
         assert_eq!(agg.state.counters.warned, 1);
-        assert_eq!(agg.state.warnings[&1].level, WarningLevel::Warned);
+        assert_eq!(agg.state.warnings["1"].level, WarningLevel::Warned);
         agg.fold(
             &moved(&r, Action::Resolve, warned, resolved, at(DAY, 10)),
             &city,

@@ -13,7 +13,7 @@ use crate::cases::{Event, now_ms};
 use crate::metrics::Metrics;
 use axum::extract::ws::Utf8Bytes;
 use shared::PROTOCOL_VERSION;
-use shared::wall::{Alert, Scope, ServerMsg, WallState};
+use shared::wall::{Alert, Change, Scope, ServerMsg, WallState, split_snapshot};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -35,12 +35,66 @@ const RESUME_FRAMES: usize = 600;
 /// Alerts sent per scope per frame; in a storm the rest are on the wall's lists anyway.
 const MAX_ALERTS_PER_FRAME: usize = 20;
 
-/// A frame as the hub broadcasts it: serialised once, shared by every wall of a scope.
+/// A frame as the hub broadcasts it: serialised once, shared by every wall of a scope. A
+/// large frame is several messages (its parts, then itself), none larger than
+/// [`PART_BYTES`], because a WebSocket connection keeps a write buffer as large as the largest
+/// message it ever sent: one city snapshot in one message would cost every wall its size.
 #[derive(Debug, Clone)]
 pub struct Frame {
-    pub bytes: Utf8Bytes,
+    pub messages: Arc<[Utf8Bytes]>,
     /// The commit of the oldest transition this frame carries, for the latency metric.
     pub oldest_commit: Option<Instant>,
+}
+
+/// The size up to which the changes of a frame travel in one message.
+pub const PART_BYTES: usize = 4_000;
+
+/// Splits `changes` into `part` messages of at most [`PART_BYTES`] each, keeping back the last
+/// chunk (or all of them, when they are small) for the frame's own message.
+fn parts(seq: u64, changes: Vec<Change>) -> (Vec<Utf8Bytes>, Vec<Change>) {
+    let texts: Vec<String> = changes
+        .iter()
+        .map(|c| serde_json::to_string(c).unwrap_or_default())
+        .collect();
+    if texts.iter().map(|t| t.len() + 1).sum::<usize>() <= PART_BYTES {
+        return (Vec::new(), changes);
+    }
+    let mut messages = Vec::new();
+    let mut start = 0;
+    let mut size = 0;
+    for (i, text) in texts.iter().enumerate() {
+        if size + text.len() + 1 > PART_BYTES && i > start {
+            messages.push(part_message(seq, &texts[start..i]));
+            start = i;
+            size = 0;
+        }
+        size += text.len() + 1;
+    }
+    // What is left, at most one part's worth, rides in the frame's own message.
+    let rest = changes.into_iter().skip(start).collect();
+    (messages, rest)
+}
+
+fn part_message(seq: u64, changes: &[String]) -> Utf8Bytes {
+    Utf8Bytes::from(format!(
+        r#"{{"type":"part","seq":{seq},"changes":[{}]}}"#,
+        changes.join(",")
+    ))
+}
+
+/// A snapshot as messages: the keyed entries in parts, then the snapshot of the rest.
+fn snapshot_messages(seq: u64, log_seq: u64, state: &WallState) -> Vec<Utf8Bytes> {
+    let (base, entries) = split_snapshot(state);
+    let (mut messages, rest) = parts(seq, entries);
+    let mut base = base;
+    base.apply(&rest);
+    messages.push(encode(&ServerMsg::Snapshot {
+        seq,
+        log_seq,
+        server_time_ms: now_ms(),
+        state: base,
+    }));
+    messages
 }
 
 /// A wall's way in: the frames to send first and the stream of frames after them.
@@ -153,7 +207,7 @@ impl Hub {
 /// when it missed nothing, `None` when it needs a snapshot (a sequence number the stream
 /// never sent, or frames that have left the buffer).
 fn missed_since(
-    recent: &VecDeque<(u64, u64, Utf8Bytes)>,
+    recent: &VecDeque<(u64, u64, Arc<[Utf8Bytes]>)>,
     sent_seq: u64,
     since: u64,
 ) -> Option<Vec<Utf8Bytes>> {
@@ -170,7 +224,7 @@ fn missed_since(
         recent
             .iter()
             .skip(first)
-            .map(|(_, _, bytes)| bytes.clone())
+            .flat_map(|(_, _, messages)| messages.iter().cloned())
             .collect(),
     )
 }
@@ -192,10 +246,10 @@ struct Stream {
     /// Whether the aggregate may have changed since `seq`.
     touched: bool,
     frames: broadcast::Sender<Frame>,
-    /// Recent frames as `(prev_seq, seq, frame)`, for walls that resume.
-    recent: VecDeque<(u64, u64, Utf8Bytes)>,
+    /// Recent frames as `(prev_seq, seq, messages)`, for walls that resume.
+    recent: VecDeque<(u64, u64, Arc<[Utf8Bytes]>)>,
     /// The snapshot at `seq`, serialised once for every wall that asks for it.
-    snapshot: Option<(u64, Utf8Bytes)>,
+    snapshot: Option<(u64, Arc<[Utf8Bytes]>)>,
     alerts: Vec<Alert>,
     oldest_unsent: Option<Instant>,
 }
@@ -335,20 +389,21 @@ impl HubTask {
             let prev_seq = stream.seq;
             stream.seq += 1;
             stream.sent_log_seq = log_seq;
-            let bytes = encode(&ServerMsg::Delta {
+            let (mut messages, rest) = parts(stream.seq, changes);
+            messages.push(encode(&ServerMsg::Delta {
                 prev_seq,
                 seq: stream.seq,
                 log_seq,
-                changes,
-            });
+                changes: rest,
+            }));
             let oldest_commit = stream.oldest_unsent.take();
-            stream.push(prev_seq, bytes, oldest_commit);
+            stream.push(prev_seq, messages, oldest_commit);
             for alert in std::mem::take(&mut stream.alerts) {
                 let bytes = encode(&ServerMsg::Alert {
                     seq: stream.seq,
                     alert,
                 });
-                stream.push(stream.seq, bytes, None);
+                stream.push(stream.seq, vec![bytes], None);
             }
         }
     }
@@ -358,11 +413,11 @@ impl HubTask {
         for stream in self.streams.values() {
             if stream.frames.receiver_count() > 0 {
                 let _ = stream.frames.send(Frame {
-                    bytes: encode(&ServerMsg::Heartbeat {
+                    messages: Arc::new([encode(&ServerMsg::Heartbeat {
                         server_time_ms: now,
                         seq: stream.seq,
                         log_seq: stream.sent_log_seq,
-                    }),
+                    })]),
                     oldest_commit: None,
                 });
             }
@@ -398,21 +453,18 @@ impl HubTask {
             });
         }
         let snapshot = match &stream.snapshot {
-            Some((seq, bytes)) if *seq == stream.seq => bytes.clone(),
+            Some((seq, messages)) if *seq == stream.seq => messages.clone(),
             _ => {
-                let bytes = encode(&ServerMsg::Snapshot {
-                    seq: stream.seq,
-                    log_seq: stream.sent_log_seq,
-                    server_time_ms: now_ms(),
-                    state: stream.sent.clone().unwrap_or_default(),
-                });
-                stream.snapshot = Some((stream.seq, bytes.clone()));
-                bytes
+                let state = stream.sent.as_ref()?;
+                let messages: Arc<[Utf8Bytes]> =
+                    snapshot_messages(stream.seq, stream.sent_log_seq, state).into();
+                stream.snapshot = Some((stream.seq, messages.clone()));
+                messages
             }
         };
         Some(Subscription {
             hello: stream.hello.clone(),
-            initial: vec![snapshot],
+            initial: snapshot.to_vec(),
             resumed: false,
             frames,
         })
@@ -420,13 +472,15 @@ impl HubTask {
 }
 
 impl Stream {
-    fn push(&mut self, prev_seq: u64, bytes: Utf8Bytes, oldest_commit: Option<Instant>) {
+    fn push(&mut self, prev_seq: u64, messages: Vec<Utf8Bytes>, oldest_commit: Option<Instant>) {
+        let messages: Arc<[Utf8Bytes]> = messages.into();
         if self.recent.len() == RESUME_FRAMES {
             self.recent.pop_front();
         }
-        self.recent.push_back((prev_seq, self.seq, bytes.clone()));
+        self.recent
+            .push_back((prev_seq, self.seq, messages.clone()));
         let _ = self.frames.send(Frame {
-            bytes,
+            messages,
             oldest_commit,
         });
     }
@@ -556,10 +610,10 @@ pub(crate) mod tests {
     #[test]
     fn a_wall_resumes_from_the_buffer_or_needs_a_snapshot() {
         let frame = |n: u64| Utf8Bytes::from(n.to_string());
-        let recent: VecDeque<(u64, u64, Utf8Bytes)> = [
-            (10, 12, frame(12)),
-            (12, 15, frame(15)),
-            (15, 16, frame(16)),
+        let recent: VecDeque<(u64, u64, Arc<[Utf8Bytes]>)> = [
+            (10, 12, Arc::from([frame(12)])),
+            (12, 15, Arc::from([frame(15)])),
+            (15, 16, Arc::from([frame(16)])),
         ]
         .into();
         let texts = |v: Option<Vec<Utf8Bytes>>| {
@@ -594,7 +648,8 @@ pub(crate) mod tests {
     /// Reads frames until the next delta, skipping heartbeats and alerts.
     async fn next_delta(frames: &mut broadcast::Receiver<Frame>) -> ServerMsg {
         loop {
-            let msg = decode(&frames.recv().await.expect("a frame").bytes);
+            let frame = frames.recv().await.expect("a frame");
+            let msg = decode(frame.messages.last().expect("a message"));
             if matches!(msg, ServerMsg::Delta { .. }) {
                 return msg;
             }
@@ -613,7 +668,7 @@ pub(crate) mod tests {
         );
         let mut sub = hub.subscribe(Scope::City, None).await.expect("subscribe");
         assert!(matches!(
-            decode(&sub.initial[0]),
+            decode(sub.initial.last().expect("a snapshot")),
             ServerMsg::Snapshot { log_seq: 0, .. }
         ));
         for seq in 1..=500 {
@@ -690,7 +745,10 @@ pub(crate) mod tests {
             feed.send(report(seq, now)).await.expect("feed");
             tokio::time::sleep(Duration::from_millis(10)).await;
             while let Ok(frame) = sub.frames.try_recv() {
-                if matches!(decode(&frame.bytes), ServerMsg::Delta { .. }) {
+                if matches!(
+                    decode(frame.messages.last().expect("a message")),
+                    ServerMsg::Delta { .. }
+                ) {
                     deltas += 1;
                 }
             }
@@ -720,7 +778,7 @@ pub(crate) mod tests {
             .subscribe(Scope::Street("S".to_owned()), None)
             .await
             .expect("subscribe");
-        match decode(&sub.initial[0]) {
+        match decode(sub.initial.last().expect("a snapshot")) {
             ServerMsg::Snapshot { state, .. } => assert_eq!(state.counters.reported_total, 3),
             other => panic!("expected a snapshot, got {other:?}"),
         }
@@ -731,5 +789,34 @@ pub(crate) mod tests {
         ));
         token.cancel();
         task.await.expect("the hub stops");
+    }
+
+    #[test]
+    fn a_large_snapshot_goes_out_in_small_messages_that_rebuild_it() {
+        let mut state = WallState::default();
+        for g in 0..2_000 {
+            state.by_grid.insert(
+                format!("230602001-{g:04}"),
+                shared::wall::GridTally {
+                    reported_total: g,
+                    open: 1,
+                    overdue: 0,
+                    last_ms: 1_795_921_551_748,
+                },
+            );
+        }
+        state.counters.open = 2_000;
+        let messages = snapshot_messages(7, 9, &state);
+        assert!(messages.len() > 10, "{} messages", messages.len());
+        assert!(messages.iter().all(|m| m.len() <= PART_BYTES + 100));
+        let mut mirror = shared::wall::Mirror::default();
+        for m in &messages {
+            mirror.apply(&decode(m));
+        }
+        assert_eq!(mirror.seq, Some(7));
+        assert_eq!(mirror.state, state);
+        // A small one stays one message.
+        let small = WallState::default();
+        assert_eq!(snapshot_messages(1, 1, &small).len(), 1);
     }
 }
