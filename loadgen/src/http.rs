@@ -50,6 +50,29 @@ impl Api {
         self.grids.len()
     }
 
+    pub fn grids(&self) -> &[String] {
+        &self.grids
+    }
+
+    /// Reports one case of `sub_item` (a sub-item of `category`) in `grid`.
+    pub async fn report_in(
+        &self,
+        grid: &str,
+        category: &str,
+        sub_item: &str,
+    ) -> anyhow::Result<Reported> {
+        let body = ReportCase {
+            category: category.to_owned(),
+            sub_item: Some(sub_item.to_owned()),
+            grid_id: Some(grid.to_owned()),
+            point: None,
+            description: "storm".to_owned(),
+        };
+        let url = format!("{}/api/cases", self.base);
+        let response = self.client.post(&url).json(&body).send().await?;
+        read_case(response).await
+    }
+
     /// Reports one case in the next grid, round robin, so that the load is spread over the
     /// city the way real reports are rather than piling onto one grid's counters.
     pub async fn report(&self) -> anyhow::Result<Reported> {

@@ -1,5 +1,6 @@
 //! `gridwall-load`: load generator for a running gridwall server: walls on `/ws`, the
-//! ingest rate of `POST /api/cases`, and the raw SQLite ceiling those are compared with.
+//! ingest rate of `POST /api/cases`, the raw SQLite ceiling those are compared with, and a
+//! storm of reports with a restart that every wall must come through in step.
 
 // Printing the figures is this binary's whole job.
 #![allow(clippy::print_stdout)]
@@ -8,6 +9,7 @@ mod ceiling;
 mod http;
 mod ingest;
 mod stats;
+mod storm;
 mod walls;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,12 @@ enum Command {
         #[command(flatten)]
         args: ingest::IngestArgs,
     },
+    /// Start a server, keep walls' mirrors in step through an alarm storm, a restart and
+    /// stalled walls, and compare every wall's state with the server's at the end.
+    Storm {
+        #[command(flatten)]
+        args: storm::StormArgs,
+    },
     /// Insert the rows of N reports straight into a fresh SQLite database.
     SqliteCeiling {
         #[command(flatten)]
@@ -64,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Walls { url, args } => walls::run(&url, args).await,
         Command::Ingest { url, args } => ingest::run(&url, args).await,
+        Command::Storm { args } => storm::run(args).await,
         Command::SqliteCeiling { args } => ceiling::run(args).await,
     }
 }

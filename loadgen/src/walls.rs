@@ -78,6 +78,8 @@ struct WallRecord {
     drained: u32,
     /// Why the connection ended before the run did, if it did.
     dropped: Option<String>,
+    /// The length of the first snapshot's text, in bytes.
+    snapshot_bytes: usize,
 }
 
 impl WallRecord {
@@ -314,12 +316,13 @@ async fn wall(
     // Up to the first snapshot, the wall is ramping up.
     let mut last_seq = loop {
         match read_frame(&mut ws).await {
-            Ok(frame) => {
+            Ok((frame, len)) => {
                 let at = shared.start.elapsed();
                 match frame.kind.as_str() {
                     "hello" => record.protocol = frame.protocol,
                     "snapshot" => {
                         record.snapshots += 1;
+                        record.snapshot_bytes = len;
                         let log = frame.log_seq().unwrap_or(0);
                         record.arrive(log, at);
                         shared.progress[index].store(log, Relaxed);
@@ -351,7 +354,7 @@ async fn wall(
         };
         let at = shared.start.elapsed();
         let frame = match frame {
-            Ok(frame) => frame,
+            Ok((frame, _)) => frame,
             Err(err) => {
                 record.dropped = Some(err);
                 shared.progress[index].store(GONE, Relaxed);
@@ -399,7 +402,7 @@ async fn drain_stalled(ws: &mut Ws, record: &mut WallRecord) {
     loop {
         match tokio::time::timeout(Duration::from_millis(500), read_frame(ws)).await {
             Err(_) => return,
-            Ok(Ok(frame)) => {
+            Ok(Ok((frame, _))) => {
                 record.drained += 1;
                 if frame.kind == "snapshot" {
                     record.snapshots += 1;
@@ -413,12 +416,15 @@ async fn drain_stalled(ws: &mut Ws, record: &mut WallRecord) {
     }
 }
 
-/// The next text frame, parsed; pings are answered by tungstenite itself.
-async fn read_frame(ws: &mut Ws) -> Result<Frame, String> {
+/// The next text frame, parsed, with its length in bytes; pings are answered by tungstenite
+/// itself.
+async fn read_frame(ws: &mut Ws) -> Result<(Frame, usize), String> {
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => {
-                return serde_json::from_str(text.as_str()).map_err(|e| format!("bad frame: {e}"));
+                let frame =
+                    serde_json::from_str(text.as_str()).map_err(|e| format!("bad frame: {e}"))?;
+                return Ok((frame, text.len()));
             }
             Some(Ok(Message::Close(frame))) => {
                 return Err(match frame {
@@ -471,6 +477,10 @@ fn summarise(records: &[WallRecord], cases: &[(u64, u32)], posted: usize) {
         }
     }
     let measured = records.iter().filter(|r| !r.stalled).count();
+    let sizes = records.iter().map(|r| r.snapshot_bytes).filter(|&n| n > 0);
+    if let (Some(min), Some(max)) = (sizes.clone().min(), sizes.max()) {
+        println!("first snapshot frame: {min} to {max} bytes of JSON text");
+    }
     println!(
         "protocols seen in hello: {}",
         protocols
