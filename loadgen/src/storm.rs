@@ -748,38 +748,8 @@ async fn follow(
     }
 }
 
-/// The `type` of a frame; the other fields are skipped unparsed.
-#[derive(serde::Deserialize)]
-struct Tag<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: std::borrow::Cow<'a, str>,
-}
-
-/// The fields of a `snapshot` frame, read as a plain struct.
-#[derive(serde::Deserialize)]
-struct SnapshotFrame {
-    seq: u64,
-    log_seq: u64,
-    server_time_ms: i64,
-    state: WallState,
-}
-
-/// Parses a frame of the wall stream. Snapshots are read through a plain struct rather than
-/// `ServerMsg`: serde buffers an internally tagged enum's fields, and from that buffer a map
-/// keyed by integers (`WallState::warnings`, keyed by case id) cannot be read, so
-/// `serde_json::from_str::<ServerMsg>` fails on every snapshot that holds a warning with
-/// `invalid type: string "60", expected i64`.
+/// Parses a frame of the wall stream.
 fn parse_frame(text: &str) -> serde_json::Result<ServerMsg> {
-    let tag: Tag<'_> = serde_json::from_str(text)?;
-    if tag.kind == "snapshot" {
-        let frame: SnapshotFrame = serde_json::from_str(text)?;
-        return Ok(ServerMsg::Snapshot {
-            seq: frame.seq,
-            log_seq: frame.log_seq,
-            server_time_ms: frame.server_time_ms,
-            state: frame.state,
-        });
-    }
     serde_json::from_str(text)
 }
 
@@ -1117,7 +1087,7 @@ mod tests {
     fn snapshots_with_warnings_parse() {
         let mut state = WallState::default();
         state.warnings.insert(
-            60,
+            shared::wall::Warning::key(60),
             shared::wall::Warning {
                 case_id: 60,
                 level: shared::wall::WarningLevel::Overdue,

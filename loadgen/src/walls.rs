@@ -78,7 +78,7 @@ struct WallRecord {
     drained: u32,
     /// Why the connection ended before the run did, if it did.
     dropped: Option<String>,
-    /// The length of the first snapshot's text, in bytes.
+    /// The length of the first snapshot's text, with its parts, in bytes.
     snapshot_bytes: usize,
 }
 
@@ -313,16 +313,19 @@ async fn wall(
             return record;
         }
     };
-    // Up to the first snapshot, the wall is ramping up.
+    // Up to the first snapshot, the wall is ramping up. A large snapshot comes as parts
+    // first; its size is theirs and its own together.
+    let mut parts_bytes = 0;
     let mut last_seq = loop {
         match read_frame(&mut ws).await {
             Ok((frame, len)) => {
                 let at = shared.start.elapsed();
                 match frame.kind.as_str() {
                     "hello" => record.protocol = frame.protocol,
+                    "part" => parts_bytes += len,
                     "snapshot" => {
                         record.snapshots += 1;
-                        record.snapshot_bytes = len;
+                        record.snapshot_bytes = parts_bytes + len;
                         let log = frame.log_seq().unwrap_or(0);
                         record.arrive(log, at);
                         shared.progress[index].store(log, Relaxed);
@@ -389,7 +392,8 @@ async fn wall(
                 }
             }
             "heartbeat" => record.heartbeats += 1,
-            // `alert` and anything newer: not part of the sequence.
+            // `part`s belong to the frame that follows them, which carries the sequence;
+            // `alert` and anything newer are not part of the sequence.
             _ => {}
         }
     }

@@ -401,14 +401,14 @@ impl Aggregate {
         };
         count(slot(&mut st.by_category, t.category.code()));
         if let Some(item) = &t.sub_item {
-            count(slot(&mut st.by_sub_item, &item));
+            count(slot(&mut st.by_sub_item, item));
         }
         if let Some(place) = place {
             count(slot(&mut st.by_district, &place.district));
             count(slot(&mut st.by_street, &place.street));
         }
         if let Some(grid) = &t.grid_id {
-            let g = slot(&mut st.by_grid, &grid);
+            let g = slot(&mut st.by_grid, grid);
             if s.open {
                 add(&mut g.open, sign);
             }
@@ -419,7 +419,7 @@ impl Aggregate {
         if let Some(dept) = s.department
             && s.open
         {
-            let d = slot(&mut st.by_department, &dept);
+            let d = slot(&mut st.by_department, dept);
             add(&mut d.open, sign);
             if s.overdue {
                 add(&mut d.overdue, sign);
@@ -450,14 +450,14 @@ impl Aggregate {
             };
             count(slot(&mut st.by_category, t.category.code()));
             if let Some(item) = &t.sub_item {
-                count(slot(&mut st.by_sub_item, &item));
+                count(slot(&mut st.by_sub_item, item));
             }
             if let Some(place) = place {
                 count(slot(&mut st.by_district, &place.district));
                 count(slot(&mut st.by_street, &place.street));
             }
             if let Some(grid) = &t.grid_id {
-                slot(&mut st.by_grid, &grid).reported_total += 1;
+                slot(&mut st.by_grid, grid).reported_total += 1;
             }
             if today {
                 st.counters.reported_today += 1;
@@ -477,7 +477,7 @@ impl Aggregate {
 
         let st = &mut self.state;
         if let Some(grid) = &t.grid_id {
-            let g = slot(&mut st.by_grid, &grid);
+            let g = slot(&mut st.by_grid, grid);
             g.last_ms = g.last_ms.max(t.at_ms);
         }
         let was_closed = t.from_state() == Some(CaseState::Closed);
@@ -493,7 +493,7 @@ impl Aggregate {
                 st.counters.closed_today += 1;
             }
             if let Some(dept) = &t.after.department {
-                let d = slot(&mut st.by_department, &dept);
+                let d = slot(&mut st.by_department, dept);
                 d.closures += 1;
                 if t.after.supervision != Supervision::Overdue {
                     d.closures_on_time += 1;
