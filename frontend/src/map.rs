@@ -147,6 +147,17 @@ struct Grid {
     residents: f64,
     centre: (f64, f64),
     bucket: u8,
+    tally: GridTally,
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `Element.setAttribute` with names and values that are JavaScript strings already:
+    /// web-sys's version decodes two Rust strings per call, which was most of the time of
+    /// a recolour of 4,880 grids.
+    type Attributed;
+    #[wasm_bindgen(method, js_name = setAttribute)]
+    fn set_attribute_js(this: &Attributed, name: &js_sys::JsString, value: &js_sys::JsString);
 }
 
 /// The map's own state, outside the reactive graph.
@@ -158,44 +169,68 @@ struct MapState {
     tallies: HashMap<String, GridTally>,
     pulses: Option<Element>,
     live_pulses: u32,
+    /// `class` and the step classes, as JavaScript strings made once.
+    class_attr: Option<js_sys::JsString>,
+    classes: Vec<js_sys::JsString>,
 }
 
 impl MapState {
+    /// Takes the grids of a frame, into the drawn grids when the map is drawn.
     fn take_frame(&mut self, frame: &GridFrame) {
         if frame.full {
             self.tallies.clear();
+            for g in &mut self.grids {
+                g.tally = GridTally::default();
+            }
         }
         for (id, tally) in &frame.grids {
             self.tallies.insert(id.clone(), *tally);
+            if let Some(&i) = self.index.get(id) {
+                self.grids[i].tally = *tally;
+            }
         }
+    }
+
+    /// Keeps the grids just drawn, with the tallies that came before them.
+    fn drawn(&mut self, grids: Vec<Grid>, index: HashMap<String, usize>) {
+        self.grids = grids;
+        self.index = index;
+        for (id, tally) in &self.tallies {
+            if let Some(&i) = self.index.get(id) {
+                self.grids[i].tally = *tally;
+            }
+        }
+        self.class_attr = Some(js_sys::JsString::from("class"));
+        self.classes = CLASSES.iter().map(|&c| js_sys::JsString::from(c)).collect();
     }
 
     /// Recolours the grids of `ids` (all when `None`), touching only grids whose step changed
     /// unless `force`.
     fn recolour(&mut self, metric: Metric, ids: Option<&[(String, GridTally)]>, force: bool) {
-        let set = |grid: &mut Grid, tally: GridTally| {
-            let b = metric.bucket(metric.value(&tally, grid.residents));
+        let Some(attr) = &self.class_attr else {
+            return;
+        };
+        let classes = &self.classes;
+        let set = |grid: &mut Grid| {
+            let b = metric.bucket(metric.value(&grid.tally, grid.residents));
             if force || b != grid.bucket {
                 grid.bucket = b;
-                let _ = grid.el.set_attribute("class", CLASSES[b as usize]);
+                if let Some(class) = classes.get(b as usize) {
+                    grid.el
+                        .unchecked_ref::<Attributed>()
+                        .set_attribute_js(attr, class);
+                }
             }
         };
         match ids {
             Some(ids) => {
-                for (id, tally) in ids {
+                for (id, _) in ids {
                     if let Some(&i) = self.index.get(id) {
-                        set(&mut self.grids[i], *tally);
+                        set(&mut self.grids[i]);
                     }
                 }
             }
-            None => {
-                let tallies = &self.tallies;
-                let index = &self.index;
-                for (id, &i) in index {
-                    let tally = tallies.get(id).copied().unwrap_or_default();
-                    set(&mut self.grids[i], tally);
-                }
-            }
+            None => self.grids.iter_mut().for_each(set),
         }
     }
 }
@@ -439,6 +474,7 @@ async fn draw(
                 residents: residents.get(k).copied().unwrap_or(0.0),
                 centre: centres.get(k).copied().unwrap_or((0.0, 0.0)),
                 bucket: 0,
+                tally: GridTally::default(),
             });
         }
     }
@@ -569,8 +605,7 @@ pub fn MapPanel(link: Link, scope: Scope, #[prop(optional)] compact: bool) -> im
                             {
                                 let mut st = state.borrow_mut();
                                 count.set(grids.len());
-                                st.grids = grids;
-                                st.index = index;
+                                st.drawn(grids, index);
                                 st.pulses = Some(pulses);
                             }
                             failed.set(false);
