@@ -1,6 +1,5 @@
 //! The `gridwall` binary: reads its configuration and runs the server until Ctrl-C.
 
-
 /// mimalloc rather than the system allocator: thousands of walls each allocate and free small
 /// buffers while a snapshot goes out in parts, and glibc's allocator keeps the fragments as
 /// resident memory long after (measured in BENCHMARKS.md).

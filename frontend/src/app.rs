@@ -1,103 +1,123 @@
-//! The wall's page: the header with the link indicator and the headline counters.
+//! The wall's page: the header with the clock and the link indicator, and the panels arranged
+//! by the layout the address asks for (`wall`, `seat` or `share`).
 
 use crate::link::{self, Link, LinkState};
-use crate::text;
+use crate::map::MapPanel;
+use crate::page::{self, Lang, Layout, Page};
+use crate::panels::{
+    CasesPanel, CategoryChart, EventsPanel, Headline, PeoplePanel, TeamPanel, Trend, WarningsPanel,
+    clock,
+};
+use crate::text::{self, t};
+use crate::widgets::Viewport;
 use leptos::prelude::*;
-use shared::case::Category;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let link = link::start();
-    let counters = link.counters;
-    // One memo per number, so that a frame which changes one counter touches one text node.
-    let reported_today = Memo::new(move |_| counters.get().reported_today);
-    let reported_total = Memo::new(move |_| counters.get().reported_total);
-    let open = Memo::new(move |_| counters.get().open);
-    let closed = Memo::new(move |_| counters.get().closed);
-    let closure_rate = Memo::new(move |_| counters.get().closure_rate());
-
-    view! {
-        <div class="wall">
-            <header class="wall-header">
-                <div class="titles">
-                    <h1>{text::TITLE}</h1>
-                    <p class="subtitle">{text::SUBTITLE}</p>
-                </div>
-                <LinkStatus link=link/>
-            </header>
-            <main class="counters" data-panel="counters">
-                <Count label=text::REPORTED_TODAY metric="reported_today" value=reported_today/>
-                <Count label=text::REPORTED_TOTAL metric="reported_total" value=reported_total/>
-                <Count label=text::OPEN metric="open" value=open/>
-                <Count label=text::CLOSED metric="closed" value=closed/>
-                <div class="counter rate">
-                    <div class="label">{text::CLOSURE_RATE}</div>
-                    <div
-                        class="value"
-                        data-metric="closure_rate"
-                        data-value=move || closure_rate.get().to_string()
-                    >
-                        {move || format!("{:.1}", closure_rate.get() * 100.0)}
-                        <span class="unit">"%"</span>
-                    </div>
-                </div>
-            </main>
-            <Categories link=link/>
-        </div>
+    let page = page::read();
+    text::set_lang(page.lang);
+    // The layout's class sits on <html>, where the stylesheet sets the size of one `rem`: the
+    // unit every panel is measured in, so the design scales as one piece.
+    if let Some(root) = document().document_element() {
+        root.set_class_name(&format!("layout-{}", page.layout.code()));
+        let _ = root.set_attribute(
+            "lang",
+            match page.lang {
+                Lang::Zh => "zh-CN",
+                Lang::En => "en",
+            },
+        );
     }
-}
-
-/// The 15 categories: reported today and still open, one row each.
-#[component]
-fn Categories(link: Link) -> impl IntoView {
-    let rows = Category::ALL
-        .iter()
-        .map(|&category| {
-            let code = category.code();
-            let tally = Memo::new(move |_| link.by_category.with(|m| m.get(code).copied().unwrap_or_default()));
-            let today = Memo::new(move |_| tally.get().reported_today);
-            let open = Memo::new(move |_| tally.get().open);
-            view! {
-                <tr>
-                    <th>{category.name_zh()}</th>
-                    <td data-metric=format!("category.{code}.reported_today") data-value=move || today.get().to_string()>
-                        {move || group_digits(today.get())}
-                    </td>
-                    <td data-metric=format!("category.{code}.open") data-value=move || open.get().to_string()>
-                        {move || group_digits(open.get())}
-                    </td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <section class="panel categories" data-panel="categories">
-            <h2>{text::CATEGORIES}</h2>
-            <table>
-                <thead>
-                    <tr>
-                        <th>{text::CATEGORY}</th>
-                        <th>{text::REPORTED_TODAY}</th>
-                        <th>{text::OPEN}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </section>
-    }
-}
-
-/// A headline number with its label.
-#[component]
-fn Count(label: &'static str, metric: &'static str, value: Memo<u64>) -> impl IntoView {
-    view! {
-        <div class="counter">
-            <div class="label">{label}</div>
-            <div class="value" data-metric=metric data-value=move || value.get().to_string()>
-                {move || group_digits(value.get())}
-                <span class="unit">{text::CASES_UNIT}</span>
+    document().set_title(t().title);
+    let link = link::start(page.scope.clone());
+    let viewport = Viewport::start();
+    let Page { layout, scope, .. } = page.clone();
+    let body = match layout {
+        Layout::Wall => view! {
+            <div class="area-left"><PeoplePanel link=link/></div>
+            <div class="area-centre"><MapPanel link=link scope=scope/></div>
+            <div class="area-right"><EventsPanel link=link viewport=viewport/></div>
+            <div class="area-bottom">
+                <TeamPanel link=link/>
+                <WarningsPanel link=link/>
+                <CasesPanel link=link/>
             </div>
+        }
+        .into_any(),
+        Layout::Seat => view! {
+            <div class="area-centre"><MapPanel link=link scope=scope compact=true/></div>
+            <div class="area-right">
+                <section class="panel events" data-panel="events"><Headline link=link/></section>
+                <CasesPanel link=link/>
+                <WarningsPanel link=link/>
+            </div>
+        }
+        .into_any(),
+        Layout::Share => view! {
+            <div class="area-top">
+                <section class="panel events" data-panel="events"><Headline link=link/></section>
+            </div>
+            <div class="area-centre"><MapPanel link=link scope=scope compact=true/></div>
+            <div class="area-right">
+                <section class="panel trend-panel" data-panel="trend">
+                    <Trend link=link viewport=viewport/>
+                </section>
+                <section class="panel categories-panel" data-panel="categories">
+                    <CategoryChart link=link viewport=viewport/>
+                </section>
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class=format!("wall wall-{}", layout.code())>
+            <Header link=link lang=page.lang scope=page.scope.clone()/>
+            <StaleBanner link=link/>
+            {body}
         </div>
+    }
+}
+
+/// The title, the scope, the date and time in the centre's zone, the language switch and the
+/// link indicator.
+#[component]
+fn Header(link: Link, lang: Lang, scope: shared::wall::Scope) -> impl IntoView {
+    let now = link.now_ms;
+    let date = Memo::new(move |_| {
+        let local = now.get() + f64::from(shared::time::DEFAULT_UTC_OFFSET_MINUTES) * 60_000.0;
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(local));
+        format!(
+            "{}-{:02}-{:02} {}",
+            d.get_utc_full_year(),
+            d.get_utc_month() + 1,
+            d.get_utc_date(),
+            t().weekdays[d.get_utc_day() as usize % 7]
+        )
+    });
+    let time = Memo::new(move |_| clock(now.get(), true));
+    let other = match lang {
+        Lang::Zh => Lang::En,
+        Lang::En => Lang::Zh,
+    };
+    let scope_label = match scope {
+        shared::wall::Scope::City => String::new(),
+        other => other.to_string(),
+    };
+    view! {
+        <header class="wall-header" data-panel="header">
+            <div class="titles">
+                <h1>{t().title}</h1>
+                <p class="subtitle">{t().subtitle} " " <span class="scope">{scope_label}</span></p>
+            </div>
+            <div class="clock">
+                <span class="date">{date}</span>
+                <span class="time">{time}</span>
+            </div>
+            <div class="header-right">
+                <a class="lang-switch" href=page::href_with_lang(other)>{t().lang_switch}</a>
+                <LinkStatus link=link/>
+            </div>
+        </header>
     }
 }
 
@@ -106,9 +126,9 @@ fn Count(label: &'static str, metric: &'static str, value: Memo<u64>) -> impl In
 fn LinkStatus(link: Link) -> impl IntoView {
     let state = Memo::new(move |_| link.state());
     let label = move || match state.get() {
-        LinkState::Live => text::LINK_LIVE,
-        LinkState::Reconnecting => text::LINK_RECONNECTING,
-        LinkState::Stale => text::LINK_STALE,
+        LinkState::Live => t().link_live,
+        LinkState::Reconnecting => t().link_reconnecting,
+        LinkState::Stale => t().link_stale,
     };
     let age = move || {
         if state.get() == LinkState::Live {
@@ -116,7 +136,7 @@ fn LinkStatus(link: Link) -> impl IntoView {
         } else {
             match link.age_ms() {
                 Some(ms) => text::data_age(ms),
-                None => text::LINK_NO_DATA.to_owned(),
+                None => t().link_no_data.to_owned(),
             }
         }
     };
@@ -129,29 +149,16 @@ fn LinkStatus(link: Link) -> impl IntoView {
     }
 }
 
-/// 75000 → "75,000": digit groups make big numbers readable from the back of the room.
-fn group_digits(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::group_digits;
-
-    #[test]
-    fn digits_are_grouped_in_thousands() {
-        assert_eq!(group_digits(0), "0");
-        assert_eq!(group_digits(999), "999");
-        assert_eq!(group_digits(1000), "1,000");
-        assert_eq!(group_digits(75_000), "75,000");
-        assert_eq!(group_digits(1_450_000), "1,450,000");
+/// Across the wall when the data is stale: nobody should act on old numbers unawares.
+#[component]
+fn StaleBanner(link: Link) -> impl IntoView {
+    let stale = Memo::new(move |_| link.state() == LinkState::Stale);
+    view! {
+        <Show when=move || stale.get()>
+            <div class="stale-banner" data-testid="stale-banner">
+                {t().stale_banner} " · "
+                {move || link.age_ms().map(text::data_age).unwrap_or_default()}
+            </div>
+        </Show>
     }
 }

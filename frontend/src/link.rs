@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 use shared::PROTOCOL_VERSION;
-use shared::wall::{Applied, ClientMsg, Counters, Mirror, ServerMsg, Tally};
+use shared::wall::{
+    Alert, Applied, Change, ClientMsg, Counters, DeptTally, GridTally, Hotspot, Hourly, Mirror,
+    People, Scope, ServerMsg, Surge, Tally, TeamKind, Warning,
+};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -36,12 +39,67 @@ impl LinkState {
     }
 }
 
-/// The reactive face of the link: what the panels read.
+/// How many alerts and grid activities the wall remembers: enough for its tickers, and a
+/// bound, so that a wall running for weeks holds the same amount of memory on its last day.
+pub const KEEP_RECENT: usize = 40;
+
+/// The grids that changed in one frame, with their new tallies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GridFrame {
+    /// A snapshot: every grid not listed has no cases.
+    pub full: bool,
+    pub grids: Vec<(String, GridTally)>,
+}
+
+/// What happened in a grid, as the wall can tell from the change of its tally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityKind {
+    /// A new case was reported there.
+    Reported,
+    /// A case there moved (dispatched, handled, closed ...).
+    Moved,
+}
+
+/// One grid's activity, for the pulse on the map and the list of latest cases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// Counts activities since the page loaded, a stable key for lists.
+    pub serial: u64,
+    pub grid_id: String,
+    pub kind: ActivityKind,
+    pub at_ms: i64,
+}
+
+/// An alert as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub serial: u64,
+    pub at_ms: f64,
+    pub alert: Alert,
+}
+
+/// The reactive face of the link: what the panels read. Each part of the state is its own
+/// signal, set only when its value changed, so a frame wakes only the panels it concerns.
 #[derive(Debug, Clone, Copy)]
 pub struct Link {
     pub counters: RwSignal<Counters>,
     /// Tallies by category code.
     pub by_category: RwSignal<BTreeMap<String, Tally>>,
+    pub by_department: RwSignal<BTreeMap<String, DeptTally>>,
+    pub hourly: RwSignal<Hourly>,
+    pub warnings: RwSignal<BTreeMap<String, Warning>>,
+    pub hotspots: RwSignal<BTreeMap<String, Hotspot>>,
+    pub surges: RwSignal<BTreeMap<String, Surge>>,
+    pub people: RwSignal<People>,
+    pub team: RwSignal<BTreeMap<String, TeamKind>>,
+    /// The grids of the last frame; the map recolours only these.
+    pub grids: RwSignal<GridFrame>,
+    /// The latest grid activities, newest first, at most [`KEEP_RECENT`].
+    pub activity: RwSignal<Vec<Activity>>,
+    /// The activities of the last frame alone, for the map's pulses.
+    pub fresh_activity: RwSignal<Vec<Activity>>,
+    /// The latest alerts, newest first, at most [`KEEP_RECENT`].
+    pub alerts: RwSignal<Vec<Received>>,
     pub socket_open: RwSignal<bool>,
     /// When the last frame or heartbeat arrived (`Date.now()`), if one ever did.
     pub last_frame_ms: RwSignal<Option<f64>>,
@@ -101,13 +159,29 @@ struct Driver {
     /// The sequence number at which a snapshot was last asked for, so that a burst of frames
     /// after one gap asks only once.
     snapshot_asked_at: RefCell<Option<Option<u64>>>,
+    scope: Scope,
+    serial: RefCell<u64>,
+    /// The grids named in the parts of the frame on its way, with that frame's sequence
+    /// number: a large delta's grid changes may come in its parts.
+    part_grids: RefCell<(u64, Vec<String>)>,
 }
 
-/// Starts the link and returns its signals. Call once, from the root component.
-pub fn start() -> Link {
+/// Starts the link for `scope` and returns its signals. Call once, from the root component.
+pub fn start(scope: Scope) -> Link {
     let link = Link {
         counters: RwSignal::new(Counters::default()),
         by_category: RwSignal::new(BTreeMap::new()),
+        by_department: RwSignal::new(BTreeMap::new()),
+        hourly: RwSignal::new(Hourly::default()),
+        warnings: RwSignal::new(BTreeMap::new()),
+        hotspots: RwSignal::new(BTreeMap::new()),
+        surges: RwSignal::new(BTreeMap::new()),
+        people: RwSignal::new(People::default()),
+        team: RwSignal::new(BTreeMap::new()),
+        grids: RwSignal::new(GridFrame::default()),
+        activity: RwSignal::new(Vec::new()),
+        fresh_activity: RwSignal::new(Vec::new()),
+        alerts: RwSignal::new(Vec::new()),
         socket_open: RwSignal::new(false),
         last_frame_ms: RwSignal::new(None),
         now_ms: RwSignal::new(js_sys::Date::now()),
@@ -122,6 +196,9 @@ pub fn start() -> Link {
         conn: RefCell::new(None),
         backoff_ms: RefCell::new(BACKOFF_FIRST_MS),
         snapshot_asked_at: RefCell::new(None),
+        scope,
+        serial: RefCell::new(0),
+        part_grids: RefCell::new((0, Vec::new())),
     });
     connect(&driver);
     link
@@ -129,7 +206,7 @@ pub fn start() -> Link {
 
 /// The stream's address; a wall that has state says where it left off, so that the server
 /// can send only what it missed.
-fn ws_url(mirror: &Mirror) -> String {
+fn ws_url(mirror: &Mirror, scope: &Scope) -> String {
     let location = window().location();
     let scheme = match location.protocol().as_deref() {
         Ok("https:") => "wss",
@@ -138,16 +215,28 @@ fn ws_url(mirror: &Mirror) -> String {
     let host = location
         .host()
         .unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let scope = js_sys::encode_uri_component(&scope.to_string());
+    // Outside demo mode a wall carries its display token in its own address; the stream
+    // needs it too.
+    let token = location
+        .search()
+        .ok()
+        .and_then(|q| web_sys::UrlSearchParams::new_with_str(&q).ok())
+        .and_then(|p| p.get("token"))
+        .map(|t| format!("&token={}", js_sys::encode_uri_component(&t)))
+        .unwrap_or_default();
     match (&mirror.stream, mirror.seq) {
-        (Some(stream), Some(seq)) => format!("{scheme}://{host}/ws?stream={stream}&since={seq}"),
-        _ => format!("{scheme}://{host}/ws"),
+        (Some(stream), Some(seq)) => {
+            format!("{scheme}://{host}/ws?scope={scope}{token}&stream={stream}&since={seq}")
+        }
+        _ => format!("{scheme}://{host}/ws?scope={scope}{token}"),
     }
 }
 
 fn connect(driver: &Rc<Driver>) {
     // Drop the previous socket first so that its callbacks can no longer fire.
     driver.conn.borrow_mut().take();
-    let url = ws_url(&driver.mirror.borrow());
+    let url = ws_url(&driver.mirror.borrow(), &driver.scope);
     let ws = match WebSocket::new(&url) {
         Ok(ws) => ws,
         Err(_) => {
@@ -205,8 +294,13 @@ fn schedule_reconnect(driver: &Rc<Driver>) {
     );
 }
 
+/// Reads one frame of the stream.
+pub fn parse_frame(text: &str) -> Result<ServerMsg, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
 fn on_text(driver: &Rc<Driver>, text: &str) {
-    let msg: ServerMsg = match serde_json::from_str(text) {
+    let msg: ServerMsg = match parse_frame(text) {
         Ok(msg) => msg,
         Err(err) => {
             leptos::logging::warn!("gridwall: unreadable frame: {err}");
@@ -220,6 +314,55 @@ fn on_text(driver: &Rc<Driver>, text: &str) {
         let _ = window().location().reload();
         return;
     }
+    if let ServerMsg::Alert { alert, .. } = &msg {
+        let serial = next_serial(driver);
+        driver.link.alerts.update(|alerts| {
+            alerts.insert(
+                0,
+                Received {
+                    serial,
+                    at_ms: js_sys::Date::now(),
+                    alert: alert.clone(),
+                },
+            );
+            alerts.truncate(KEEP_RECENT);
+        });
+    }
+    let grids_of = |changes: &[Change]| -> Vec<String> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Grid(k) => Some(k.key.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    if let ServerMsg::Part { seq, changes } = &msg {
+        let mut held = driver.part_grids.borrow_mut();
+        if held.0 != *seq {
+            *held = (*seq, Vec::new());
+        }
+        held.1.extend(grids_of(changes));
+    }
+    // The grids a delta touches (in itself or in its parts), with their tallies before it,
+    // to tell reports from moves.
+    let before: Vec<(String, Option<GridTally>)> = match &msg {
+        ServerMsg::Delta { seq, changes, .. } => {
+            let mut keys = grids_of(changes);
+            let held = std::mem::take(&mut *driver.part_grids.borrow_mut());
+            if held.0 == *seq {
+                keys.extend(held.1);
+            }
+            let mirror = driver.mirror.borrow();
+            keys.into_iter()
+                .map(|k| {
+                    let old = mirror.state.by_grid.get(&k).copied();
+                    (k, old)
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let applied = driver.mirror.borrow_mut().apply(&msg);
     match applied {
         Applied::Updated | Applied::Ignored => {
@@ -227,25 +370,87 @@ fn on_text(driver: &Rc<Driver>, text: &str) {
                 driver.link.last_frame_ms.set(Some(js_sys::Date::now()));
             }
             if applied == Applied::Updated {
-                let mirror = driver.mirror.borrow();
-                let counters = mirror.state.counters;
-                if driver.link.counters.get_untracked() != counters {
-                    driver.link.counters.set(counters);
-                }
-                // Signals change only when their value does, so quiet panels stay untouched.
-                if driver
-                    .link
-                    .by_category
-                    .with_untracked(|m| *m != mirror.state.by_category)
-                {
-                    driver
-                        .link
-                        .by_category
-                        .set(mirror.state.by_category.clone());
-                }
+                publish(driver, &msg, before);
             }
         }
         Applied::Gap => ask_for_snapshot(driver),
+    }
+}
+
+fn next_serial(driver: &Driver) -> u64 {
+    let mut serial = driver.serial.borrow_mut();
+    *serial += 1;
+    *serial
+}
+
+/// Sets `signal` to `value` only when it differs, so that unchanged panels are not woken.
+fn sync<T>(signal: RwSignal<T>, value: &T)
+where
+    T: PartialEq + Clone + Send + Sync + 'static,
+{
+    if signal.with_untracked(|v| v != value) {
+        signal.set(value.clone());
+    }
+}
+
+/// Hands the mirror's new state to the signals after a snapshot, delta or heartbeat.
+fn publish(driver: &Driver, msg: &ServerMsg, before: Vec<(String, Option<GridTally>)>) {
+    let link = driver.link;
+    let mirror = driver.mirror.borrow();
+    let state = &mirror.state;
+    sync(link.counters, &state.counters);
+    sync(link.by_category, &state.by_category);
+    sync(link.by_department, &state.by_department);
+    sync(link.hourly, &state.hourly);
+    sync(link.warnings, &state.warnings);
+    sync(link.hotspots, &state.hotspots);
+    sync(link.surges, &state.surges);
+    sync(link.people, &state.people);
+    sync(link.team, &state.team);
+    match msg {
+        ServerMsg::Snapshot { .. } => link.grids.set(GridFrame {
+            full: true,
+            grids: state
+                .by_grid
+                .iter()
+                .map(|(id, tally)| (id.clone(), *tally))
+                .collect(),
+        }),
+        ServerMsg::Delta { .. } if !before.is_empty() => {
+            let mut fresh = Vec::new();
+            let mut grids = Vec::with_capacity(before.len());
+            for (id, old) in before {
+                let new = state.by_grid.get(&id).copied().unwrap_or_default();
+                let old = old.unwrap_or_default();
+                let kind = if new.reported_total > old.reported_total {
+                    Some(ActivityKind::Reported)
+                } else if new.last_ms > old.last_ms {
+                    Some(ActivityKind::Moved)
+                } else {
+                    None
+                };
+                if let Some(kind) = kind {
+                    fresh.push(Activity {
+                        serial: next_serial(driver),
+                        grid_id: id.clone(),
+                        kind,
+                        at_ms: new.last_ms,
+                    });
+                }
+                grids.push((id, new));
+            }
+            link.grids.set(GridFrame { full: false, grids });
+            if !fresh.is_empty() {
+                link.activity.update(|list| {
+                    for a in &fresh {
+                        list.insert(0, a.clone());
+                    }
+                    list.truncate(KEEP_RECENT);
+                });
+                link.fresh_activity.set(fresh);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -259,5 +464,42 @@ fn ask_for_snapshot(driver: &Rc<Driver>) {
         && conn.ws.send_with_str(&body).is_ok()
     {
         *driver.snapshot_asked_at.borrow_mut() = Some(seq);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_frame;
+    use shared::wall::{ServerMsg, WallState, Warning, WarningLevel};
+
+    #[test]
+    fn a_snapshot_with_warnings_parses() {
+        let mut state = WallState::default();
+        state.warnings.insert(
+            Warning::key(59),
+            Warning {
+                case_id: 59,
+                level: WarningLevel::Overdue,
+                category: "ecology".into(),
+                sub_item: None,
+                grid_id: None,
+                department: None,
+                deadline_ms: None,
+                updated_ms: 1,
+            },
+        );
+        let msg = ServerMsg::Snapshot {
+            seq: 3,
+            log_seq: 2,
+            server_time_ms: 1,
+            state,
+        };
+        let text = serde_json::to_string(&msg).expect("JSON");
+        assert_eq!(parse_frame(&text).expect("a snapshot"), msg);
+        let hb = r#"{"type":"heartbeat","server_time_ms":7,"seq":3,"log_seq":2}"#;
+        assert!(matches!(
+            parse_frame(hb).expect("a heartbeat"),
+            ServerMsg::Heartbeat { seq: 3, .. }
+        ));
     }
 }

@@ -24,6 +24,12 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver on a free port and opens a headless Chromium session.
     pub async fn start(width: u32, height: u32) -> Browser {
+        Browser::start_scaled(width, height, 1.0).await
+    }
+
+    /// [`Browser::start`] with a window of `width` × `height` CSS pixels at a device pixel
+    /// ratio of `scale`, as on a 4K panel run at 200 %.
+    pub async fn start_scaled(width: u32, height: u32, scale: f64) -> Browser {
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             probe.local_addr().expect("address").port()
@@ -73,6 +79,11 @@ impl Browser {
                     "--disable-component-update",
                     "--disable-sync",
                     format!("--window-size={width},{height}"),
+                    format!("--force-device-scale-factor={scale}"),
+                    // Exact heap figures and a way to collect garbage before reading them,
+                    // for the long-run test; harmless elsewhere.
+                    "--enable-precise-memory-info",
+                    "--js-flags=--expose-gc",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
             }),
@@ -82,10 +93,28 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session");
-        Browser {
+        let browser = Browser {
             client,
             driver,
             _profile: profile,
+        };
+        browser.fit_viewport(width, height).await;
+        browser
+    }
+
+    /// Grows the window by the browser's own frame, so that the page's viewport, not the
+    /// window, is `width` × `height` CSS pixels: the screen the wall is designed for.
+    async fn fit_viewport(&self, width: u32, height: u32) {
+        let frame = self
+            .eval("return [outerWidth - innerWidth, outerHeight - innerHeight];")
+            .await;
+        let dw = frame[0].as_u64().unwrap_or(0) as u32;
+        let dh = frame[1].as_u64().unwrap_or(0) as u32;
+        if dw > 0 || dh > 0 {
+            self.client
+                .set_window_size(width + dw, height + dh)
+                .await
+                .expect("resize the window");
         }
     }
 
@@ -138,6 +167,28 @@ impl Browser {
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");
         path
+    }
+
+    /// Waits until `condition` (a JavaScript expression) is true in the page.
+    pub async fn wait_until(&self, condition: &str) {
+        let script = format!("return !!({condition});");
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.eval(&script).await != serde_json::Value::Bool(true) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "`{condition}` did not hold within {PATIENCE:?}"
+            );
+            // Polling is how WebDriver waits for a script's condition; a frame apart.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs `script` (a function body that may `return` a value) in the page.
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|err| panic!("script failed: {err}\n{script}"))
     }
 
     /// Closes the session and the driver.

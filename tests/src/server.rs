@@ -4,6 +4,7 @@ use backend::config::Config;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::net::{TcpListener, TcpSocket};
@@ -42,6 +43,15 @@ impl Server {
         Server::start_at(&db_path, "127.0.0.1:0".parse().expect("address"), config).await
     }
 
+    /// Starts a server on a copy, inside `dir`, of a database holding the demo city (Daqing's
+    /// 4,880 grids, its team, people and housing, and [`DEMO_CASES`] cases of history). The
+    /// city is built once per test binary; every server gets its own copy.
+    pub async fn start_demo(dir: &TempDir, config: impl FnOnce(Config) -> Config) -> Server {
+        let db_path = dir.path().join("gridwall.db");
+        std::fs::copy(demo_template(), &db_path).expect("copy the demo city");
+        Server::start_at(&db_path, "127.0.0.1:0".parse().expect("address"), config).await
+    }
+
     /// Starts a server on `db_path`, listening on `addr`.
     pub async fn start_at(
         db_path: &Path,
@@ -74,6 +84,18 @@ impl Server {
         server
     }
 
+    /// `GET path` as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self
+            .http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("GET {path}: {err}"));
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("JSON")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -104,4 +126,59 @@ impl Server {
             .expect("the server task does not panic")
             .expect("the server shuts down cleanly");
     }
+}
+
+/// Cases of history in the tests' demo city: enough to colour the map and fill every panel,
+/// few enough to build quickly in a debug build.
+pub const DEMO_CASES: usize = 6_000;
+
+/// The demo city's database, built on first use into a directory that lives as long as the
+/// test binary.
+fn demo_template() -> &'static Path {
+    static TEMPLATE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = TEMPLATE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("demo.db");
+        let url = format!("sqlite:{}", path.display());
+        // Built on a runtime of its own: the tests' runtimes end with their tests.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async {
+                let pool = backend::store::connect(&url)
+                    .await
+                    .expect("create the demo database");
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("a clock after 1970")
+                    .as_millis() as i64;
+                backend::demo::build_scaled(
+                    &pool,
+                    backend::demo::DemoCity::Full,
+                    backend::demo::Scale {
+                        cases: DEMO_CASES,
+                        visit_days: 35,
+                    },
+                    2023,
+                    now_ms,
+                    Config::new(url.clone()).utc_offset_minutes,
+                )
+                .await
+                .expect("build the demo city");
+                // A checkpoint folds the write-ahead log into the file, so copying the file
+                // copies the whole city.
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&pool)
+                    .await
+                    .expect("checkpoint");
+                pool.close().await;
+            });
+        })
+        .join()
+        .expect("building the demo city does not panic");
+        (dir, path)
+    });
+    path
 }
