@@ -161,7 +161,15 @@ impl Cases {
         write: Write,
         answer: oneshot::Receiver<Result<T, AppError>>,
     ) -> Result<T, AppError> {
-        let stopped = || AppError::Unavailable("the server is shutting down".to_owned());
+        // The writer drops an answer only when it stops or when a database failure rolled
+        // back the write's batch; either way nothing was stored.
+        let stopped = || {
+            AppError::Unavailable(
+                "the write was not completed (the server is stopping or the database failed); \
+                 nothing was stored, try again"
+                    .to_owned(),
+            )
+        };
         self.inner.writes.send(write).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }

@@ -433,8 +433,13 @@ impl HubTask {
         let agg = self.scopes.aggregates.get(scope)?;
         let stream = self.streams.get_mut(scope)?;
         if stream.sent.is_none() {
-            // The first wall of a scope nobody watched: the scope's state now is the state
-            // at its current sequence number.
+            // The first wall of a scope nobody watched. If the scope changed since its last
+            // sequence number, the state now gets a new one, so that a wall resuming from the
+            // old number is given a snapshot rather than told it missed nothing.
+            if stream.touched {
+                stream.seq += 1;
+                stream.recent.clear();
+            }
             stream.sent = Some(agg.state.clone());
             stream.sent_log_seq = self.scopes.log_seq;
             stream.touched = false;
@@ -818,5 +823,53 @@ pub(crate) mod tests {
         // A small one stays one message.
         let small = WallState::default();
         assert_eq!(snapshot_messages(1, 1, &small).len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wall_resuming_on_a_scope_that_changed_unwatched_gets_a_snapshot() {
+        let now = now_ms();
+        let token = CancellationToken::new();
+        let (hub, feed, task) = spawn(
+            scopes_at(now),
+            Arc::new(city()),
+            Metrics::new(),
+            token.clone(),
+        );
+        let street = Scope::Street("S".to_owned());
+        let sub = hub
+            .subscribe(street.clone(), None)
+            .await
+            .expect("subscribe");
+        let (stream, since) = match decode(&sub.hello) {
+            ServerMsg::Hello { stream, .. } => {
+                match decode(sub.initial.last().expect("snapshot")) {
+                    ServerMsg::Snapshot { seq, .. } => (stream, seq),
+                    other => panic!("expected a snapshot, got {other:?}"),
+                }
+            }
+            other => panic!("expected hello, got {other:?}"),
+        };
+        drop(sub);
+        // The street changes while nobody watches it: no frame is made, and the wall that
+        // comes back cannot be told it missed nothing.
+        feed.send(report(1, now)).await.expect("feed");
+        let _ = hub.current(street.clone()).await.expect("current");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        feed.send(report(2, now)).await.expect("feed");
+        let _ = hub.current(street.clone()).await.expect("current");
+        let back = hub
+            .subscribe(street, Some(Resume { stream, since }))
+            .await
+            .expect("subscribe");
+        assert!(!back.resumed, "told it missed nothing");
+        match decode(back.initial.last().expect("a snapshot")) {
+            ServerMsg::Snapshot { seq, state, .. } => {
+                assert!(seq > since);
+                assert_eq!(state.counters.reported_total, 2);
+            }
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+        token.cancel();
+        task.await.expect("the hub stops");
     }
 }
