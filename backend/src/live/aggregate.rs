@@ -56,7 +56,7 @@ pub struct Aggregate {
     /// The counts of `recent_reports` by (grid, sub-item), rebuilt from it after loading.
     #[serde(skip)]
     hotspot_counts: HashMap<(String, String), u64>,
-    /// Households visited this month.
+    /// Households visited this month, as `GRID/ADDRESS`.
     households_visited: HashSet<String>,
     /// Members active today, by kind.
     active_today: BTreeMap<String, HashSet<i64>>,
@@ -564,7 +564,12 @@ impl Aggregate {
         }
         let p = &mut self.state.people;
         p.visits_month += 1;
-        if self.households_visited.insert(v.household.clone()) {
+        // A household is an address within its grid ("3栋2单元501室"), so the grid is part of
+        // its identity: the same address in two grids is two households.
+        if self
+            .households_visited
+            .insert(format!("{}/{}", v.grid_id, v.household))
+        {
             p.households_visited_month += 1;
         }
         if day == self.state.day {
@@ -968,5 +973,28 @@ mod tests {
         );
         assert_eq!(agg.state.counters.warned, 0);
         assert!(agg.state.warnings.is_empty());
+    }
+
+    #[test]
+    fn the_same_address_in_two_grids_is_two_households() {
+        let city = city();
+        let mut agg = Aggregate::empty(DAY, local_hour(at(DAY, 9), OFFSET), OFFSET);
+        for (id, grid) in [(1, "G1"), (2, "G2"), (3, "G1")] {
+            agg.fold_visit(
+                &Visit {
+                    id,
+                    grid_id: grid.to_owned(),
+                    member_id: 7,
+                    household: "3栋2单元501室".to_owned(),
+                    at_ms: at(DAY, 9),
+                },
+                &city,
+            );
+        }
+        let p = agg.state.people;
+        assert_eq!(
+            (p.visits_today, p.visits_month, p.households_visited_month),
+            (3, 3, 2)
+        );
     }
 }

@@ -18,7 +18,7 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 /// The encoding of the saved body; bump it whenever `Aggregate` changes shape.
-pub const FORMAT: i64 = 1;
+pub const FORMAT: i64 = 2;
 /// How often the hub's state is saved while the server runs.
 pub const SAVE_INTERVAL: Duration = Duration::from_secs(60);
 
