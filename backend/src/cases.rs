@@ -386,7 +386,15 @@ enum Done {
 async fn write_batch(db: &Db, batch: Vec<Write>, feed: &mpsc::Sender<Event>, metrics: &Metrics) {
     let mut done: Vec<Done> = Vec::with_capacity(batch.len());
     let result: Result<(), sqlx::Error> = async {
-        let mut tx = db.begin().await?;
+        let mut conn = db.acquire().await?;
+        // On SQLite the batch takes the write lock at once: a deferred transaction that reads
+        // first and writes later fails at once with "database is locked" when another
+        // connection (the saver) committed in between, which no busy timeout retries.
+        let mut tx = if conn.backend_name() == "SQLite" {
+            sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?
+        } else {
+            sqlx::Connection::begin(&mut *conn).await?
+        };
         for write in batch {
             let outcome = match &write {
                 Write::Report {
