@@ -71,6 +71,24 @@ fn slot<'a, V: Default>(map: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut 
     map.get_mut(key).expect("the entry was just made")
 }
 
+/// Calls `f` on each tally a transition's case counts in: its category's, its sub-item's, and
+/// its district's and street's.
+fn each_tally(
+    st: &mut WallState,
+    t: &Committed,
+    place: Option<&GridPlace>,
+    mut f: impl FnMut(&mut Tally),
+) {
+    f(slot(&mut st.by_category, t.category.code()));
+    if let Some(item) = &t.sub_item {
+        f(slot(&mut st.by_sub_item, item));
+    }
+    if let Some(place) = place {
+        f(slot(&mut st.by_district, &place.district));
+        f(slot(&mut st.by_street, &place.street));
+    }
+}
+
 fn tidy<K: Ord, V: Default + PartialEq>(map: &mut BTreeMap<K, V>, key: &K) {
     if map.get(key).is_some_and(|v| *v == V::default()) {
         map.remove(key);
@@ -399,14 +417,7 @@ impl Aggregate {
                 add(&mut tally.overdue, sign);
             }
         };
-        count(slot(&mut st.by_category, t.category.code()));
-        if let Some(item) = &t.sub_item {
-            count(slot(&mut st.by_sub_item, item));
-        }
-        if let Some(place) = place {
-            count(slot(&mut st.by_district, &place.district));
-            count(slot(&mut st.by_street, &place.street));
-        }
+        each_tally(st, t, place, count);
         if let Some(grid) = &t.grid_id {
             let g = slot(&mut st.by_grid, grid);
             if s.open {
@@ -448,14 +459,7 @@ impl Aggregate {
                     tally.reported_today += 1;
                 }
             };
-            count(slot(&mut st.by_category, t.category.code()));
-            if let Some(item) = &t.sub_item {
-                count(slot(&mut st.by_sub_item, item));
-            }
-            if let Some(place) = place {
-                count(slot(&mut st.by_district, &place.district));
-                count(slot(&mut st.by_street, &place.street));
-            }
+            each_tally(st, t, place, count);
             if let Some(grid) = &t.grid_id {
                 slot(&mut st.by_grid, grid).reported_total += 1;
             }

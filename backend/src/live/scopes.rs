@@ -143,6 +143,17 @@ fn decode(e: crate::error::AppError) -> sqlx::Error {
     sqlx::Error::Decode(e.to_string().into())
 }
 
+/// A `house_visits` row (`id, grid_id, member_id, household, at`).
+fn visit_from_row(row: &sqlx::any::AnyRow) -> Result<Visit, sqlx::Error> {
+    Ok(Visit {
+        id: row.try_get("id")?,
+        grid_id: row.try_get("grid_id")?,
+        member_id: row.try_get("member_id")?,
+        household: row.try_get("household")?,
+        at_ms: row.try_get("at")?,
+    })
+}
+
 fn u(n: i64) -> u64 {
     n.max(0) as u64
 }
@@ -364,16 +375,8 @@ pub async fn rebuild(
     .fetch_all(&mut *tx)
     .await?;
     for row in rows {
-        let v = Visit {
-            id: row.try_get("id")?,
-            grid_id: row.try_get("grid_id")?,
-            member_id: row.try_get("member_id")?,
-            household: row.try_get("household")?,
-            at_ms: row.try_get("at")?,
-        };
-        scopes.each_of(Some(&v.grid_id.clone()), city, |_, agg| {
-            agg.add_visit(&v, city)
-        });
+        let v = visit_from_row(&row)?;
+        scopes.each_of(Some(&v.grid_id), city, |_, agg| agg.add_visit(&v, city));
     }
     let rows = sqlx::query(
         "SELECT grid_id, reporter_id FROM cases WHERE reported_at >= $1 AND reported_at < $2 AND reporter_id IS NOT NULL",
@@ -562,14 +565,7 @@ pub async fn fold_tail(db: &Db, city: &CityFacts, scopes: &mut Scopes) -> Result
     .fetch_all(db)
     .await?;
     for row in rows {
-        let v = Visit {
-            id: row.try_get("id")?,
-            grid_id: row.try_get("grid_id")?,
-            member_id: row.try_get("member_id")?,
-            household: row.try_get("household")?,
-            at_ms: row.try_get("at")?,
-        };
-        scopes.fold(&Event::Visit(v), city);
+        scopes.fold(&Event::Visit(visit_from_row(&row)?), city);
         folded += 1;
     }
     Ok(folded)
