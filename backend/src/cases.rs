@@ -1,11 +1,11 @@
 //! Case commands: the one path by which anything (the API, the simulator, later Open311 and
 //! the time-limit watcher) reports or moves a case.
 //!
-//! Each command validates its input, asks the state machine in `shared::case` whether the
-//! move is allowed, and writes the transition row and the current-state row in one
-//! transaction. Commits are serialised by a lock, and each committed transition is handed to
-//! the live feed while the lock is still held, so the feed sees transitions in commit order:
-//! the order of their sequence numbers.
+//! Each command validates its input here and queues it for the single writer task
+//! (`writer`), which asks the state machine in `shared::case` whether the move is allowed and
+//! writes the transition row and the current-state row in one transaction. Because there is
+//! one writer, the live feed sees transitions in commit order: the order of their sequence
+//! numbers.
 
 use crate::error::AppError;
 use crate::geo::GridIndex;
@@ -19,6 +19,8 @@ use sqlx::Row;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
+
+mod writer;
 
 const MAX_DESCRIPTION_CHARS: usize = 2_000;
 const MAX_NOTE_CHARS: usize = 1_000;
@@ -101,8 +103,6 @@ struct Inner {
     writes: mpsc::Sender<Write>,
 }
 
-/// Commands waiting for one write transaction; more than this wait for the next.
-const MAX_BATCH: usize = 512;
 /// Writes queued for the writer; callers wait when it is full, which is the back-pressure
 /// that keeps a flood of reports from growing memory without bound.
 const WRITE_QUEUE: usize = 4_096;
@@ -149,7 +149,7 @@ impl Cases {
         metrics: Arc<Metrics>,
     ) -> (Cases, tokio::task::JoinHandle<()>) {
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
-        let writer = tokio::spawn(run_writer(db.clone(), queue, feed, metrics));
+        let writer = tokio::spawn(writer::run_writer(db.clone(), queue, feed, metrics));
         let cases = Cases {
             inner: Arc::new(Inner { db, grids, writes }),
         };
@@ -249,35 +249,13 @@ impl Cases {
 
     /// One case as the API shows it.
     pub async fn get(&self, case_id: i64) -> Result<CaseView, AppError> {
-        let row = sqlx::query(
-            "SELECT id, category, sub_item_code, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq,
-                    department_code, supervision, deadline_at
-             FROM cases WHERE id = $1",
-        )
-        .bind(case_id)
-        .fetch_optional(&self.inner.db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
-        let category = parse_category(&row.try_get::<String, _>("category")?)?;
-        let state = parse_state(&row.try_get::<String, _>("state")?)?;
-        let lon: Option<f64> = row.try_get("lon")?;
-        let lat: Option<f64> = row.try_get("lat")?;
-        Ok(CaseView {
-            id: row.try_get("id")?,
-            category,
-            sub_item: row.try_get("sub_item_code")?,
-            grid_id: row.try_get("grid_id")?,
-            point: lon.zip(lat).map(|(lon, lat)| Point { lon, lat }),
-            description: row.try_get("description")?,
-            state,
-            allowed: state.allowed(),
-            department: row.try_get("department_code")?,
-            supervision: parse_supervision(&row.try_get::<String, _>("supervision")?)?,
-            deadline_ms: row.try_get("deadline_at")?,
-            reported_at_ms: row.try_get("reported_at")?,
-            updated_at_ms: row.try_get("updated_at")?,
-            seq: row.try_get::<i64, _>("last_seq")? as u64,
-        })
+        let sql = format!("SELECT {} FROM cases WHERE id = $1", writer::CASE_COLUMNS);
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(case_id)
+            .fetch_optional(&self.inner.db)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
+        Ok(writer::CaseRow::from_row(&row)?.view())
     }
 
     /// Up to `limit` cases that are still open, newest first, with their states.
@@ -359,362 +337,6 @@ impl Cases {
     }
 }
 
-/// The writer: takes the writes waiting in the queue (up to [`MAX_BATCH`]), runs them in one
-/// transaction, commits once, and then hands every committed event to the live feed in commit
-/// order and answers each caller. One commit per batch rather than per write is what lets
-/// thousands of reports a second through; the queue's order is the log's order.
-async fn run_writer(
-    db: Db,
-    mut queue: mpsc::Receiver<Write>,
-    feed: mpsc::Sender<Event>,
-    metrics: Arc<Metrics>,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write_batch(&db, std::mem::take(&mut batch), &feed, &metrics).await;
-    }
-    tracing::debug!("case writer stopped");
-}
-
-/// What one write produced, before the commit makes it real.
-enum Done {
-    Case(oneshot::Sender<Result<CaseView, AppError>>, CaseView, Event),
-    Visit(oneshot::Sender<Result<(), AppError>>, Event),
-    Refused(Write, AppError),
-}
-
-async fn write_batch(db: &Db, batch: Vec<Write>, feed: &mpsc::Sender<Event>, metrics: &Metrics) {
-    let mut done: Vec<Done> = Vec::with_capacity(batch.len());
-    let result: Result<(), sqlx::Error> = async {
-        let mut conn = db.acquire().await?;
-        // On SQLite the batch takes the write lock at once: a deferred transaction that reads
-        // first and writes later fails at once with "database is locked" when another
-        // connection (the saver) committed in between, which no busy timeout retries.
-        let mut tx = if conn.backend_name() == "SQLite" {
-            sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?
-        } else {
-            sqlx::Connection::begin(&mut *conn).await?
-        };
-        for write in batch {
-            let outcome = match &write {
-                Write::Report {
-                    new,
-                    actor,
-                    reporter_id,
-                    ..
-                } => insert_report(&mut tx, new, actor, *reporter_id).await,
-                Write::Move {
-                    case_id,
-                    action,
-                    actor,
-                    note,
-                    department,
-                    ..
-                } => {
-                    move_case(
-                        &mut tx,
-                        *case_id,
-                        *action,
-                        actor,
-                        note.as_deref(),
-                        department.clone(),
-                    )
-                    .await
-                }
-                Write::Visit {
-                    grid_id,
-                    member_id,
-                    household,
-                    ..
-                } => insert_visit(&mut tx, grid_id, *member_id, household)
-                    .await
-                    .map(|v| (None, Event::Visit(v))),
-            };
-            match outcome {
-                Ok((view, event)) => done.push(match (write, view) {
-                    (Write::Report { reply, .. } | Write::Move { reply, .. }, Some(view)) => {
-                        Done::Case(reply, view, event)
-                    }
-                    (Write::Visit { reply, .. }, _) => Done::Visit(reply, event),
-                    (write, None) => Done::Refused(
-                        write,
-                        AppError::Unavailable("the write produced no case".to_owned()),
-                    ),
-                }),
-                // A database failure leaves the transaction unusable: the whole batch is rolled
-                // back and every caller told, so that nothing is half-written.
-                Err(AppError::Database(err)) => return Err(err),
-                Err(err) => done.push(Done::Refused(write, err)),
-            }
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    if let Err(err) = result {
-        tracing::error!(error = %err, writes = done.len(), "a write batch failed and was rolled back");
-        for d in done {
-            let failed =
-                || AppError::Database(sqlx::Error::Protocol("write batch rolled back".into()));
-            match d {
-                Done::Case(reply, ..) => drop(reply.send(Err(failed()))),
-                Done::Visit(reply, _) => drop(reply.send(Err(failed()))),
-                Done::Refused(write, err) => answer_refused(write, err),
-            }
-        }
-        return;
-    }
-    let now = std::time::Instant::now();
-    for d in done {
-        match d {
-            Done::Case(reply, view, mut event) => {
-                if let Event::Transition(t) = &mut event {
-                    t.committed_at = now;
-                    tracing::debug!(case = t.case_id, seq = t.seq, action = %t.action, to = t.after.state.code(), "case moved");
-                }
-                metrics
-                    .transitions_committed
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                hand_to_feed(feed, event).await;
-                let _ = reply.send(Ok(view));
-            }
-            Done::Visit(reply, event) => {
-                hand_to_feed(feed, event).await;
-                let _ = reply.send(Ok(()));
-            }
-            Done::Refused(write, err) => answer_refused(write, err),
-        }
-    }
-}
-
-fn answer_refused(write: Write, err: AppError) {
-    match write {
-        Write::Report { reply, .. } | Write::Move { reply, .. } => drop(reply.send(Err(err))),
-        Write::Visit { reply, .. } => drop(reply.send(Err(err))),
-    }
-}
-
-async fn insert_report(
-    tx: &mut sqlx::AnyConnection,
-    new: &NewCase,
-    actor: &str,
-    reporter_id: Option<i64>,
-) -> Result<(Option<CaseView>, Event), AppError> {
-    let at = now_ms();
-    let after = Facts {
-        state: CaseState::INITIAL,
-        department: None,
-        supervision: Supervision::None,
-        deadline_ms: None,
-    };
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO cases (category, sub_item_code, grid_id, lon, lat, description, state, reported_at, updated_at, last_seq, reporter_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10) RETURNING id",
-    )
-    .bind(new.category.code())
-    .bind(&new.sub_item)
-    .bind(&new.grid_id)
-    .bind(new.point.map(|p| p.lon))
-    .bind(new.point.map(|p| p.lat))
-    .bind(&new.description)
-    .bind(after.state.code())
-    .bind(at)
-    .bind(at)
-    .bind(reporter_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let seq = insert_transition(tx, id, Action::Report, None, &after, actor, at, None).await?;
-    sqlx::query("UPDATE cases SET last_seq = $1 WHERE id = $2")
-        .bind(seq as i64)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let view = CaseView {
-        id,
-        category: new.category,
-        sub_item: new.sub_item.clone(),
-        grid_id: new.grid_id.clone(),
-        point: new.point,
-        description: new.description.clone(),
-        state: CaseState::INITIAL,
-        allowed: CaseState::INITIAL.allowed(),
-        department: None,
-        supervision: Supervision::None,
-        deadline_ms: None,
-        reported_at_ms: at,
-        updated_at_ms: at,
-        seq,
-    };
-    let committed = Committed {
-        seq,
-        case_id: id,
-        action: Action::Report,
-        before: None,
-        after,
-        at_ms: at,
-        category: new.category,
-        sub_item: new.sub_item.clone(),
-        grid_id: new.grid_id.clone(),
-        reported_at_ms: at,
-        reporter_id,
-        committed_at: std::time::Instant::now(),
-    };
-    Ok((Some(view), Event::Transition(committed)))
-}
-
-async fn move_case(
-    tx: &mut sqlx::AnyConnection,
-    case_id: i64,
-    action: Action,
-    actor: &str,
-    note: Option<&str>,
-    department: Option<String>,
-) -> Result<(Option<CaseView>, Event), AppError> {
-    let current = sqlx::query(
-        "SELECT state, category, sub_item_code, grid_id, lon, lat, description, reported_at, reporter_id,
-                department_code, supervision, dispatched_at, deadline_at
-         FROM cases WHERE id = $1",
-    )
-    .bind(case_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(current) = current else {
-        return Err(AppError::NotFound(format!("no case with id {case_id}")));
-    };
-    let before = Facts {
-        state: parse_state(&current.try_get::<String, _>("state")?)?,
-        department: current.try_get("department_code")?,
-        supervision: parse_supervision(&current.try_get::<String, _>("supervision")?)?,
-        deadline_ms: current.try_get("deadline_at")?,
-    };
-    let category = parse_category(&current.try_get::<String, _>("category")?)?;
-    let sub_item: Option<String> = current.try_get("sub_item_code")?;
-    let grid_id: Option<String> = current.try_get("grid_id")?;
-    let reported_at_ms: i64 = current.try_get("reported_at")?;
-    let reporter_id: Option<i64> = current.try_get("reporter_id")?;
-    let mut dispatched_ms: Option<i64> = current.try_get("dispatched_at")?;
-    let to = before.state.next(action)?;
-    let supervision = before.supervision.after(action)?;
-    let at = now_ms();
-    let mut after = Facts {
-        state: to,
-        department: before.department.clone(),
-        supervision,
-        deadline_ms: before.deadline_ms,
-    };
-    match action {
-        Action::Dispatch => {
-            let item = sub_item.as_deref().and_then(taxonomy::sub_item);
-            let chosen = match (department, item) {
-                (Some(d), _) => d,
-                (None, Some(item)) => item.department.to_owned(),
-                (None, None) => {
-                    return Err(AppError::invalid(
-                        "department",
-                        "the case has no sub-item, so name the department to dispatch it to",
-                    ));
-                }
-            };
-            let hours = item.map_or(DEFAULT_TIME_LIMIT_HOURS, |i| i.time_limit_hours);
-            let limit = TimeLimit::new(at, hours);
-            after.department = Some(chosen);
-            after.deadline_ms = Some(limit.deadline_ms);
-            dispatched_ms = Some(at);
-        }
-        Action::Reopen => {
-            after.deadline_ms = None;
-            dispatched_ms = None;
-        }
-        _ => {}
-    }
-    let next_check = next_check(dispatched_ms, &after).map(|(t, _)| t);
-    let seq = insert_transition(
-        tx,
-        case_id,
-        action,
-        Some(before.state),
-        &after,
-        actor,
-        at,
-        note,
-    )
-    .await?;
-    sqlx::query(
-        "UPDATE cases SET state = $1, updated_at = $2, last_seq = $3, department_code = $4,
-                supervision = $5, dispatched_at = $6, deadline_at = $7, next_check_at = $8
-         WHERE id = $9",
-    )
-    .bind(to.code())
-    .bind(at)
-    .bind(seq as i64)
-    .bind(&after.department)
-    .bind(after.supervision.code())
-    .bind(dispatched_ms)
-    .bind(after.deadline_ms)
-    .bind(next_check)
-    .bind(case_id)
-    .execute(&mut *tx)
-    .await?;
-    let lon: Option<f64> = current.try_get("lon")?;
-    let lat: Option<f64> = current.try_get("lat")?;
-    let view = CaseView {
-        id: case_id,
-        category,
-        sub_item: sub_item.clone(),
-        grid_id: grid_id.clone(),
-        point: lon.zip(lat).map(|(lon, lat)| Point { lon, lat }),
-        description: current.try_get("description")?,
-        state: to,
-        allowed: to.allowed(),
-        department: after.department.clone(),
-        supervision: after.supervision,
-        deadline_ms: after.deadline_ms,
-        reported_at_ms,
-        updated_at_ms: at,
-        seq,
-    };
-    let committed = Committed {
-        seq,
-        case_id,
-        action,
-        before: Some(before),
-        after,
-        at_ms: at,
-        category,
-        sub_item,
-        grid_id,
-        reported_at_ms,
-        reporter_id,
-        committed_at: std::time::Instant::now(),
-    };
-    Ok((Some(view), Event::Transition(committed)))
-}
-
-async fn insert_visit(
-    tx: &mut sqlx::AnyConnection,
-    grid_id: &str,
-    member_id: i64,
-    household: &str,
-) -> Result<Visit, AppError> {
-    let at = now_ms();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO house_visits (grid_id, member_id, at, household) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(grid_id)
-    .bind(member_id)
-    .bind(at)
-    .bind(household)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(Visit {
-        id,
-        grid_id: grid_id.to_owned(),
-        member_id,
-        household: household.to_owned(),
-        at_ms: at,
-    })
-}
-
 /// The time limit of a case dispatched at `dispatched_ms`, as `facts` describe it.
 fn time_limit(dispatched_ms: Option<i64>, facts: &Facts) -> Option<TimeLimit> {
     Some(TimeLimit {
@@ -730,46 +352,6 @@ pub fn next_check(dispatched_ms: Option<i64>, facts: &Facts) -> Option<(i64, Act
 
 /// The time limit of a case whose sub-item is not known.
 pub const DEFAULT_TIME_LIMIT_HOURS: u32 = 72;
-
-/// Writes one row of the log: the move, and the case's department, supervision and deadline
-/// as they are after it.
-#[allow(clippy::too_many_arguments)]
-async fn insert_transition(
-    tx: &mut sqlx::AnyConnection,
-    case_id: i64,
-    action: Action,
-    from: Option<CaseState>,
-    after: &Facts,
-    actor: &str,
-    at: i64,
-    note: Option<&str>,
-) -> Result<u64, AppError> {
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO transitions (case_id, action, from_state, to_state, actor, at, note, department_code, supervision, deadline_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
-    )
-    .bind(case_id)
-    .bind(action.code())
-    .bind(from.map(CaseState::code))
-    .bind(after.state.code())
-    .bind(actor)
-    .bind(at)
-    .bind(note)
-    .bind(&after.department)
-    .bind(after.supervision.code())
-    .bind(after.deadline_ms)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(seq as u64)
-}
-
-async fn hand_to_feed(feed: &mpsc::Sender<Event>, event: Event) {
-    if feed.send(event).await.is_err() {
-        // Only during shutdown: the event is committed and the next start rebuilds the wall
-        // from the tables, so nothing is lost.
-        tracing::warn!("live feed has stopped; event stored but not streamed");
-    }
-}
 
 pub(crate) fn parse_category(code: &str) -> Result<Category, AppError> {
     Category::from_code(code).ok_or_else(|| {

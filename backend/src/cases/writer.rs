@@ -1,0 +1,844 @@
+//! The case writer: the single task that turns queued writes into rows, a batch at a time.
+//!
+//! A batch is planned in memory first: the cases it moves are read in one query, the state
+//! machine decides each move in queue order against the batch's own earlier moves, and ids and
+//! sequence numbers are handed out. Only then is it written, with one multi-row statement per
+//! table (cases, transitions, house visits) inside one transaction. Each statement is a round
+//! trip to the database's thread, so a batch of 512 reports costs a handful of them rather than
+//! three per report: that is what lets ingest run at the database's own speed.
+
+use super::{
+    Committed, DEFAULT_TIME_LIMIT_HOURS, Event, Facts, NewCase, Visit, Write, next_check, now_ms,
+    parse_category, parse_state, parse_supervision,
+};
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::store::Db;
+use shared::case::{Action, CaseState, CaseView, Category, Point, Supervision, TimeLimit};
+use shared::taxonomy;
+use sqlx::Row;
+use sqlx::pool::PoolConnection;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use tokio::sync::{mpsc, oneshot};
+
+/// Commands waiting for one write transaction; more than this wait for the next.
+pub(super) const MAX_BATCH: usize = 512;
+
+/// The columns of `cases` that the writer reads and writes, in the order the upsert binds them.
+pub(super) const CASE_COLUMNS: &str = "id, category, sub_item_code, grid_id, lon, lat, description, state, \
+     reported_at, updated_at, last_seq, reporter_id, department_code, supervision, dispatched_at, \
+     deadline_at, next_check_at";
+const CASE_COLUMN_COUNT: usize = 17;
+
+const TRANSITION_COLUMNS: &str = "seq, case_id, action, from_state, to_state, actor, at, note, \
+     department_code, supervision, deadline_at";
+const TRANSITION_COLUMN_COUNT: usize = 11;
+
+const VISIT_COLUMNS: &str = "id, grid_id, member_id, at, household";
+const VISIT_COLUMN_COUNT: usize = 5;
+
+/// One case as the writer holds it: every column of its row.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct CaseRow {
+    pub id: i64,
+    pub category: Category,
+    pub sub_item: Option<String>,
+    pub grid_id: Option<String>,
+    pub point: Option<Point>,
+    pub description: String,
+    pub reported_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub last_seq: u64,
+    pub reporter_id: Option<i64>,
+    pub facts: Facts,
+    pub dispatched_ms: Option<i64>,
+}
+
+impl CaseRow {
+    /// Reads a row selected with [`CASE_COLUMNS`].
+    pub fn from_row(row: &sqlx::any::AnyRow) -> Result<CaseRow, AppError> {
+        let lon: Option<f64> = row.try_get("lon")?;
+        let lat: Option<f64> = row.try_get("lat")?;
+        Ok(CaseRow {
+            id: row.try_get("id")?,
+            category: parse_category(&row.try_get::<String, _>("category")?)?,
+            sub_item: row.try_get("sub_item_code")?,
+            grid_id: row.try_get("grid_id")?,
+            point: lon.zip(lat).map(|(lon, lat)| Point { lon, lat }),
+            description: row.try_get("description")?,
+            reported_at_ms: row.try_get("reported_at")?,
+            updated_at_ms: row.try_get("updated_at")?,
+            last_seq: row.try_get::<i64, _>("last_seq")? as u64,
+            reporter_id: row.try_get("reporter_id")?,
+            facts: Facts {
+                state: parse_state(&row.try_get::<String, _>("state")?)?,
+                department: row.try_get("department_code")?,
+                supervision: parse_supervision(&row.try_get::<String, _>("supervision")?)?,
+                deadline_ms: row.try_get("deadline_at")?,
+            },
+            dispatched_ms: row.try_get("dispatched_at")?,
+        })
+    }
+
+    pub fn view(&self) -> CaseView {
+        CaseView {
+            id: self.id,
+            category: self.category,
+            sub_item: self.sub_item.clone(),
+            grid_id: self.grid_id.clone(),
+            point: self.point,
+            description: self.description.clone(),
+            state: self.facts.state,
+            allowed: self.facts.state.allowed(),
+            department: self.facts.department.clone(),
+            supervision: self.facts.supervision,
+            deadline_ms: self.facts.deadline_ms,
+            reported_at_ms: self.reported_at_ms,
+            updated_at_ms: self.updated_at_ms,
+            seq: self.last_seq,
+        }
+    }
+
+    /// Applies one action of the state machine at `at`, or says why it is not allowed.
+    /// Returns the facts as they were before. A dispatch names `department`, or the
+    /// sub-item's default department, and starts the time limit.
+    fn apply(
+        &mut self,
+        action: Action,
+        department: Option<String>,
+        at: i64,
+    ) -> Result<Facts, AppError> {
+        let before = self.facts.clone();
+        let state = before.state.next(action)?;
+        let supervision = before.supervision.after(action)?;
+        let mut after = Facts {
+            state,
+            department: before.department.clone(),
+            supervision,
+            deadline_ms: before.deadline_ms,
+        };
+        let mut dispatched_ms = self.dispatched_ms;
+        match action {
+            Action::Dispatch => {
+                let item = self.sub_item.as_deref().and_then(taxonomy::sub_item);
+                let chosen = match (department, item) {
+                    (Some(d), _) => d,
+                    (None, Some(item)) => item.department.to_owned(),
+                    (None, None) => {
+                        return Err(AppError::invalid(
+                            "department",
+                            "the case has no sub-item, so name the department to dispatch it to",
+                        ));
+                    }
+                };
+                let hours = item.map_or(DEFAULT_TIME_LIMIT_HOURS, |i| i.time_limit_hours);
+                after.department = Some(chosen);
+                after.deadline_ms = Some(TimeLimit::new(at, hours).deadline_ms);
+                dispatched_ms = Some(at);
+            }
+            Action::Reopen => {
+                after.deadline_ms = None;
+                dispatched_ms = None;
+            }
+            _ => {}
+        }
+        self.facts = after;
+        self.dispatched_ms = dispatched_ms;
+        self.updated_at_ms = at;
+        Ok(before)
+    }
+
+    fn next_check_ms(&self) -> Option<i64> {
+        next_check(self.dispatched_ms, &self.facts).map(|(t, _)| t)
+    }
+}
+
+/// One row of the transition log, before it is written.
+#[derive(Debug)]
+struct TransitionRow {
+    seq: u64,
+    case_id: i64,
+    action: Action,
+    from: Option<CaseState>,
+    after: Facts,
+    actor: String,
+    at_ms: i64,
+    note: Option<String>,
+}
+
+/// What one write produced, before the commit makes it real.
+enum Done {
+    Case(oneshot::Sender<Result<CaseView, AppError>>, CaseView, Event),
+    Visit(oneshot::Sender<Result<(), AppError>>, Event),
+}
+
+/// A batch planned in memory and ready to be written.
+#[derive(Default)]
+struct Plan {
+    /// Every case the batch creates or changes, as it is after the batch.
+    cases: Vec<CaseRow>,
+    transitions: Vec<TransitionRow>,
+    visits: Vec<Visit>,
+    done: Vec<Done>,
+}
+
+/// The next free case id, transition sequence number and house-visit id.
+///
+/// On SQLite the batch holds the write lock from its first statement, so the largest ids in
+/// the tables plus one are free. PostgreSQL may be shared by several processes, so there the
+/// numbers come from the tables' identity sequences, as a default value would.
+struct Numbers {
+    seqs: Vec<i64>,
+    case_ids: Vec<i64>,
+    visit_ids: Vec<i64>,
+}
+
+impl Numbers {
+    async fn take(
+        conn: &mut sqlx::AnyConnection,
+        sqlite: bool,
+        transitions: usize,
+        cases: usize,
+        visits: usize,
+    ) -> Result<Numbers, sqlx::Error> {
+        if sqlite {
+            let row = sqlx::query(
+                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM transitions) AS seq,
+                        (SELECT COALESCE(MAX(id), 0) FROM cases) AS case_id,
+                        (SELECT COALESCE(MAX(id), 0) FROM house_visits) AS visit_id",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            let run = |last: i64, n: usize| (1..=n as i64).map(|i| last + i).rev().collect();
+            return Ok(Numbers {
+                seqs: run(row.try_get("seq")?, transitions),
+                case_ids: run(row.try_get("case_id")?, cases),
+                visit_ids: run(row.try_get("visit_id")?, visits),
+            });
+        }
+        async fn from_sequence(
+            conn: &mut sqlx::AnyConnection,
+            table: &str,
+            column: &str,
+            n: usize,
+        ) -> Result<Vec<i64>, sqlx::Error> {
+            if n == 0 {
+                return Ok(Vec::new());
+            }
+            let sql = format!(
+                "SELECT nextval(pg_get_serial_sequence('{table}', '{column}')) AS n FROM generate_series(1, $1)"
+            );
+            let mut taken: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(n as i64)
+                .fetch_all(&mut *conn)
+                .await?;
+            // Handed out from the back, so that numbers are used in ascending order.
+            taken.sort_unstable_by(|a, b| b.cmp(a));
+            Ok(taken)
+        }
+        Ok(Numbers {
+            seqs: from_sequence(conn, "transitions", "seq", transitions).await?,
+            case_ids: from_sequence(conn, "cases", "id", cases).await?,
+            visit_ids: from_sequence(conn, "house_visits", "id", visits).await?,
+        })
+    }
+
+    fn next(list: &mut Vec<i64>) -> i64 {
+        list.pop()
+            .expect("the batch takes a number for every write it may store")
+    }
+}
+
+/// The writer: takes the writes waiting in the queue (up to [`MAX_BATCH`]), runs them in one
+/// transaction, commits once, and then hands every committed event to the live feed in commit
+/// order and answers each caller. One commit per batch rather than per write is what lets
+/// thousands of reports a second through; the queue's order is the log's order.
+pub(super) async fn run_writer(
+    db: Db,
+    mut queue: mpsc::Receiver<Write>,
+    feed: mpsc::Sender<Event>,
+    metrics: std::sync::Arc<Metrics>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // The writer keeps one connection for itself. On SQLite a connection's page cache is
+    // dropped whenever another connection has written since its last transaction, so a writer
+    // taking whichever pooled connection is free re-reads its pages for nearly every batch.
+    let mut conn: Option<PoolConnection<sqlx::Any>> = None;
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let writes = std::mem::take(&mut batch);
+        if conn.is_none() {
+            match own_connection(&db).await {
+                Ok(c) => conn = Some(c),
+                Err(err) => {
+                    // Dropping the writes tells their callers that nothing was stored.
+                    tracing::error!(error = %err, writes = writes.len(), "the case writer has no database connection");
+                    continue;
+                }
+            }
+        }
+        if let Some(c) = conn.as_mut()
+            && !write_batch(c, writes, &feed, &metrics).await
+        {
+            // The connection may be what failed: the next batch takes a fresh one.
+            conn = None;
+        }
+    }
+    tracing::debug!("case writer stopped");
+}
+
+/// The writer's connection, with a page cache large enough for the hot parts of the cases,
+/// the log and their indexes (on SQLite; PostgreSQL caches on the server).
+async fn own_connection(db: &Db) -> Result<PoolConnection<sqlx::Any>, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    if conn.backend_name() == "SQLite" {
+        sqlx::query("PRAGMA cache_size = -32768")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(conn)
+}
+
+/// Writes one batch and answers its callers; false when the batch failed and was rolled back.
+async fn write_batch(
+    conn: &mut sqlx::AnyConnection,
+    batch: Vec<Write>,
+    feed: &mpsc::Sender<Event>,
+    metrics: &Metrics,
+) -> bool {
+    let mut plan = Plan::default();
+    let result: Result<(), sqlx::Error> = async {
+        let sqlite = conn.backend_name() == "SQLite";
+        // On SQLite the batch takes the write lock at once: a deferred transaction that reads
+        // first and writes later fails at once with "database is locked" when another
+        // connection (the saver) committed in between, which no busy timeout retries.
+        let mut tx = if sqlite {
+            sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?
+        } else {
+            sqlx::Connection::begin(conn).await?
+        };
+        let (transitions, reports, visits) =
+            batch
+                .iter()
+                .fold((0, 0, 0), |(t, r, v), write| match write {
+                    Write::Report { .. } => (t + 1, r + 1, v),
+                    Write::Move { .. } => (t + 1, r, v),
+                    Write::Visit { .. } => (t, r, v + 1),
+                });
+        let mut numbers = Numbers::take(&mut tx, sqlite, transitions, reports, visits).await?;
+        let moved = read_moved(&mut tx, sqlite, &batch).await?;
+        plan = plan_batch(batch, moved, &mut numbers, now_ms());
+        write_plan(&mut tx, sqlite, &plan).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    if let Err(err) = result {
+        tracing::error!(error = %err, writes = plan.done.len(), "a write batch failed and was rolled back");
+        for d in plan.done {
+            let failed =
+                || AppError::Database(sqlx::Error::Protocol("write batch rolled back".into()));
+            match d {
+                Done::Case(reply, ..) => drop(reply.send(Err(failed()))),
+                Done::Visit(reply, _) => drop(reply.send(Err(failed()))),
+            }
+        }
+        // Writes of a batch that failed before it was planned are dropped, and their callers
+        // told by their closed channels that nothing was stored.
+        return false;
+    }
+    let now = std::time::Instant::now();
+    for d in plan.done {
+        match d {
+            Done::Case(reply, view, mut event) => {
+                if let Event::Transition(t) = &mut event {
+                    t.committed_at = now;
+                    tracing::debug!(case = t.case_id, seq = t.seq, action = %t.action, to = t.after.state.code(), "case moved");
+                }
+                metrics
+                    .transitions_committed
+                    .fetch_add(1, Ordering::Relaxed);
+                hand_to_feed(feed, event).await;
+                let _ = reply.send(Ok(view));
+            }
+            Done::Visit(reply, event) => {
+                hand_to_feed(feed, event).await;
+                let _ = reply.send(Ok(()));
+            }
+        }
+    }
+    true
+}
+
+/// The current rows of the cases the batch moves, in one query.
+async fn read_moved(
+    tx: &mut sqlx::AnyConnection,
+    sqlite: bool,
+    batch: &[Write],
+) -> Result<HashMap<i64, CaseRow>, sqlx::Error> {
+    let mut ids: Vec<i64> = batch
+        .iter()
+        .filter_map(|w| match w {
+            Write::Move { case_id, .. } => Some(*case_id),
+            _ => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows = HashMap::with_capacity(ids.len());
+    if ids.is_empty() {
+        return Ok(rows);
+    }
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE id IN ({})",
+        placeholders(sqlite, ids.len(), 1)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    for row in query.fetch_all(&mut *tx).await? {
+        // A row the writer cannot read is a database failure, as it would be in a query.
+        let case = CaseRow::from_row(&row).map_err(|e| match e {
+            AppError::Database(err) => err,
+            other => sqlx::Error::Decode(other.to_string().into()),
+        })?;
+        rows.insert(case.id, case);
+    }
+    Ok(rows)
+}
+
+/// Decides every write of the batch in queue order, as if each were committed alone: a move
+/// sees the moves before it in the same batch. A refused write is answered at once; it takes
+/// no number and writes nothing.
+fn plan_batch(
+    batch: Vec<Write>,
+    mut rows: HashMap<i64, CaseRow>,
+    numbers: &mut Numbers,
+    at: i64,
+) -> Plan {
+    let mut plan = Plan::default();
+    // Where each case of the batch sits in `plan.cases`.
+    let mut placed: HashMap<i64, usize> = HashMap::new();
+    for write in batch {
+        match write {
+            Write::Report {
+                new,
+                actor,
+                reporter_id,
+                reply,
+            } => {
+                let mut row =
+                    report_row(Numbers::next(&mut numbers.case_ids), new, reporter_id, at);
+                let seq = Numbers::next(&mut numbers.seqs) as u64;
+                let (view, event) =
+                    log(&mut plan, &mut row, None, Action::Report, actor, None, seq);
+                placed.insert(row.id, plan.cases.len());
+                plan.cases.push(row);
+                plan.done.push(Done::Case(reply, view, event));
+            }
+            Write::Move {
+                case_id,
+                action,
+                actor,
+                note,
+                department,
+                reply,
+            } => {
+                let slot = placed.get(&case_id).copied();
+                let current = match slot {
+                    Some(i) => Some(plan.cases[i].clone()),
+                    None => rows.remove(&case_id),
+                };
+                let Some(mut row) = current else {
+                    let err = AppError::NotFound(format!("no case with id {case_id}"));
+                    drop(reply.send(Err(err)));
+                    continue;
+                };
+                let before = match row.apply(action, department, at) {
+                    Ok(before) => before,
+                    Err(err) => {
+                        // `apply` changes nothing when it refuses.
+                        if slot.is_none() {
+                            rows.insert(case_id, row);
+                        }
+                        drop(reply.send(Err(err)));
+                        continue;
+                    }
+                };
+                let seq = Numbers::next(&mut numbers.seqs) as u64;
+                let (view, event) =
+                    log(&mut plan, &mut row, Some(before), action, actor, note, seq);
+                match slot {
+                    Some(i) => plan.cases[i] = row,
+                    None => {
+                        placed.insert(case_id, plan.cases.len());
+                        plan.cases.push(row);
+                    }
+                }
+                plan.done.push(Done::Case(reply, view, event));
+            }
+            Write::Visit {
+                grid_id,
+                member_id,
+                household,
+                reply,
+            } => {
+                let visit = Visit {
+                    id: Numbers::next(&mut numbers.visit_ids),
+                    grid_id,
+                    member_id,
+                    household,
+                    at_ms: at,
+                };
+                plan.visits.push(visit.clone());
+                plan.done.push(Done::Visit(reply, Event::Visit(visit)));
+            }
+        }
+    }
+    plan
+}
+
+/// Logs one move of `row` (already applied) as transition `seq`: stamps the row, adds the
+/// transition row to the plan, and says what the caller and the live feed get.
+fn log(
+    plan: &mut Plan,
+    row: &mut CaseRow,
+    before: Option<Facts>,
+    action: Action,
+    actor: String,
+    note: Option<String>,
+    seq: u64,
+) -> (CaseView, Event) {
+    row.last_seq = seq;
+    plan.transitions.push(TransitionRow {
+        seq,
+        case_id: row.id,
+        action,
+        from: before.as_ref().map(|f| f.state),
+        after: row.facts.clone(),
+        actor,
+        at_ms: row.updated_at_ms,
+        note,
+    });
+    let committed = Committed {
+        seq,
+        case_id: row.id,
+        action,
+        before,
+        after: row.facts.clone(),
+        at_ms: row.updated_at_ms,
+        category: row.category,
+        sub_item: row.sub_item.clone(),
+        grid_id: row.grid_id.clone(),
+        reported_at_ms: row.reported_at_ms,
+        reporter_id: row.reporter_id,
+        committed_at: std::time::Instant::now(),
+    };
+    (row.view(), Event::Transition(committed))
+}
+
+fn report_row(id: i64, new: NewCase, reporter_id: Option<i64>, at: i64) -> CaseRow {
+    CaseRow {
+        id,
+        category: new.category,
+        sub_item: new.sub_item,
+        grid_id: new.grid_id,
+        point: new.point,
+        description: new.description,
+        reported_at_ms: at,
+        updated_at_ms: at,
+        last_seq: 0,
+        reporter_id,
+        facts: Facts {
+            state: CaseState::INITIAL,
+            department: None,
+            supervision: Supervision::None,
+            deadline_ms: None,
+        },
+        dispatched_ms: None,
+    }
+}
+
+/// `rows` groups of `cols` placeholders: `(?, ?), (?, ?)` on SQLite, `($1, $2), ($3, $4)` on
+/// PostgreSQL. SQLite gets anonymous ones because sqlx looks each numbered one up by name, and
+/// SQLite finds a name by a linear search: numbered placeholders made binding a batch of 512
+/// rows quadratic, and the writer spent most of its time in `strncmp`.
+///
+/// The writer builds its SQL only from constants and these, never from input, which is why
+/// its dynamic statements are marked safe.
+fn placeholders(sqlite: bool, rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 6);
+    let mut n = 1;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        if cols > 1 {
+            sql.push('(');
+        }
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            if sqlite {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            n += 1;
+        }
+        if cols > 1 {
+            sql.push(')');
+        }
+    }
+    sql
+}
+
+/// Writes a planned batch: one statement per table, however many rows.
+async fn write_plan(
+    tx: &mut sqlx::AnyConnection,
+    sqlite: bool,
+    plan: &Plan,
+) -> Result<(), sqlx::Error> {
+    if !plan.cases.is_empty() {
+        // New cases are inserted and moved ones updated by the same statement: the batch has
+        // every column of each, read or made by the plan.
+        let sql = format!(
+            "INSERT INTO cases ({CASE_COLUMNS}) VALUES {}
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
+                 last_seq = excluded.last_seq, department_code = excluded.department_code,
+                 supervision = excluded.supervision, dispatched_at = excluded.dispatched_at,
+                 deadline_at = excluded.deadline_at, next_check_at = excluded.next_check_at",
+            placeholders(sqlite, plan.cases.len(), CASE_COLUMN_COUNT)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in &plan.cases {
+            query = query
+                .bind(c.id)
+                .bind(c.category.code())
+                .bind(c.sub_item.clone())
+                .bind(c.grid_id.clone())
+                .bind(c.point.map(|p| p.lon))
+                .bind(c.point.map(|p| p.lat))
+                .bind(c.description.clone())
+                .bind(c.facts.state.code())
+                .bind(c.reported_at_ms)
+                .bind(c.updated_at_ms)
+                .bind(c.last_seq as i64)
+                .bind(c.reporter_id)
+                .bind(c.facts.department.clone())
+                .bind(c.facts.supervision.code())
+                .bind(c.dispatched_ms)
+                .bind(c.facts.deadline_ms)
+                .bind(c.next_check_ms());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    if !plan.transitions.is_empty() {
+        let sql = format!(
+            "INSERT INTO transitions ({TRANSITION_COLUMNS}) VALUES {}",
+            placeholders(sqlite, plan.transitions.len(), TRANSITION_COLUMN_COUNT)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for t in &plan.transitions {
+            query = query
+                .bind(t.seq as i64)
+                .bind(t.case_id)
+                .bind(t.action.code())
+                .bind(t.from.map(CaseState::code))
+                .bind(t.after.state.code())
+                .bind(t.actor.clone())
+                .bind(t.at_ms)
+                .bind(t.note.clone())
+                .bind(t.after.department.clone())
+                .bind(t.after.supervision.code())
+                .bind(t.after.deadline_ms);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    if !plan.visits.is_empty() {
+        let sql = format!(
+            "INSERT INTO house_visits ({VISIT_COLUMNS}) VALUES {}",
+            placeholders(sqlite, plan.visits.len(), VISIT_COLUMN_COUNT)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in &plan.visits {
+            query = query
+                .bind(v.id)
+                .bind(v.grid_id.clone())
+                .bind(v.member_id)
+                .bind(v.at_ms)
+                .bind(v.household.clone());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+async fn hand_to_feed(feed: &mpsc::Sender<Event>, event: Event) {
+    if feed.send(event).await.is_err() {
+        // Only during shutdown: the event is committed and the next start rebuilds the wall
+        // from the tables, so nothing is lost.
+        tracing::warn!("live feed has stopped; event stored but not streamed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reported(id: i64) -> CaseRow {
+        report_row(
+            id,
+            NewCase {
+                category: Category::MunicipalFacilities,
+                sub_item: Some("0801".to_owned()),
+                grid_id: Some("230602001001001".to_owned()),
+                point: None,
+                description: "路灯杆倾斜".to_owned(),
+            },
+            None,
+            1_000,
+        )
+    }
+
+    fn move_of(
+        case_id: i64,
+        action: Action,
+    ) -> (Write, oneshot::Receiver<Result<CaseView, AppError>>) {
+        let (reply, answer) = oneshot::channel();
+        let write = Write::Move {
+            case_id,
+            action,
+            actor: "test".to_owned(),
+            note: None,
+            department: None,
+            reply,
+        };
+        (write, answer)
+    }
+
+    fn numbers(first_seq: i64, writes: usize) -> Numbers {
+        Numbers {
+            seqs: (first_seq..first_seq + writes as i64).rev().collect(),
+            case_ids: vec![901],
+            visit_ids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn moves_in_one_batch_see_the_moves_before_them() {
+        let rows = HashMap::from([(7, reported(7))]);
+        let (dispatch, dispatched) = move_of(7, Action::Dispatch);
+        let (accept, accepted) = move_of(7, Action::Accept);
+        let (again, refused) = move_of(7, Action::Accept);
+        let (elsewhere, unknown) = move_of(8, Action::Dispatch);
+        let (report, new_case) = oneshot::channel();
+        let report = Write::Report {
+            new: NewCase {
+                category: Category::MunicipalFacilities,
+                sub_item: None,
+                grid_id: None,
+                point: None,
+                description: "井盖缺失".to_owned(),
+            },
+            actor: "test".to_owned(),
+            reporter_id: None,
+            reply: report,
+        };
+        let mut numbers = numbers(100, 5);
+        let plan = plan_batch(
+            vec![dispatch, accept, again, elsewhere, report],
+            rows,
+            &mut numbers,
+            5_000,
+        );
+
+        // The refused moves are answered at once and take no number.
+        let mut refused = refused;
+        assert!(matches!(
+            refused.try_recv(),
+            Ok(Err(AppError::MoveNotAllowed(_)))
+        ));
+        let mut unknown = unknown;
+        assert!(matches!(unknown.try_recv(), Ok(Err(AppError::NotFound(_)))));
+        let seqs: Vec<u64> = plan.transitions.iter().map(|t| t.seq).collect();
+        assert_eq!(seqs, [100, 101, 102]);
+        assert_eq!(numbers.seqs, [104, 103]);
+
+        // One row per case, as it is after the batch.
+        assert_eq!(plan.cases.len(), 2);
+        let case = &plan.cases[0];
+        assert_eq!(case.id, 7);
+        assert_eq!(case.facts.state, CaseState::Accepted);
+        assert_eq!(case.last_seq, 101);
+        assert_eq!(case.dispatched_ms, Some(5_000));
+        assert_eq!(case.facts.department.as_deref(), Some("D01"));
+        assert_eq!(plan.cases[1].id, 901);
+        assert_eq!(plan.cases[1].last_seq, 102);
+
+        // Each transition row and each answer describe the case as it was after that move.
+        let t = &plan.transitions;
+        assert_eq!(
+            (t[0].action, t[0].from, t[0].after.state),
+            (
+                Action::Dispatch,
+                Some(CaseState::Reported),
+                CaseState::Dispatched
+            )
+        );
+        assert_eq!(
+            (t[1].action, t[1].from, t[1].after.state),
+            (
+                Action::Accept,
+                Some(CaseState::Dispatched),
+                CaseState::Accepted
+            )
+        );
+        assert_eq!(
+            (t[2].case_id, t[2].action, t[2].from),
+            (901, Action::Report, None)
+        );
+        let views: Vec<(i64, CaseState, u64)> = plan
+            .done
+            .iter()
+            .map(|d| match d {
+                Done::Case(_, view, _) => (view.id, view.state, view.seq),
+                Done::Visit(..) => panic!("no visit was queued"),
+            })
+            .collect();
+        assert_eq!(
+            views,
+            [
+                (7, CaseState::Dispatched, 100),
+                (7, CaseState::Accepted, 101),
+                (901, CaseState::Reported, 102)
+            ]
+        );
+        // Nobody is answered before the commit.
+        let (mut dispatched, mut accepted, mut new_case) = (dispatched, accepted, new_case);
+        assert!(dispatched.try_recv().is_err());
+        assert!(accepted.try_recv().is_err());
+        assert!(new_case.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_refused_move_leaves_the_case_for_the_next_one() {
+        let rows = HashMap::from([(7, reported(7))]);
+        let (accept, _refused) = move_of(7, Action::Accept);
+        let (dispatch, _dispatched) = move_of(7, Action::Dispatch);
+        let plan = plan_batch(vec![accept, dispatch], rows, &mut numbers(1, 2), 5_000);
+        assert_eq!(plan.transitions.len(), 1);
+        assert_eq!(plan.cases.len(), 1);
+        assert_eq!(plan.cases[0].facts.state, CaseState::Dispatched);
+    }
+
+    #[test]
+    fn placeholders_are_anonymous_on_sqlite_and_numbered_on_postgres() {
+        assert_eq!(placeholders(true, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(placeholders(false, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(placeholders(false, 3, 1), "$1, $2, $3");
+    }
+}
