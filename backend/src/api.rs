@@ -3,6 +3,7 @@
 use crate::cases::Cases;
 use crate::error::AppError;
 use crate::live::Hub;
+use crate::photos::WithPhotos;
 use crate::store::{self, Db};
 use axum::Json;
 use axum::body::Bytes;
@@ -64,14 +65,21 @@ where
                 "send the body as JSON with `Content-Type: application/json`".to_owned(),
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::TooLarge {
+                    part: "body".to_owned(),
+                    message: "the body is larger than the server takes".to_owned(),
+                }
+            } else {
+                AppError::BadRequest(e.body_text())
+            }
+        })?;
         parse_json(&bytes).map(JsonBody)
     }
 }
 
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let inner = err.inner();
@@ -98,11 +106,12 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     })
 }
 
+/// `POST /api/cases`: a report as JSON, or as multipart with its before photos.
 pub async fn report_case(
     State(cases): State<Cases>,
-    JsonBody(req): JsonBody<ReportCase>,
+    WithPhotos { body: req, photos }: WithPhotos<ReportCase>,
 ) -> Result<(StatusCode, Json<CaseView>), AppError> {
-    let view = cases.report(req, API_ACTOR, None).await?;
+    let view = cases.report(req, API_ACTOR, None, photos).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -113,10 +122,12 @@ pub async fn get_case(
     Ok(Json(cases.get(id).await?))
 }
 
+/// `POST /api/cases/{id}/moves`: a move as JSON, or as multipart with its photos (the after
+/// photo of a resolution, the photo of a verification).
 pub async fn move_case(
     State(cases): State<Cases>,
     ApiPath(id): ApiPath<i64>,
-    JsonBody(req): JsonBody<MoveCase>,
+    WithPhotos { body: req, photos }: WithPhotos<MoveCase>,
 ) -> Result<Json<CaseView>, AppError> {
     let action = Action::from_code(req.action.trim())
         .filter(|a| *a != Action::Report)
@@ -139,7 +150,7 @@ pub async fn move_case(
     }
     Ok(Json(
         cases
-            .apply(id, action, API_ACTOR, req.note, req.department)
+            .apply(id, action, API_ACTOR, req.note, req.department, photos)
             .await?,
     ))
 }

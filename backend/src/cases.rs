@@ -10,6 +10,7 @@
 use crate::error::AppError;
 use crate::geo::GridIndex;
 use crate::metrics::Metrics;
+use crate::photos::{MAX_PHOTOS_PER_MOVE, PhotoStore, StoredPhoto, Upload};
 use crate::store::Db;
 use shared::case::{
     Action, CaseState, CaseView, Category, Point, ReportCase, Supervision, TimeLimit,
@@ -99,6 +100,8 @@ struct Inner {
     db: Db,
     /// The city's grids, for checking where a case is.
     grids: Arc<GridIndex>,
+    /// Where the photos of reports and moves are stored before the writer records them.
+    photos: Arc<PhotoStore>,
     /// The writer task's queue: every write goes through it.
     writes: mpsc::Sender<Write>,
 }
@@ -114,6 +117,8 @@ enum Write {
         new: NewCase,
         actor: String,
         reporter_id: Option<i64>,
+        /// The report's photos, already on disk, in the order they were sent.
+        photos: Vec<StoredPhoto>,
         reply: oneshot::Sender<Result<CaseView, AppError>>,
     },
     Move {
@@ -122,6 +127,8 @@ enum Write {
         actor: String,
         note: Option<String>,
         department: Option<String>,
+        /// The move's photos, already on disk, in the order they were sent.
+        photos: Vec<StoredPhoto>,
         reply: oneshot::Sender<Result<CaseView, AppError>>,
     },
     Visit {
@@ -145,13 +152,19 @@ impl Cases {
     pub fn new(
         db: Db,
         grids: Arc<GridIndex>,
+        photos: Arc<PhotoStore>,
         feed: mpsc::Sender<Event>,
         metrics: Arc<Metrics>,
     ) -> (Cases, tokio::task::JoinHandle<()>) {
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
         let writer = tokio::spawn(writer::run_writer(db.clone(), queue, feed, metrics));
         let cases = Cases {
-            inner: Arc::new(Inner { db, grids, writes }),
+            inner: Arc::new(Inner {
+                db,
+                grids,
+                photos,
+                writes,
+            }),
         };
         (cases, writer)
     }
@@ -174,20 +187,50 @@ impl Cases {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Reports a new case: validates it, stores the case and its `report` transition.
-    /// `reporter_id` is the grid team member who reported it, when one did.
+    /// Stores the photos of a report or move that passed validation, before its write is
+    /// queued: the writer records them with the transition, and a photo's row must never name a
+    /// file that is not there. The same photo sent twice with one move is recorded once.
+    ///
+    /// If the write is then refused (the state machine says no, the case does not exist) or
+    /// fails, the files stay on disk with no row naming them. That is harmless: a file is
+    /// named by its content, so nothing else can be stored under its name, it is not served
+    /// without a row, and a later upload of the same photo finds it there. Deleting it instead
+    /// could race with a concurrent upload of the same photo that is about to be recorded.
+    async fn store_photos(&self, uploads: Vec<Upload>) -> Result<Vec<StoredPhoto>, AppError> {
+        if uploads.len() > MAX_PHOTOS_PER_MOVE {
+            return Err(AppError::invalid(
+                "photo",
+                format!("at most {MAX_PHOTOS_PER_MOVE} photos go with one report or move"),
+            ));
+        }
+        let mut stored: Vec<StoredPhoto> = Vec::with_capacity(uploads.len());
+        for upload in &uploads {
+            let photo = self.inner.photos.put(upload).await?;
+            if !stored.iter().any(|p| p.hash == photo.hash) {
+                stored.push(photo);
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Reports a new case: validates it, stores its photos, then the case and its `report`
+    /// transition with the photos' rows. `reporter_id` is the grid team member who reported
+    /// it, when one did.
     pub async fn report(
         &self,
         req: ReportCase,
         actor: &str,
         reporter_id: Option<i64>,
+        photos: Vec<Upload>,
     ) -> Result<CaseView, AppError> {
         let new = validate_report(req, &self.inner.grids)?;
+        let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
         let write = Write::Report {
             new,
             actor: actor.to_owned(),
             reporter_id,
+            photos,
             reply,
         };
         self.send(write, answer).await
@@ -195,6 +238,7 @@ impl Cases {
 
     /// Moves a case by one action of the state machine. `department` names the department
     /// for a dispatch (the sub-item's default when `None`) and must be `None` otherwise.
+    /// `photos` go with any move but the time-limit watcher's, which has nothing to show.
     pub async fn apply(
         &self,
         case_id: i64,
@@ -202,7 +246,14 @@ impl Cases {
         actor: &str,
         note: Option<String>,
         department: Option<String>,
+        photos: Vec<Upload>,
     ) -> Result<CaseView, AppError> {
+        if !photos.is_empty() && Action::WATCHER.contains(&action) {
+            return Err(AppError::invalid(
+                "photo",
+                format!("`{action}` is recorded by the time-limit watcher and takes no photos"),
+            ));
+        }
         let note = match note.map(|n| n.trim().to_owned()) {
             Some(n) if n.chars().count() > MAX_NOTE_CHARS => {
                 return Err(AppError::invalid(
@@ -235,6 +286,7 @@ impl Cases {
                 }
             },
         };
+        let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
         let write = Write::Move {
             case_id,
@@ -242,20 +294,29 @@ impl Cases {
             actor: actor.to_owned(),
             note,
             department,
+            photos,
             reply,
         };
         self.send(write, answer).await
     }
 
-    /// One case as the API shows it.
+    /// One case as the API shows it, with its photos.
     pub async fn get(&self, case_id: i64) -> Result<CaseView, AppError> {
+        let mut conn = self.inner.db.acquire().await?;
         let sql = format!("SELECT {} FROM cases WHERE id = $1", writer::CASE_COLUMNS);
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(case_id)
-            .fetch_optional(&self.inner.db)
+            .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
-        Ok(writer::CaseRow::from_row(&row)?.view())
+        let mut case = writer::CaseRow::from_row(&row)?;
+        let sqlite = conn.backend_name() == "SQLite";
+        let mut photos = writer::read_photos(&mut conn, sqlite, &[case_id]).await?;
+        case.photos = photos.remove(&case_id).unwrap_or_default();
+        // A move committed between the two reads may have added photos; the view shows the
+        // case as of its row, so it leaves out photos of later transitions.
+        case.photos.retain(|p| p.seq <= case.last_seq);
+        Ok(case.view())
     }
 
     /// Up to `limit` cases that are still open, newest first, with their states.

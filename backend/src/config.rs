@@ -3,6 +3,7 @@
 use crate::demo::DemoCity;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// gridwall: the real-time command wall of a city's grid-governance platform.
@@ -97,7 +98,7 @@ pub enum ImportCommand {
     /// checked first; any error names the feature and writes nothing.
     Grids {
         /// The GeoJSON file.
-        file: std::path::PathBuf,
+        file: PathBuf,
         #[command(flatten)]
         mapping: crate::import::Mapping,
         #[arg(
@@ -115,7 +116,7 @@ pub enum ExportCommand {
     Grids {
         /// Where to write; standard output when absent.
         #[arg(long, short)]
-        output: Option<std::path::PathBuf>,
+        output: Option<PathBuf>,
         #[arg(
             long,
             env = "GRIDWALL_DATABASE_URL",
@@ -154,6 +155,13 @@ pub struct ServeArgs {
     /// (any `--demo-city` but `off`) and need one otherwise (`gridwall token display`).
     #[arg(long, env = "GRIDWALL_OPEN_WALLS")]
     pub open_walls: Option<bool>,
+    /// Where evidence photos are stored, by content hash; `photos` beside the SQLite file by
+    /// default, or `./photos` with PostgreSQL.
+    #[arg(long, env = "GRIDWALL_PHOTO_DIR")]
+    pub photo_dir: Option<PathBuf>,
+    /// The largest photo taken, in bytes; a larger one is refused with 413.
+    #[arg(long, env = "GRIDWALL_MAX_PHOTO_BYTES", default_value_t = crate::photos::DEFAULT_MAX_PHOTO_BYTES)]
+    pub max_photo_bytes: usize,
 }
 
 /// The settings `run` needs, independent of how they were read.
@@ -170,6 +178,10 @@ pub struct Config {
     pub watch_every: Duration,
     /// Whether walls may watch any scope without a display token.
     pub walls_open: bool,
+    /// Where evidence photos are stored.
+    pub photo_dir: PathBuf,
+    /// The largest photo taken, in bytes.
+    pub max_photo_bytes: usize,
 }
 
 impl ServeArgs {
@@ -183,6 +195,11 @@ impl ServeArgs {
             utc_offset_minutes: self.utc_offset_minutes,
             watch_every: crate::deadlines::INTERVAL,
             walls_open: self.open_walls.unwrap_or(self.demo_city != DemoCity::Off),
+            photo_dir: self
+                .photo_dir
+                .clone()
+                .unwrap_or_else(|| default_photo_dir(&self.database_url)),
+            max_photo_bytes: self.max_photo_bytes,
         }
     }
 }
@@ -191,14 +208,52 @@ impl Config {
     /// A configuration for tests and tools: the given database, no demo city, no simulator,
     /// UTC+8.
     pub fn new(database_url: impl Into<String>) -> Config {
+        let database_url = database_url.into();
         Config {
-            database_url: database_url.into(),
+            photo_dir: default_photo_dir(&database_url),
+            max_photo_bytes: crate::photos::DEFAULT_MAX_PHOTO_BYTES,
+            database_url,
             simulator_every: None,
             demo_city: DemoCity::Off,
             demo_seed: 2023,
             utc_offset_minutes: shared::time::DEFAULT_UTC_OFFSET_MINUTES,
             watch_every: crate::deadlines::INTERVAL,
             walls_open: true,
+        }
+    }
+}
+
+/// `photos` beside an SQLite file, so that the database and its photos move together; `photos`
+/// in the working directory for PostgreSQL or an in-memory SQLite database.
+pub fn default_photo_dir(database_url: &str) -> PathBuf {
+    let beside = database_url
+        .strip_prefix("sqlite:")
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        // `sqlite://a.db` names `a.db`, `sqlite:///srv/a.db` names `/srv/a.db`.
+        .map(|file| file.strip_prefix("//").unwrap_or(file))
+        .filter(|file| !file.is_empty() && !file.starts_with(":memory:"))
+        .and_then(|file| Path::new(file).parent());
+    match beside {
+        Some(dir) => dir.join("photos"),
+        None => PathBuf::from("photos"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn photos_live_beside_the_sqlite_file() {
+        for (url, dir) in [
+            ("sqlite:gridwall.db", "photos"),
+            ("sqlite:data/gridwall.db?mode=rwc", "data/photos"),
+            ("sqlite:///srv/gridwall/g.db", "/srv/gridwall/photos"),
+            ("sqlite://g.db", "photos"),
+            ("sqlite::memory:", "photos"),
+            ("postgres://u@h/db", "photos"),
+        ] {
+            assert_eq!(default_photo_dir(url), PathBuf::from(dir), "{url}");
         }
     }
 }

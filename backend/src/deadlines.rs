@@ -25,7 +25,10 @@ pub async fn run_due(cases: &Cases, now: i64) -> Result<usize, AppError> {
         let due = cases.due_checks(now, BATCH).await?;
         let found = due.len();
         for (case_id, action) in due {
-            match cases.apply(case_id, action, ACTOR, None, None).await {
+            match cases
+                .apply(case_id, action, ACTOR, None, None, Vec::new())
+                .await
+            {
                 Ok(_) => taken += 1,
                 // Someone moved the case between the look and the step; the next look sees
                 // its new time limit.

@@ -15,6 +15,13 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A part of a multipart body in a form the server does not take (a photo that is not a
+    /// JPEG, PNG or WebP image); nothing was stored.
+    #[error("{part}: {message}")]
+    UnsupportedPart { part: String, message: String },
+    /// A body, or a part of one, past its size limit; nothing was stored.
+    #[error("{part}: {message}")]
+    TooLarge { part: String, message: String },
     #[error("{0}")]
     NotFound(String),
     /// No credentials, or unknown ones.
@@ -32,6 +39,9 @@ pub enum AppError {
     Unavailable(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// The photo directory failed.
+    #[error("storage error")]
+    Storage(#[from] std::io::Error),
 }
 
 impl AppError {
@@ -46,9 +56,10 @@ impl AppError {
         match self {
             AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            AppError::UnsupportedMediaType(_) => {
+            AppError::UnsupportedMediaType(_) | AppError::UnsupportedPart { .. } => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            AppError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
@@ -56,7 +67,9 @@ impl AppError {
                 (StatusCode::CONFLICT, "move_not_allowed")
             }
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            AppError::Database(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            AppError::Database(_) | AppError::Storage(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         }
     }
 }
@@ -65,10 +78,25 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let (message, field) = match &self {
-            AppError::InvalidField { field, message } => (message.clone(), Some(field.clone())),
+            AppError::InvalidField { field, message }
+            | AppError::UnsupportedPart {
+                part: field,
+                message,
+            }
+            | AppError::TooLarge {
+                part: field,
+                message,
+            } => (message.clone(), Some(field.clone())),
             AppError::Database(err) => {
                 // The details go to the log, not to the client.
                 tracing::error!(error = %err, "database error while handling a request");
+                (
+                    "internal error; the server log has the details".to_owned(),
+                    None,
+                )
+            }
+            AppError::Storage(err) => {
+                tracing::error!(error = %err, "photo storage error while handling a request");
                 (
                     "internal error; the server log has the details".to_owned(),
                     None,

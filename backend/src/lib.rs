@@ -19,6 +19,7 @@ pub mod import;
 pub mod live;
 pub mod maps;
 pub mod metrics;
+pub mod photos;
 pub mod store;
 pub mod tokens;
 pub mod ws;
@@ -29,7 +30,7 @@ use crate::live::Hub;
 use crate::store::Db;
 use anyhow::Context;
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
 use std::future::Future;
 use std::sync::Arc;
@@ -45,16 +46,21 @@ pub struct AppState {
     pub maps: Arc<maps::Maps>,
     pub metrics: Arc<metrics::Metrics>,
     pub access: Arc<tokens::Access>,
+    pub photos: Arc<photos::PhotoStore>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
 
 /// The application's routes.
 pub fn app(state: AppState) -> Router {
+    // Reports and moves may carry photos: their bodies may be as large as the photo limits
+    // allow, which `photos::WithPhotos` enforces part by part (a plain JSON body keeps 2 MB).
+    let with_photos = DefaultBodyLimit::max(state.photos.max_body_bytes());
     let api = Router::new()
-        .route("/cases", post(api::report_case))
+        .route("/cases", post(api::report_case).layer(with_photos))
         .route("/cases/{id}", get(api::get_case))
-        .route("/cases/{id}/moves", post(api::move_case))
+        .route("/cases/{id}/moves", post(api::move_case).layer(with_photos))
+        .route("/photos/{hash}", get(photos::serve))
         .route("/wall", get(api::wall_state))
         .route("/team", get(api::team))
         .route("/grids.geojson", get(maps::grids))
@@ -132,7 +138,22 @@ pub async fn run(
     let token = CancellationToken::new();
     let metrics = metrics::Metrics::new();
     let (hub, feed, hub_task) = live::spawn(scopes, city, metrics.clone(), token.clone());
-    let (cases, writer) = Cases::new(db.clone(), grids.clone(), feed, metrics.clone());
+    let photos = Arc::new(
+        photos::PhotoStore::open(&config.photo_dir, config.max_photo_bytes).with_context(|| {
+            format!(
+                "cannot create the photo directory {}",
+                config.photo_dir.display()
+            )
+        })?,
+    );
+    tracing::info!(dir = %photos.dir().display(), max_photo_bytes = photos.max_bytes(), "evidence photos are stored in {}", photos.dir().display());
+    let (cases, writer) = Cases::new(
+        db.clone(),
+        grids.clone(),
+        photos.clone(),
+        feed,
+        metrics.clone(),
+    );
     let simulator = config.simulator_every.map(|every| {
         tokio::spawn(demo::run_simulator(
             cases.clone(),
@@ -168,6 +189,7 @@ pub async fn run(
         hub,
         maps,
         metrics,
+        photos,
         shutdown: token.clone(),
     };
     let addr = listener

@@ -490,6 +490,23 @@ pub struct CaseView {
     pub updated_at_ms: i64,
     /// The sequence number of the transition that last changed the case.
     pub seq: u64,
+    /// The evidence photos of the case, in the order of the moves that attached them.
+    #[serde(default)]
+    pub photos: Vec<CasePhoto>,
+}
+
+/// An evidence photo of a case: a before photo with the report, an after photo with the
+/// resolution, a check photo with the verification. Its bytes are at `/api/photos/{hash}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CasePhoto {
+    /// The SHA-256 of the photo's bytes, in lowercase hex: the photo's name.
+    pub hash: String,
+    /// `image/jpeg`, `image/png` or `image/webp`, as recognised from the bytes.
+    pub content_type: String,
+    /// The move that attached it.
+    pub action: Action,
+    /// The sequence number of that move's transition.
+    pub seq: u64,
 }
 
 fn no_supervision() -> Supervision {

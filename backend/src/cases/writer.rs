@@ -13,12 +13,15 @@ use super::{
 };
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::photos::StoredPhoto;
 use crate::store::Db;
-use shared::case::{Action, CaseState, CaseView, Category, Point, Supervision, TimeLimit};
+use shared::case::{
+    Action, CasePhoto, CaseState, CaseView, Category, Point, Supervision, TimeLimit,
+};
 use shared::taxonomy;
 use sqlx::Row;
 use sqlx::pool::PoolConnection;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot};
 
@@ -38,6 +41,12 @@ const TRANSITION_COLUMN_COUNT: usize = 11;
 const VISIT_COLUMNS: &str = "id, grid_id, member_id, at, household";
 const VISIT_COLUMN_COUNT: usize = 5;
 
+const PHOTO_COLUMNS: &str = "hash, content_type, bytes, stored_at";
+const PHOTO_COLUMN_COUNT: usize = 4;
+
+const PHOTO_LINK_COLUMNS: &str = "seq, position, hash";
+const PHOTO_LINK_COLUMN_COUNT: usize = 3;
+
 /// One case as the writer holds it: every column of its row.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct CaseRow {
@@ -53,6 +62,9 @@ pub(super) struct CaseRow {
     pub reporter_id: Option<i64>,
     pub facts: Facts,
     pub dispatched_ms: Option<i64>,
+    /// The case's photos, from `transition_photos` (not a column of `cases`): filled by
+    /// [`read_photos`] for the cases a batch moves, and by the moves that attach them.
+    pub photos: Vec<CasePhoto>,
 }
 
 impl CaseRow {
@@ -78,6 +90,7 @@ impl CaseRow {
                 deadline_ms: row.try_get("deadline_at")?,
             },
             dispatched_ms: row.try_get("dispatched_at")?,
+            photos: Vec::new(),
         })
     }
 
@@ -97,6 +110,7 @@ impl CaseRow {
             reported_at_ms: self.reported_at_ms,
             updated_at_ms: self.updated_at_ms,
             seq: self.last_seq,
+            photos: self.photos.clone(),
         }
     }
 
@@ -167,9 +181,22 @@ struct TransitionRow {
     note: Option<String>,
 }
 
+/// One photo of a move, before it is written: a row of `transition_photos`.
+#[derive(Debug)]
+struct PhotoLink {
+    seq: u64,
+    position: usize,
+    hash: String,
+}
+
 /// What one write produced, before the commit makes it real.
 enum Done {
-    Case(oneshot::Sender<Result<CaseView, AppError>>, CaseView, Event),
+    /// The view is boxed: with its photos it is twice the size of a visit's event.
+    Case(
+        oneshot::Sender<Result<CaseView, AppError>>,
+        Box<CaseView>,
+        Event,
+    ),
     Visit(oneshot::Sender<Result<(), AppError>>, Event),
 }
 
@@ -179,6 +206,10 @@ struct Plan {
     /// Every case the batch creates or changes, as it is after the batch.
     cases: Vec<CaseRow>,
     transitions: Vec<TransitionRow>,
+    /// The photos the batch's moves attach, with when they were attached; a photo may come
+    /// more than once (with several moves), and already be in the table.
+    photos: Vec<(StoredPhoto, i64)>,
+    photo_links: Vec<PhotoLink>,
     visits: Vec<Visit>,
     done: Vec<Done>,
 }
@@ -359,7 +390,7 @@ async fn write_batch(
                     .transitions_committed
                     .fetch_add(1, Ordering::Relaxed);
                 hand_to_feed(feed, event).await;
-                let _ = reply.send(Ok(view));
+                let _ = reply.send(Ok(*view));
             }
             Done::Visit(reply, event) => {
                 hand_to_feed(feed, event).await;
@@ -405,7 +436,57 @@ async fn read_moved(
         })?;
         rows.insert(case.id, case);
     }
+    // A moved case's answer shows all its photos, so the batch reads those it has already.
+    for (case_id, photos) in read_photos(tx, sqlite, &ids).await? {
+        if let Some(case) = rows.get_mut(&case_id) {
+            case.photos = photos;
+        }
+    }
     Ok(rows)
+}
+
+/// The photos of the cases `ids`, each case's in the order they were attached (by move, then
+/// as sent), in one query.
+pub(super) async fn read_photos(
+    conn: &mut sqlx::AnyConnection,
+    sqlite: bool,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<CasePhoto>>, sqlx::Error> {
+    let mut photos: HashMap<i64, Vec<CasePhoto>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(photos);
+    }
+    let sql = format!(
+        "SELECT t.case_id, tp.seq, tp.hash, t.action, p.content_type
+         FROM transitions t
+         JOIN transition_photos tp ON tp.seq = t.seq
+         JOIN photos p ON p.hash = tp.hash
+         WHERE t.case_id IN ({})
+         ORDER BY tp.seq, tp.position",
+        placeholders(sqlite, ids.len(), 1)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let action: String = row.try_get("action")?;
+        let action = Action::from_code(&action).ok_or_else(|| {
+            sqlx::Error::Decode(
+                format!("unknown action `{action}` in the transitions table").into(),
+            )
+        })?;
+        photos
+            .entry(row.try_get("case_id")?)
+            .or_default()
+            .push(CasePhoto {
+                hash: row.try_get("hash")?,
+                content_type: row.try_get("content_type")?,
+                action,
+                seq: row.try_get::<i64, _>("seq")? as u64,
+            });
+    }
+    Ok(photos)
 }
 
 /// Decides every write of the batch in queue order, as if each were committed alone: a move
@@ -426,16 +507,24 @@ fn plan_batch(
                 new,
                 actor,
                 reporter_id,
+                photos,
                 reply,
             } => {
                 let mut row =
                     report_row(Numbers::next(&mut numbers.case_ids), new, reporter_id, at);
                 let seq = Numbers::next(&mut numbers.seqs) as u64;
-                let (view, event) =
-                    log(&mut plan, &mut row, None, Action::Report, actor, None, seq);
+                let logged = Logged {
+                    before: None,
+                    action: Action::Report,
+                    actor,
+                    note: None,
+                    photos,
+                    seq,
+                };
+                let (view, event) = log(&mut plan, &mut row, logged);
                 placed.insert(row.id, plan.cases.len());
                 plan.cases.push(row);
-                plan.done.push(Done::Case(reply, view, event));
+                plan.done.push(Done::Case(reply, Box::new(view), event));
             }
             Write::Move {
                 case_id,
@@ -443,6 +532,7 @@ fn plan_batch(
                 actor,
                 note,
                 department,
+                photos,
                 reply,
             } => {
                 let slot = placed.get(&case_id).copied();
@@ -467,8 +557,15 @@ fn plan_batch(
                     }
                 };
                 let seq = Numbers::next(&mut numbers.seqs) as u64;
-                let (view, event) =
-                    log(&mut plan, &mut row, Some(before), action, actor, note, seq);
+                let logged = Logged {
+                    before: Some(before),
+                    action,
+                    actor,
+                    note,
+                    photos,
+                    seq,
+                };
+                let (view, event) = log(&mut plan, &mut row, logged);
                 match slot {
                     Some(i) => plan.cases[i] = row,
                     None => {
@@ -476,7 +573,7 @@ fn plan_batch(
                         plan.cases.push(row);
                     }
                 }
-                plan.done.push(Done::Case(reply, view, event));
+                plan.done.push(Done::Case(reply, Box::new(view), event));
             }
             Write::Visit {
                 grid_id,
@@ -499,18 +596,43 @@ fn plan_batch(
     plan
 }
 
-/// Logs one move of `row` (already applied) as transition `seq`: stamps the row, adds the
-/// transition row to the plan, and says what the caller and the live feed get.
-fn log(
-    plan: &mut Plan,
-    row: &mut CaseRow,
+/// One move as the log records it.
+struct Logged {
+    /// The case's facts before the move; `None` for a report.
     before: Option<Facts>,
     action: Action,
     actor: String,
     note: Option<String>,
+    photos: Vec<StoredPhoto>,
     seq: u64,
-) -> (CaseView, Event) {
+}
+
+/// Logs one move of `row` (already applied) as transition `seq`: stamps the row, adds the
+/// transition row and its photos to the plan, and says what the caller and the live feed get.
+fn log(plan: &mut Plan, row: &mut CaseRow, logged: Logged) -> (CaseView, Event) {
+    let Logged {
+        before,
+        action,
+        actor,
+        note,
+        photos,
+        seq,
+    } = logged;
     row.last_seq = seq;
+    for (position, photo) in photos.into_iter().enumerate() {
+        plan.photo_links.push(PhotoLink {
+            seq,
+            position,
+            hash: photo.hash.clone(),
+        });
+        row.photos.push(CasePhoto {
+            hash: photo.hash.clone(),
+            content_type: photo.kind.content_type().to_owned(),
+            action,
+            seq,
+        });
+        plan.photos.push((photo, row.updated_at_ms));
+    }
     plan.transitions.push(TransitionRow {
         seq,
         case_id: row.id,
@@ -557,6 +679,7 @@ fn report_row(id: i64, new: NewCase, reporter_id: Option<i64>, at: i64) -> CaseR
             deadline_ms: None,
         },
         dispatched_ms: None,
+        photos: Vec::new(),
     }
 }
 
@@ -596,7 +719,9 @@ fn placeholders(sqlite: bool, rows: usize, cols: usize) -> String {
     sql
 }
 
-/// Writes a planned batch: one statement per table, however many rows.
+/// Writes a planned batch: one statement per table, however many rows. A batch's largest
+/// statement binds 512 moves × 6 photos × 4 columns = 12,288 values, within SQLite's limit of
+/// 32,766 and PostgreSQL's of 65,535.
 async fn write_plan(
     tx: &mut sqlx::AnyConnection,
     sqlite: bool,
@@ -636,6 +761,29 @@ async fn write_plan(
         }
         query.execute(&mut *tx).await?;
     }
+    // A photo's row before the links that name it. A photo already recorded (sent again, with
+    // another move or case) keeps its first row.
+    let mut seen = HashSet::new();
+    let photos: Vec<&(StoredPhoto, i64)> = plan
+        .photos
+        .iter()
+        .filter(|(p, _)| seen.insert(p.hash.as_str()))
+        .collect();
+    if !photos.is_empty() {
+        let sql = format!(
+            "INSERT INTO photos ({PHOTO_COLUMNS}) VALUES {} ON CONFLICT (hash) DO NOTHING",
+            placeholders(sqlite, photos.len(), PHOTO_COLUMN_COUNT)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (p, at_ms) in photos {
+            query = query
+                .bind(p.hash.clone())
+                .bind(p.kind.content_type())
+                .bind(p.bytes as i64)
+                .bind(*at_ms);
+        }
+        query.execute(&mut *tx).await?;
+    }
     if !plan.transitions.is_empty() {
         let sql = format!(
             "INSERT INTO transitions ({TRANSITION_COLUMNS}) VALUES {}",
@@ -655,6 +803,20 @@ async fn write_plan(
                 .bind(t.after.department.clone())
                 .bind(t.after.supervision.code())
                 .bind(t.after.deadline_ms);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    if !plan.photo_links.is_empty() {
+        let sql = format!(
+            "INSERT INTO transition_photos ({PHOTO_LINK_COLUMNS}) VALUES {}",
+            placeholders(sqlite, plan.photo_links.len(), PHOTO_LINK_COLUMN_COUNT)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for link in &plan.photo_links {
+            query = query
+                .bind(link.seq as i64)
+                .bind(link.position as i64)
+                .bind(link.hash.clone());
         }
         query.execute(&mut *tx).await?;
     }
@@ -688,6 +850,7 @@ async fn hand_to_feed(feed: &mpsc::Sender<Event>, event: Event) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::photos::ImageKind;
 
     fn reported(id: i64) -> CaseRow {
         report_row(
@@ -715,6 +878,7 @@ mod tests {
             actor: "test".to_owned(),
             note: None,
             department: None,
+            photos: Vec::new(),
             reply,
         };
         (write, answer)
@@ -746,6 +910,7 @@ mod tests {
             },
             actor: "test".to_owned(),
             reporter_id: None,
+            photos: Vec::new(),
             reply: report,
         };
         let mut numbers = numbers(100, 5);
@@ -833,6 +998,91 @@ mod tests {
         assert_eq!(plan.transitions.len(), 1);
         assert_eq!(plan.cases.len(), 1);
         assert_eq!(plan.cases[0].facts.state, CaseState::Dispatched);
+    }
+
+    #[test]
+    fn photos_hang_off_their_move_and_show_on_every_later_answer() {
+        let photo = |hash: &str, kind| StoredPhoto {
+            hash: hash.repeat(64),
+            kind,
+            bytes: 100,
+        };
+        let mut before = reported(7);
+        before.photos.push(CasePhoto {
+            hash: "a".repeat(64),
+            content_type: "image/jpeg".to_owned(),
+            action: Action::Report,
+            seq: 3,
+        });
+        let rows = HashMap::from([(7, before)]);
+        let with_photos = |action, photos: Vec<StoredPhoto>| {
+            let (write, answer) = move_of(7, action);
+            let write = match write {
+                Write::Move {
+                    case_id,
+                    action,
+                    actor,
+                    note,
+                    department,
+                    reply,
+                    ..
+                } => Write::Move {
+                    case_id,
+                    action,
+                    actor,
+                    note,
+                    department,
+                    photos,
+                    reply,
+                },
+                other => other,
+            };
+            (write, answer)
+        };
+        let (dispatch, _d) = with_photos(Action::Dispatch, vec![]);
+        // Refused (a dispatched case cannot be verified): its photo is not recorded.
+        let (refused, _r) = with_photos(Action::Verify, vec![photo("c", ImageKind::Png)]);
+        let (accept, _a) = with_photos(Action::Accept, vec![]);
+        let (resolve, _s) = with_photos(
+            Action::Resolve,
+            vec![photo("b", ImageKind::Png), photo("a", ImageKind::Jpeg)],
+        );
+        let plan = plan_batch(
+            vec![dispatch, refused, accept, resolve],
+            rows,
+            &mut numbers(10, 4),
+            5_000,
+        );
+        let links: Vec<(u64, usize, char)> = plan
+            .photo_links
+            .iter()
+            .map(|l| (l.seq, l.position, l.hash.chars().next().unwrap_or(' ')))
+            .collect();
+        assert_eq!(links, [(12, 0, 'b'), (12, 1, 'a')]);
+        assert_eq!(plan.photos.len(), 2);
+        assert!(plan.photos.iter().all(|(_, at)| *at == 5_000));
+        let shown: Vec<Vec<(Action, u64)>> = plan
+            .done
+            .iter()
+            .map(|d| match d {
+                Done::Case(_, view, _) => view.photos.iter().map(|p| (p.action, p.seq)).collect(),
+                Done::Visit(..) => panic!("no visit was queued"),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                vec![(Action::Report, 3)],
+                vec![(Action::Report, 3)],
+                vec![
+                    (Action::Report, 3),
+                    (Action::Resolve, 12),
+                    (Action::Resolve, 12)
+                ],
+            ]
+        );
+        let resolved = &plan.cases[0].photos[1];
+        assert_eq!(resolved.content_type, "image/png");
     }
 
     #[test]

@@ -161,7 +161,7 @@ async fn step(
                 .iter()
                 .find(|(_, grid)| Some(grid) == report.grid_id.as_ref())
                 .map(|(id, _)| *id);
-            let case = cases.report(report, ACTOR, reporter).await?;
+            let case = cases.report(report, ACTOR, reporter, Vec::new()).await?;
             picture.open.insert(0, (case.id, case.state));
         }
     } else {
@@ -174,7 +174,7 @@ async fn step(
         } else {
             next_move(state, rng)
         };
-        match cases.apply(id, action, ACTOR, None, None).await {
+        match cases.apply(id, action, ACTOR, None, None, Vec::new()).await {
             Ok(case) if matches!(case.state, CaseState::Closed | CaseState::Rejected) => {
                 picture.open.retain(|(open_id, _)| *open_id != id);
             }

@@ -6,6 +6,7 @@ mod cases;
 mod city;
 mod demo;
 mod health;
+mod photos;
 mod support;
 mod wall;
 mod ws;

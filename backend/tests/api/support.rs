@@ -5,6 +5,7 @@ use backend::config::Config;
 use serde_json::Value;
 use sqlx::AnyPool;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tempfile::TempDir;
@@ -37,12 +38,13 @@ macro_rules! on_both_stores {
     };
 }
 
-/// A database for one test, removed when the test is done with it.
+/// A database for one test, removed when the test is done with it, with a directory for its
+/// photos.
 #[derive(Debug)]
 pub struct TestDb {
     pub url: String,
-    // Keeps an SQLite file's directory alive; `None` for PostgreSQL.
-    _dir: Option<TempDir>,
+    // Holds the photo directory and, on SQLite, the database file.
+    dir: TempDir,
     // For PostgreSQL: the server's admin URL and the database to drop afterwards.
     drop_with: Option<(String, String)>,
 }
@@ -73,15 +75,13 @@ impl Drop for TestDb {
 
 impl TestDb {
     pub async fn new(store: Store) -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
         match store {
-            Store::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary directory");
-                TestDb {
-                    url: format!("sqlite:{}", dir.path().join("gridwall.db").display()),
-                    _dir: Some(dir),
-                    drop_with: None,
-                }
-            }
+            Store::Sqlite => TestDb {
+                url: format!("sqlite:{}", dir.path().join("gridwall.db").display()),
+                dir,
+                drop_with: None,
+            },
             Store::Postgres => {
                 static NEXT: AtomicU32 = AtomicU32::new(0);
                 let admin_url = std::env::var("GRIDWALL_TEST_POSTGRES_URL").unwrap_or_else(|_| {
@@ -115,11 +115,16 @@ impl TestDb {
                     .expect("a database URL with a path");
                 TestDb {
                     url: format!("{base}/{name}"),
-                    _dir: None,
+                    dir,
                     drop_with: Some((admin_url, name)),
                 }
             }
         }
+    }
+
+    /// Where the server on this database stores its photos.
+    pub fn photo_dir(&self) -> PathBuf {
+        self.dir.path().join("photos")
     }
 }
 
@@ -171,7 +176,10 @@ impl TestServer {
         TestServer::serve(db, config, listener).await
     }
 
-    async fn serve(db: TestDb, config: Config, listener: TcpListener) -> TestServer {
+    async fn serve(db: TestDb, mut config: Config, listener: TcpListener) -> TestServer {
+        // Photos go beside the test's database whatever the configuration says, so that no
+        // test writes into the working directory.
+        config.photo_dir = db.photo_dir();
         let addr = listener.local_addr().expect("local address");
         let stop = CancellationToken::new();
         let task = tokio::spawn(backend::run(

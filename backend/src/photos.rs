@@ -1,0 +1,676 @@
+//! Evidence photos: the multipart bodies that carry them with a report or a move, recognising
+//! them by their bytes, storing them by content hash, and serving them.
+//!
+//! A photo is named by the SHA-256 of its bytes and stored at `PHOTO_DIR/ab/cdef…`. Nothing a
+//! client says about a photo (its file name, its declared type) decides anything: the first
+//! bytes say what it is, and only JPEG, PNG and WebP are taken. The rows that tie a photo to a
+//! move (`photos`, `transition_photos`) are written by the case writer in the transaction of
+//! the move's transition; the file is on disk before the move is queued.
+
+use crate::api::{self, ApiPath};
+use crate::error::AppError;
+use crate::store::Db;
+use axum::body::{Body, Bytes};
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{FromRef, FromRequest, Multipart, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use shared::case::{MoveCase, ReportCase};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The largest photo taken by default: a phone's photo at full resolution fits.
+pub const DEFAULT_MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
+/// Photos one report or move may carry: a before or after photo from a few angles.
+pub const MAX_PHOTOS_PER_MOVE: usize = 6;
+/// The JSON part of a multipart body (a report or a move); the largest valid one is a few KiB.
+const MAX_JSON_PART_BYTES: usize = 64 * 1024;
+/// A plain JSON body keeps axum's default limit: only photos need the larger one that the
+/// report and move routes allow.
+const MAX_JSON_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Bytes enough to tell the three formats apart (WebP's tag sits at bytes 8 to 11).
+const SNIFF_BYTES: usize = 12;
+
+/// The image formats taken as evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageKind {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl ImageKind {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ImageKind::Jpeg => "image/jpeg",
+            ImageKind::Png => "image/png",
+            ImageKind::Webp => "image/webp",
+        }
+    }
+}
+
+/// What the first bytes of a file say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    Image(ImageKind),
+    /// A format recognised but not taken, named for the error message ("a GIF image").
+    Other(&'static str),
+    Unknown,
+}
+
+/// Recognises a file by its magic bytes: JPEG `FF D8 FF`, PNG `89 50 4E 47 0D 0A 1A 0A`,
+/// WebP `RIFF` + length + `WEBP`. A few formats a phone or a careless client may send are
+/// named, so that the error says what was sent rather than only what was not.
+pub fn sniff(bytes: &[u8]) -> Sniffed {
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+    let at = |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
+    if at(0, b"\xff\xd8\xff") {
+        return Sniffed::Image(ImageKind::Jpeg);
+    }
+    if at(0, PNG) {
+        return Sniffed::Image(ImageKind::Png);
+    }
+    if at(0, b"RIFF") && at(8, b"WEBP") {
+        return Sniffed::Image(ImageKind::Webp);
+    }
+    if bytes.is_empty() {
+        return Sniffed::Other("empty");
+    }
+    let other = if at(0, b"GIF87a") || at(0, b"GIF89a") {
+        "a GIF image"
+    } else if at(0, b"BM") {
+        "a BMP image"
+    } else if at(0, b"II*\0") || at(0, b"MM\0*") {
+        "a TIFF image"
+    } else if at(4, b"ftypheic") || at(4, b"ftypheix") || at(4, b"ftypmif1") {
+        "a HEIF/HEIC image"
+    } else if at(4, b"ftypavif") {
+        "an AVIF image"
+    } else if at(4, b"ftyp") {
+        "a video or other ISO media file"
+    } else if at(0, b"RIFF") {
+        "a RIFF file that is not WebP"
+    } else if at(0, b"%PDF") {
+        "a PDF document"
+    } else if at(0, b"PK\x03\x04") {
+        "a ZIP archive"
+    } else if looks_like_text(bytes) {
+        "text"
+    } else {
+        return Sniffed::Unknown;
+    };
+    Sniffed::Other(other)
+}
+
+/// True when the first bytes are UTF-8 without control characters other than whitespace (a
+/// multi-byte character cut at the end of the sample still counts).
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(512)];
+    let text = match std::str::from_utf8(sample) {
+        Ok(text) => text,
+        Err(err) if err.error_len().is_none() => {
+            std::str::from_utf8(&sample[..err.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// A photo as it arrived: recognised, not yet stored.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub kind: ImageKind,
+    pub bytes: Bytes,
+    /// How error messages and the log name it: `photo 2 (lamp.jpg)`.
+    pub label: String,
+}
+
+impl Upload {
+    /// An upload of `bytes`, recognised by them, or the reason it is not taken.
+    pub fn recognise(bytes: Bytes, label: String) -> Result<Upload, AppError> {
+        let kind = recognised(&bytes, &label)?;
+        Ok(Upload { kind, bytes, label })
+    }
+}
+
+fn recognised(bytes: &[u8], label: &str) -> Result<ImageKind, AppError> {
+    let message = match sniff(bytes) {
+        Sniffed::Image(kind) => return Ok(kind),
+        Sniffed::Other("empty") => format!("{label} is empty, not a JPEG, PNG or WebP image"),
+        Sniffed::Other(what) => {
+            format!("{label} is {what}, not a JPEG, PNG or WebP image")
+        }
+        Sniffed::Unknown => format!("{label} is not a JPEG, PNG or WebP image"),
+    };
+    Err(AppError::UnsupportedPart {
+        part: "photo".to_owned(),
+        message,
+    })
+}
+
+/// A photo on disk, as the case writer records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPhoto {
+    /// SHA-256 of the bytes, lowercase hex.
+    pub hash: String,
+    pub kind: ImageKind,
+    pub bytes: u64,
+}
+
+/// The photo directory and the limits of what goes into it.
+#[derive(Debug)]
+pub struct PhotoStore {
+    dir: PathBuf,
+    max_bytes: usize,
+}
+
+impl PhotoStore {
+    /// The store at `dir`, created if it does not exist yet.
+    pub fn open(dir: impl Into<PathBuf>, max_bytes: usize) -> std::io::Result<PhotoStore> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)?;
+        Ok(PhotoStore { dir, max_bytes })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The largest photo taken, in bytes.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The largest request body the report and move routes take: every photo at the limit,
+    /// the JSON part, and room for the multipart framing.
+    pub fn max_body_bytes(&self) -> usize {
+        MAX_PHOTOS_PER_MOVE * self.max_bytes + MAX_JSON_PART_BYTES + 64 * 1024
+    }
+
+    /// The file of the photo named `hash`; `None` when `hash` is not a SHA-256 in lowercase
+    /// hex, so that nothing else ever becomes a path.
+    pub fn path_of(&self, hash: &str) -> Option<PathBuf> {
+        is_hash(hash).then(|| self.dir.join(&hash[..2]).join(&hash[2..]))
+    }
+
+    /// Stores a photo under the hash of its bytes (once: the same bytes again find the file
+    /// there) and says what the writer must record.
+    pub async fn put(&self, upload: &Upload) -> Result<StoredPhoto, AppError> {
+        let dir = self.dir.clone();
+        let bytes = upload.bytes.clone();
+        let hash = tokio::task::spawn_blocking(move || write_photo(&dir, &bytes))
+            .await
+            .map_err(|err| AppError::Storage(std::io::Error::other(err)))??;
+        tracing::debug!(photo = %upload.label, hash = %hash, bytes = upload.bytes.len(), kind = upload.kind.content_type(), "photo stored");
+        Ok(StoredPhoto {
+            hash,
+            kind: upload.kind,
+            bytes: upload.bytes.len() as u64,
+        })
+    }
+
+    /// The bytes of a stored photo.
+    async fn read(&self, hash: &str) -> std::io::Result<Vec<u8>> {
+        let path = self
+            .path_of(hash)
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        tokio::fs::read(path).await
+    }
+}
+
+/// True for a SHA-256 in lowercase hex: the only names the store knows.
+pub fn is_hash(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `bytes` to `dir/ab/cdef…` unless a complete copy is there already, and returns the
+/// hash. The bytes go to a temporary file in the same directory first, are synced, and are then
+/// renamed into place: a reader (or a crash) sees the whole photo or none of it, and two
+/// uploads of the same photo at once both end with the same complete file.
+fn write_photo(dir: &Path, bytes: &[u8]) -> std::io::Result<String> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let hash = hex(&Sha256::digest(bytes));
+    let folder = dir.join(&hash[..2]);
+    let path = folder.join(&hash[2..]);
+    if std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64) {
+        return Ok(hash);
+    }
+    std::fs::create_dir_all(&folder)?;
+    let temporary = folder.join(format!(
+        ".{}.{}.{}.tmp",
+        &hash[2..],
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut file = std::fs::File::create_new(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, &path)
+    })();
+    if let Err(err) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(err);
+    }
+    // The rename is durable once the directory is synced; not every platform can open a
+    // directory for that, and the photo is complete either way.
+    if let Ok(folder) = std::fs::File::open(&folder) {
+        let _ = folder.sync_all();
+    }
+    Ok(hash)
+}
+
+/// The cases whose transitions reference the photo `hash`: whoever may see one of them may see
+/// the photo.
+pub async fn cases_showing(db: &Db, hash: &str) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT t.case_id FROM transition_photos tp JOIN transitions t ON t.seq = tp.seq
+         WHERE tp.hash = $1 ORDER BY t.case_id",
+    )
+    .bind(hash)
+    .fetch_all(db)
+    .await?)
+}
+
+/// `GET /api/photos/{hash}`: a photo's bytes with the type recognised when it was stored. A
+/// photo never changes under its name, so clients may keep it for a year; `nosniff` keeps
+/// browsers from second-guessing the type.
+pub async fn serve(
+    State(db): State<Db>,
+    State(store): State<Arc<PhotoStore>>,
+    ApiPath(hash): ApiPath<String>,
+) -> Result<Response, AppError> {
+    let unknown = || AppError::NotFound("no such photo".to_owned());
+    if !is_hash(&hash) {
+        return Err(unknown());
+    }
+    // Only a photo that a committed move references has a row; a file without one (left by a
+    // refused move) is not served.
+    let content_type: String =
+        sqlx::query_scalar("SELECT content_type FROM photos WHERE hash = $1")
+            .bind(&hash)
+            .fetch_optional(&db)
+            .await?
+            .ok_or_else(unknown)?;
+    // access: the caller must be allowed to see one of `cases_showing(&db, &hash)`.
+    let bytes = store.read(&hash).await.map_err(|err| {
+        // A recorded photo whose file is gone is the server's fault; the log names it.
+        AppError::Storage(std::io::Error::new(
+            err.kind(),
+            format!("recorded photo {hash} cannot be read: {err}"),
+        ))
+    })?;
+    let content_type = HeaderValue::from_str(&content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, content_type),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=31536000, immutable"),
+            ),
+            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The name of the JSON part that carries a body beside its photos.
+pub trait FormPart {
+    const PART: &'static str;
+    /// What the part holds, for the message when it is missing.
+    const WHAT: &'static str;
+}
+
+impl FormPart for ReportCase {
+    const PART: &'static str = "case";
+    const WHAT: &'static str = "the report";
+}
+
+impl FormPart for MoveCase {
+    const PART: &'static str = "move";
+    const WHAT: &'static str = "the move";
+}
+
+/// A report or move body with its photos. `application/json` is the body alone, as before;
+/// `multipart/form-data` is one part named `case` (or `move`) holding that JSON and up to
+/// [`MAX_PHOTOS_PER_MOVE`] parts named `photo`. Every photo is recognised and checked against
+/// the size limit while it arrives, so a bad one is refused before anything is stored.
+#[derive(Debug)]
+pub struct WithPhotos<T> {
+    pub body: T,
+    pub photos: Vec<Upload>,
+}
+
+impl<S, T> FromRequest<S> for WithPhotos<T>
+where
+    S: Send + Sync,
+    Arc<PhotoStore>: FromRef<S>,
+    T: DeserializeOwned + FormPart + Send,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let mime = mime_of(req.headers());
+        if mime == "multipart/form-data" {
+            let store = Arc::<PhotoStore>::from_ref(state);
+            let form = Multipart::from_request(req, state)
+                .await
+                .map_err(|e| AppError::BadRequest(e.body_text()))?;
+            return read_form(form, &store).await;
+        }
+        if mime == "application/json" || mime.ends_with("+json") {
+            let req =
+                req.map(|body| Body::new(http_body_util::Limited::new(body, MAX_JSON_BODY_BYTES)));
+            let api::JsonBody(body) = api::JsonBody::from_request(req, state).await?;
+            return Ok(WithPhotos {
+                body,
+                photos: Vec::new(),
+            });
+        }
+        Err(AppError::UnsupportedMediaType(format!(
+            "send the body as JSON with `Content-Type: application/json`, or with photos as \
+             `multipart/form-data`: a part named `{}` holding the JSON and up to \
+             {MAX_PHOTOS_PER_MOVE} parts named `photo`",
+            T::PART
+        )))
+    }
+}
+
+/// The media type of a request, lowercased, without its parameters.
+fn mime_of(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+async fn read_form<T: DeserializeOwned + FormPart + Send>(
+    mut form: Multipart,
+    store: &PhotoStore,
+) -> Result<WithPhotos<T>, AppError> {
+    let body_limit = store.max_body_bytes();
+    let broken = |err: MultipartError| multipart_error(err, body_limit);
+    let mut body = None;
+    let mut photos = Vec::new();
+    while let Some(mut field) = form.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == T::PART {
+            if body.is_some() {
+                return Err(AppError::invalid(
+                    T::PART,
+                    format!("the part `{}` was sent twice; send it once", T::PART),
+                ));
+            }
+            let bytes = read_part(&mut field, MAX_JSON_PART_BYTES, body_limit, |_| Ok(()))
+                .await
+                .map_err(|e| {
+                    e.answer(
+                        T::PART,
+                        &format!("the part `{}`", T::PART),
+                        MAX_JSON_PART_BYTES,
+                    )
+                })?;
+            body = Some(api::parse_json::<T>(&bytes)?);
+        } else if name == "photo" {
+            let number = photos.len() + 1;
+            if number > MAX_PHOTOS_PER_MOVE {
+                return Err(AppError::invalid(
+                    "photo",
+                    format!("at most {MAX_PHOTOS_PER_MOVE} photos go with one report or move"),
+                ));
+            }
+            let label = match field.file_name() {
+                Some(file) => format!(
+                    "photo {number} ({})",
+                    file.chars().take(64).collect::<String>()
+                ),
+                None => format!("photo {number}"),
+            };
+            let declared = field.content_type().map(str::to_owned);
+            let max = store.max_bytes();
+            let bytes = read_part(&mut field, max, body_limit, |start| {
+                recognised(start, &label).map(drop)
+            })
+            .await
+            .map_err(|e| e.answer("photo", &label, max))?;
+            let upload = Upload::recognise(bytes, label)?;
+            if declared.as_deref() != Some(upload.kind.content_type()) {
+                tracing::debug!(photo = %upload.label, declared = ?declared, recognised = upload.kind.content_type(), "a photo's declared type is not what its bytes say; the bytes win");
+            }
+            photos.push(upload);
+        } else {
+            let shown: String = name.chars().take(64).collect();
+            return Err(AppError::invalid(
+                if shown.is_empty() { "part" } else { &shown },
+                format!(
+                    "unknown part `{shown}`; send a part named `{}` holding the JSON and up to \
+                     {MAX_PHOTOS_PER_MOVE} parts named `photo`",
+                    T::PART
+                ),
+            ));
+        }
+    }
+    let body = body.ok_or_else(|| {
+        AppError::invalid(
+            T::PART,
+            format!(
+                "missing: send {} as JSON in a part named `{}`",
+                T::WHAT,
+                T::PART
+            ),
+        )
+    })?;
+    Ok(WithPhotos { body, photos })
+}
+
+/// Why a part could not be read.
+enum PartError {
+    /// The part is larger than its limit.
+    TooLarge,
+    Refused(AppError),
+}
+
+impl PartError {
+    /// The error to answer: `part` names the part in the error body, `label` in the message.
+    fn answer(self, part: &str, label: &str, limit: usize) -> AppError {
+        match self {
+            PartError::TooLarge => AppError::TooLarge {
+                part: part.to_owned(),
+                message: format!("{label} is larger than the limit of {}", size(limit)),
+            },
+            PartError::Refused(err) => err,
+        }
+    }
+}
+
+/// Reads one part, refusing it as soon as it passes `limit` bytes. `check` sees the first
+/// bytes once there are enough of them to recognise a format (or the whole part, if shorter),
+/// so that a file of the wrong kind is refused before the rest of it is read.
+async fn read_part(
+    field: &mut Field<'_>,
+    limit: usize,
+    body_limit: usize,
+    check: impl Fn(&[u8]) -> Result<(), AppError>,
+) -> Result<Bytes, PartError> {
+    let mut bytes = Vec::new();
+    let mut checked = false;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|err| PartError::Refused(multipart_error(err, body_limit)))?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(PartError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+        if !checked && bytes.len() >= SNIFF_BYTES {
+            check(&bytes).map_err(PartError::Refused)?;
+            checked = true;
+        }
+    }
+    if !checked {
+        check(&bytes).map_err(PartError::Refused)?;
+    }
+    Ok(Bytes::from(bytes))
+}
+
+fn multipart_error(err: MultipartError, body_limit: usize) -> AppError {
+    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge {
+            part: "body".to_owned(),
+            message: format!(
+                "the request is larger than the limit of {} ({MAX_PHOTOS_PER_MOVE} photos at the \
+                 largest and the JSON part)",
+                size(body_limit)
+            ),
+        }
+    } else {
+        AppError::BadRequest(format!(
+            "the multipart body is malformed: {}",
+            err.body_text()
+        ))
+    }
+}
+
+/// A byte count as people read it: `8 MiB (8388608 bytes)`.
+fn size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB ({bytes} bytes)", bytes / MIB)
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
+        format!("{} KiB ({bytes} bytes)", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01";
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    const WEBP: &[u8] = b"RIFF\x24\0\0\0WEBPVP8 ";
+
+    #[test]
+    fn the_three_formats_are_recognised_by_their_first_bytes() {
+        assert_eq!(sniff(JPEG), Sniffed::Image(ImageKind::Jpeg));
+        assert_eq!(sniff(PNG), Sniffed::Image(ImageKind::Png));
+        assert_eq!(sniff(WEBP), Sniffed::Image(ImageKind::Webp));
+        // The magic alone is enough: the rest is the client's business.
+        assert_eq!(sniff(b"\xff\xd8\xff"), Sniffed::Image(ImageKind::Jpeg));
+    }
+
+    #[test]
+    fn near_misses_are_not_images() {
+        // A truncated PNG signature, a JPEG without its third byte, a RIFF of another kind.
+        assert_ne!(sniff(&PNG[..7]), Sniffed::Image(ImageKind::Png));
+        assert_ne!(sniff(b"\xff\xd8\x00\x00"), Sniffed::Image(ImageKind::Jpeg));
+        assert_eq!(
+            sniff(b"RIFF\x24\0\0\0WAVEfmt "),
+            Sniffed::Other("a RIFF file that is not WebP")
+        );
+        assert_eq!(
+            sniff(b"RIFF"),
+            Sniffed::Other("a RIFF file that is not WebP")
+        );
+    }
+
+    #[test]
+    fn other_formats_are_named() {
+        assert_eq!(sniff(b"GIF89a\x01\0\x01\0"), Sniffed::Other("a GIF image"));
+        assert_eq!(sniff(b"%PDF-1.7\n"), Sniffed::Other("a PDF document"));
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypheic\0\0\0\0"),
+            Sniffed::Other("a HEIF/HEIC image")
+        );
+        assert_eq!(sniff(b"PK\x03\x04\x14\0"), Sniffed::Other("a ZIP archive"));
+        assert_eq!(sniff("路灯杆倾斜\n".as_bytes()), Sniffed::Other("text"));
+        assert_eq!(sniff(b"<svg xmlns=\"x\"/>"), Sniffed::Other("text"));
+        assert_eq!(sniff(b""), Sniffed::Other("empty"));
+        assert_eq!(sniff(b"\0\x01\x02\x03\xfe"), Sniffed::Unknown);
+    }
+
+    #[test]
+    fn a_refusal_names_the_photo_and_what_it_is() {
+        let err = Upload::recognise(Bytes::from_static(b"hello"), "photo 1 (x.jpg)".to_owned())
+            .expect_err("text is no photo");
+        match err {
+            AppError::UnsupportedPart { part, message } => {
+                assert_eq!(part, "photo");
+                assert_eq!(
+                    message,
+                    "photo 1 (x.jpg) is text, not a JPEG, PNG or WebP image"
+                );
+            }
+            other => panic!("expected an unsupported part, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_lowercase_sha256_names_become_paths() {
+        let store = PhotoStore {
+            dir: PathBuf::from("/photos"),
+            max_bytes: 10,
+        };
+        let hash = "ab".to_owned() + &"0".repeat(62);
+        assert_eq!(
+            store.path_of(&hash),
+            Some(PathBuf::from("/photos/ab").join("0".repeat(62)))
+        );
+        for bad in [
+            "../../etc/passwd".to_owned(),
+            hash.to_uppercase(),
+            hash[..63].to_owned(),
+            format!("{hash}0"),
+            "g".repeat(64),
+        ] {
+            assert_eq!(store.path_of(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_photo_is_stored_once_under_its_hash() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let first = write_photo(dir.path(), PNG).expect("stored");
+        let again = write_photo(dir.path(), PNG).expect("stored again");
+        assert_eq!(first, again);
+        // The SHA-256 of the bytes, as `sha256sum` prints it.
+        assert_eq!(first, hex(&Sha256::digest(PNG)));
+        let folder = dir.path().join(&first[..2]);
+        let files: Vec<_> = std::fs::read_dir(&folder)
+            .expect("the hash's folder")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(files, [std::ffi::OsString::from(&first[2..])]);
+        assert_eq!(
+            std::fs::read(folder.join(&first[2..])).expect("the file"),
+            PNG
+        );
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(size(8 * 1024 * 1024), "8 MiB (8388608 bytes)");
+        assert_eq!(size(64 * 1024), "64 KiB (65536 bytes)");
+        assert_eq!(size(1000), "1000 bytes");
+    }
+}

@@ -1,0 +1,627 @@
+//! Evidence photos: multipart `POST /api/cases` and `POST /api/cases/{id}/moves`, and
+//! `GET /api/photos/{hash}`.
+
+use crate::on_both_stores;
+use crate::support::{Store, TestDb, TestServer, table_counts};
+use backend::config::Config;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// Enough of each format for recognising it by its first bytes, then `tail` so that tests can
+/// make photos that differ.
+fn jpeg(tail: &str) -> Vec<u8> {
+    [
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00".as_slice(),
+        tail.as_bytes(),
+    ]
+    .concat()
+}
+
+fn png(tail: &str) -> Vec<u8> {
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01".as_slice(),
+        tail.as_bytes(),
+    ]
+    .concat()
+}
+
+fn webp(tail: &str) -> Vec<u8> {
+    let body = [b"WEBPVP8L".as_slice(), tail.as_bytes()].concat();
+    let len = (body.len() as u32).to_le_bytes();
+    [b"RIFF".as_slice(), &len, &body].concat()
+}
+
+fn report_json() -> Value {
+    json!({
+        "category": "municipal_facilities",
+        "sub_item": "0801",
+        "grid_id": "SR-01-001",
+        "point": {"lon": 125.025, "lat": 46.585},
+        "description": "路灯杆倾斜，存在安全隐患",
+    })
+}
+
+fn photo(bytes: Vec<u8>, file: &str, declared: &str) -> Part {
+    Part::bytes(bytes)
+        .file_name(file.to_owned())
+        .mime_str(declared)
+        .expect("a media type")
+}
+
+/// A multipart body: the JSON in the part `name`, then the photos.
+fn form(name: &str, body: &Value, photos: Vec<Part>) -> Form {
+    photos.into_iter().fold(
+        Form::new().text(name.to_owned(), body.to_string()),
+        |f, p| f.part("photo", p),
+    )
+}
+
+async fn post_form(server: &TestServer, path: &str, form: Form) -> reqwest::Response {
+    server
+        .http
+        .post(server.url(path))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST")
+}
+
+/// Every file under `dir`, however deep.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+async fn photo_rows(server: &TestServer) -> (i64, i64) {
+    let db = server.db().await;
+    let photos: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos")
+        .fetch_one(&db)
+        .await
+        .expect("count photos");
+    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM transition_photos")
+        .fetch_one(&db)
+        .await
+        .expect("count transition photos");
+    (photos, links)
+}
+
+/// Checks an error body: its status, code and field, and that its message says `says`.
+async fn assert_error(res: reqwest::Response, status: u16, code: &str, field: &str, says: &str) {
+    assert_eq!(res.status(), status);
+    let err: Value = res.json().await.expect("error JSON");
+    assert_eq!(err["error"]["code"], code, "{err}");
+    assert_eq!(err["error"]["field"], field, "{err}");
+    let message = err["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(says), "{message:?} does not say {says:?}");
+}
+
+on_both_stores!(the_lamp_post_story_keeps_its_photos);
+async fn the_lamp_post_story_keeps_its_photos(store: Store) {
+    let server = TestServer::start_on(store).await;
+    let before = jpeg("路灯杆倾斜");
+    let after = png("扶正加固");
+    let checked = webp("核查无误");
+
+    let res = post_form(
+        &server,
+        "/api/cases",
+        form(
+            "case",
+            &report_json(),
+            vec![photo(before.clone(), "before.jpg", "image/jpeg")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.expect("case JSON");
+    let id = case["id"].as_i64().expect("id");
+    assert_eq!(case["photos"].as_array().map(Vec::len), Some(1));
+    assert_eq!(case["photos"][0]["action"], "report");
+
+    let moves = format!("/api/cases/{id}/moves");
+    let mut last = Value::Null;
+    for (action, photo) in [
+        ("dispatch", None),
+        ("accept", None),
+        ("resolve", Some((after.clone(), "after.png", "image/png"))),
+        (
+            "verify",
+            Some((checked.clone(), "check.webp", "image/webp")),
+        ),
+        ("close", None),
+    ] {
+        let body = json!({"action": action, "note": format!("{action} by the book")});
+        let res = match photo {
+            Some((bytes, file, declared)) => {
+                post_form(
+                    &server,
+                    &moves,
+                    form("move", &body, vec![self::photo(bytes, file, declared)]),
+                )
+                .await
+            }
+            None => server.post_json(&moves, &body).await,
+        };
+        assert_eq!(res.status(), 200, "{action}");
+        last = res.json().await.expect("case JSON");
+    }
+    assert_eq!(last["state"], "closed");
+
+    let fetched: Value = server
+        .get(&format!("/api/cases/{id}"))
+        .await
+        .json()
+        .await
+        .expect("case JSON");
+    assert_eq!(
+        fetched, last,
+        "the last move's answer is the case as stored"
+    );
+    let photos = fetched["photos"].as_array().expect("photos");
+    let summary: Vec<(&str, &str)> = photos
+        .iter()
+        .map(|p| {
+            (
+                p["action"].as_str().unwrap_or_default(),
+                p["content_type"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("report", "image/jpeg"),
+            ("resolve", "image/png"),
+            ("verify", "image/webp")
+        ]
+    );
+
+    // Each photo hangs off its own transition in the log.
+    let db = server.db().await;
+    for p in photos {
+        let action: String = sqlx::query_scalar(
+            "SELECT t.action FROM transition_photos tp JOIN transitions t ON t.seq = tp.seq
+             WHERE tp.hash = $1 AND t.case_id = $2",
+        )
+        .bind(p["hash"].as_str().expect("hash"))
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .expect("the photo's transition");
+        assert_eq!(action, p["action"].as_str().expect("action"));
+        let seq: i64 = sqlx::query_scalar("SELECT seq FROM transition_photos WHERE hash = $1")
+            .bind(p["hash"].as_str().expect("hash"))
+            .fetch_one(&db)
+            .await
+            .expect("the photo's seq");
+        assert_eq!(Some(seq), p["seq"].as_i64());
+    }
+
+    // The bytes come back as sent, with the type the bytes say, and cacheable for good.
+    for (p, sent) in photos.iter().zip([&before, &after, &checked]) {
+        let hash = p["hash"].as_str().expect("hash");
+        assert_eq!(hash.len(), 64);
+        let res = server.get(&format!("/api/photos/{hash}")).await;
+        assert_eq!(res.status(), 200);
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header("content-type"),
+            p["content_type"].as_str().map(str::to_owned)
+        );
+        assert_eq!(
+            header("cache-control").as_deref(),
+            Some("private, max-age=31536000, immutable")
+        );
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+        assert_eq!(
+            res.bytes().await.expect("photo bytes").as_ref(),
+            sent.as_slice()
+        );
+        // Stored by content hash, never by the client's file name.
+        let file = server.db.photo_dir().join(&hash[..2]).join(&hash[2..]);
+        assert_eq!(std::fs::read(&file).expect("the photo's file"), *sent);
+        assert_eq!(
+            backend::photos::cases_showing(&db, hash)
+                .await
+                .expect("cases"),
+            [id]
+        );
+    }
+    assert_eq!(files_under(&server.db.photo_dir()).len(), 3);
+    assert_eq!(photo_rows(&server).await, (3, 3));
+    assert_eq!(table_counts(&db).await, (1, 6));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_png_declared_as_jpeg_is_stored_as_png() {
+    let server = TestServer::start().await;
+    let bytes = png("其实是 PNG");
+    let res = post_form(
+        &server,
+        "/api/cases",
+        form(
+            "case",
+            &report_json(),
+            vec![photo(bytes.clone(), "photo.jpg", "image/jpeg")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.expect("case JSON");
+    assert_eq!(case["photos"][0]["content_type"], "image/png");
+    let hash = case["photos"][0]["hash"].as_str().expect("hash");
+    let res = server.get(&format!("/api/photos/{hash}")).await;
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/png")
+    );
+    assert_eq!(res.bytes().await.expect("bytes").as_ref(), bytes.as_slice());
+    server.stop().await;
+}
+
+on_both_stores!(a_text_file_named_jpg_is_refused_and_nothing_is_stored);
+async fn a_text_file_named_jpg_is_refused_and_nothing_is_stored(store: Store) {
+    let server = TestServer::start_on(store).await;
+    let text = "这不是照片，只是一段文字。".as_bytes().to_vec();
+    let res = post_form(
+        &server,
+        "/api/cases",
+        form(
+            "case",
+            &report_json(),
+            vec![photo(text.clone(), "x.jpg", "image/jpeg")],
+        ),
+    )
+    .await;
+    assert_error(
+        res,
+        415,
+        "unsupported_media_type",
+        "photo",
+        "photo 1 (x.jpg) is text, not a JPEG, PNG or WebP image",
+    )
+    .await;
+
+    // A good photo before a bad one is not stored either: every photo is checked first.
+    let res = post_form(
+        &server,
+        "/api/cases",
+        form(
+            "case",
+            &report_json(),
+            vec![
+                photo(jpeg("好的"), "good.jpg", "image/jpeg"),
+                photo(b"GIF89a\x01\x00\x01\x00".to_vec(), "anim.jpg", "image/jpeg"),
+            ],
+        ),
+    )
+    .await;
+    assert_error(
+        res,
+        415,
+        "unsupported_media_type",
+        "photo",
+        "photo 2 (anim.jpg) is a GIF image",
+    )
+    .await;
+
+    // Nor is a good photo whose report is invalid.
+    let mut bad = report_json();
+    bad["category"] = json!("weather");
+    let res = post_form(
+        &server,
+        "/api/cases",
+        form(
+            "case",
+            &bad,
+            vec![photo(jpeg("好的"), "good.jpg", "image/jpeg")],
+        ),
+    )
+    .await;
+    assert_error(res, 422, "invalid_field", "category", "unknown category").await;
+
+    let db = server.db().await;
+    assert_eq!(table_counts(&db).await, (0, 0));
+    assert_eq!(photo_rows(&server).await, (0, 0));
+    assert_eq!(files_under(&server.db.photo_dir()), Vec::<PathBuf>::new());
+
+    // The same on a move: no transition, no photo.
+    let id = server.report("井盖缺失").await["id"].as_i64().expect("id");
+    let res = post_form(
+        &server,
+        &format!("/api/cases/{id}/moves"),
+        form(
+            "move",
+            &json!({"action": "dispatch"}),
+            vec![photo(text, "x.jpg", "image/jpeg")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 415);
+    assert_eq!(table_counts(&db).await, (1, 1));
+    assert_eq!(photo_rows(&server).await, (0, 0));
+    assert_eq!(files_under(&server.db.photo_dir()), Vec::<PathBuf>::new());
+    server.stop().await;
+}
+
+on_both_stores!(a_photo_past_the_limit_is_refused_with_413);
+async fn a_photo_past_the_limit_is_refused_with_413(store: Store) {
+    let db = TestDb::new(store).await;
+    let pool = backend::store::connect(&db.url).await.expect("open");
+    backend::city::install(&pool, &backend::city::sample_areas())
+        .await
+        .expect("install the sample city");
+    pool.close().await;
+    let mut config = Config::new(db.url.clone());
+    config.max_photo_bytes = 1024;
+    let server = TestServer::start_configured(db, config).await;
+
+    let big = png(&"大".repeat(400));
+    assert!(big.len() > 1024);
+    let res = post_form(
+        &server,
+        "/api/cases",
+        form(
+            "case",
+            &report_json(),
+            vec![photo(big, "big.png", "image/png")],
+        ),
+    )
+    .await;
+    assert_error(
+        res,
+        413,
+        "payload_too_large",
+        "photo",
+        "photo 1 (big.png) is larger than the limit of 1 KiB (1024 bytes)",
+    )
+    .await;
+    assert_eq!(table_counts(&server.db().await).await, (0, 0));
+    assert_eq!(files_under(&server.db.photo_dir()), Vec::<PathBuf>::new());
+
+    // A photo of exactly the limit is taken.
+    let mut exact = png("");
+    exact.resize(1024, b'.');
+    let res = post_form(
+        &server,
+        "/api/cases",
+        form(
+            "case",
+            &report_json(),
+            vec![photo(exact, "exact.png", "image/png")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(files_under(&server.db.photo_dir()).len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_photo_limit_not_axums_default_decides() {
+    let server = TestServer::start().await;
+    // Past axum's default body limit of 2 MB, within the photo limit of 8 MiB.
+    let mut three_mib = jpeg("");
+    three_mib.resize(3 * 1024 * 1024, 0x55);
+    let res = post_form(
+        &server,
+        "/api/cases",
+        form(
+            "case",
+            &report_json(),
+            vec![photo(three_mib, "big.jpg", "image/jpeg")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+
+    let mut nine_mib = jpeg("");
+    nine_mib.resize(9 * 1024 * 1024, 0x55);
+    let res = post_form(
+        &server,
+        "/api/cases",
+        form(
+            "case",
+            &report_json(),
+            vec![photo(nine_mib, "huge.jpg", "image/jpeg")],
+        ),
+    )
+    .await;
+    assert_error(
+        res,
+        413,
+        "payload_too_large",
+        "photo",
+        "is larger than the limit of 8 MiB (8388608 bytes)",
+    )
+    .await;
+    assert_eq!(table_counts(&server.db().await).await, (1, 1));
+    assert_eq!(files_under(&server.db.photo_dir()).len(), 1);
+    server.stop().await;
+}
+
+on_both_stores!(the_same_photo_is_stored_once);
+async fn the_same_photo_is_stored_once(store: Store) {
+    let server = TestServer::start_on(store).await;
+    let bytes = jpeg("同一张照片");
+    let mut ids = Vec::new();
+    // Twice in one report, and again with a second case.
+    for photos in [2, 1] {
+        let parts = (0..photos)
+            .map(|i| photo(bytes.clone(), &format!("copy{i}.jpg"), "image/jpeg"))
+            .collect();
+        let res = post_form(&server, "/api/cases", form("case", &report_json(), parts)).await;
+        assert_eq!(res.status(), 201);
+        let case: Value = res.json().await.expect("case JSON");
+        assert_eq!(case["photos"].as_array().map(Vec::len), Some(1));
+        ids.push(case["id"].as_i64().expect("id"));
+    }
+    assert_eq!(files_under(&server.db.photo_dir()).len(), 1);
+    assert_eq!(photo_rows(&server).await, (1, 2));
+    let hash = server
+        .get(&format!("/api/cases/{}", ids[0]))
+        .await
+        .json::<Value>()
+        .await
+        .expect("case JSON")["photos"][0]["hash"]
+        .as_str()
+        .expect("hash")
+        .to_owned();
+    let showing = backend::photos::cases_showing(&server.db().await, &hash)
+        .await
+        .expect("cases");
+    assert_eq!(showing, ids);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn multipart_mistakes_name_the_part() {
+    let server = TestServer::start().await;
+    let good = || photo(jpeg("好的"), "good.jpg", "image/jpeg");
+
+    let unknown =
+        form("case", &report_json(), vec![good()]).part("attachment", Part::bytes(jpeg("别的")));
+    assert_error(
+        post_form(&server, "/api/cases", unknown).await,
+        422,
+        "invalid_field",
+        "attachment",
+        "unknown part `attachment`",
+    )
+    .await;
+
+    let missing = Form::new().part("photo", good());
+    assert_error(
+        post_form(&server, "/api/cases", missing).await,
+        422,
+        "invalid_field",
+        "case",
+        "missing",
+    )
+    .await;
+
+    let twice = form("case", &report_json(), vec![]).text("case", report_json().to_string());
+    assert_error(
+        post_form(&server, "/api/cases", twice).await,
+        422,
+        "invalid_field",
+        "case",
+        "sent twice",
+    )
+    .await;
+
+    let seven = form("case", &report_json(), (0..7).map(|_| good()).collect());
+    assert_error(
+        post_form(&server, "/api/cases", seven).await,
+        422,
+        "invalid_field",
+        "photo",
+        "at most 6 photos",
+    )
+    .await;
+
+    let not_json = Form::new().text("case", "{\"category\": ");
+    let res = post_form(&server, "/api/cases", not_json).await;
+    assert_eq!(res.status(), 400);
+
+    // A move's JSON part is `move`, not `case`.
+    let id = server.report("井盖缺失").await["id"].as_i64().expect("id");
+    let wrong = form("case", &json!({"action": "dispatch"}), vec![good()]);
+    assert_error(
+        post_form(&server, &format!("/api/cases/{id}/moves"), wrong).await,
+        422,
+        "invalid_field",
+        "case",
+        "send a part named `move`",
+    )
+    .await;
+
+    assert_eq!(table_counts(&server.db().await).await, (1, 1));
+    assert_eq!(files_under(&server.db.photo_dir()), Vec::<PathBuf>::new());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_photo_of_a_refused_move_is_not_served() {
+    let server = TestServer::start().await;
+    let id = server.report("井盖缺失").await["id"].as_i64().expect("id");
+    let bytes = png("未被记录");
+    let res = post_form(
+        &server,
+        &format!("/api/cases/{id}/moves"),
+        form(
+            "move",
+            &json!({"action": "close"}),
+            vec![photo(bytes, "close.png", "image/png")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(table_counts(&server.db().await).await, (1, 1));
+    assert_eq!(photo_rows(&server).await, (0, 0));
+    // The file may stay (it is named by its content and harmless), but without a row it is not
+    // served.
+    let files = files_under(&server.db.photo_dir());
+    assert!(files.len() <= 1, "{files:?}");
+    for file in files {
+        let dir = file.parent().and_then(Path::file_name).expect("folder");
+        let name = file.file_name().expect("name");
+        let hash = format!("{}{}", dir.to_string_lossy(), name.to_string_lossy());
+        assert_eq!(
+            server.get(&format!("/api/photos/{hash}")).await.status(),
+            404
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_photo_names_are_not_found() {
+    let server = TestServer::start().await;
+    let unknown = "0".repeat(64);
+    for name in [
+        unknown.as_str(),
+        &unknown.replace('0', "A"),
+        "abc",
+        "..%2F..%2Fgridwall.db",
+        &format!("{unknown}0"),
+    ] {
+        let res = server.get(&format!("/api/photos/{name}")).await;
+        assert_eq!(res.status(), 404, "{name}");
+        let err: Value = res.json().await.expect("error JSON");
+        assert_eq!(err["error"]["code"], "not_found", "{name}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_plain_json_body_keeps_the_two_megabyte_limit() {
+    let server = TestServer::start().await;
+    let mut body = report_json();
+    body["description"] = json!("长".repeat(1024 * 1024));
+    let res = server.post_json("/api/cases", &body).await;
+    assert_error(res, 413, "payload_too_large", "body", "larger").await;
+    assert_eq!(table_counts(&server.db().await).await, (0, 0));
+    server.stop().await;
+}
