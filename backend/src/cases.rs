@@ -191,9 +191,9 @@ impl Cases {
     /// queued: the writer records them with the transition, and a photo's row must never name a
     /// file that is not there. The same photo sent twice with one move is recorded once.
     ///
-    /// If the write is then refused (the state machine says no, the case does not exist) or
-    /// fails, the files stay on disk with no row naming them. That is harmless: a file is
-    /// named by its content, so nothing else can be stored under its name, it is not served
+    /// If the write is then refused (another move got there first and the state machine says
+    /// no) or fails, the files stay on disk with no row naming them. That is harmless: a file
+    /// is named by its content, so nothing else can be stored under its name, it is not served
     /// without a row, and a later upload of the same photo finds it there. Deleting it instead
     /// could race with a concurrent upload of the same photo that is about to be recorded.
     async fn store_photos(&self, uploads: Vec<Upload>) -> Result<Vec<StoredPhoto>, AppError> {
@@ -286,6 +286,9 @@ impl Cases {
                 }
             },
         };
+        if !photos.is_empty() {
+            self.check_move(case_id, action).await?;
+        }
         let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
         let write = Write::Move {
@@ -298,6 +301,21 @@ impl Cases {
             reply,
         };
         self.send(write, answer).await
+    }
+
+    /// Asks the state machine, before a move's photos are stored, whether the case exists and
+    /// allows the move now, so that a refused move leaves no file behind. The writer asks
+    /// again and decides: a move that loses a race with another still leaves its photos on
+    /// disk, unreferenced and harmless (see `store_photos`).
+    async fn check_move(&self, case_id: i64, action: Action) -> Result<(), AppError> {
+        let row = sqlx::query("SELECT state, supervision FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(&self.inner.db)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
+        parse_state(&row.try_get::<String, _>("state")?)?.next(action)?;
+        parse_supervision(&row.try_get::<String, _>("supervision")?)?.after(action)?;
+        Ok(())
     }
 
     /// One case as the API shows it, with its photos.

@@ -60,6 +60,7 @@ pub enum Sniffed {
     Image(ImageKind),
     /// A format recognised but not taken, named for the error message ("a GIF image").
     Other(&'static str),
+    Empty,
     Unknown,
 }
 
@@ -79,7 +80,7 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         return Sniffed::Image(ImageKind::Webp);
     }
     if bytes.is_empty() {
-        return Sniffed::Other("empty");
+        return Sniffed::Empty;
     }
     let other = if at(0, b"GIF87a") || at(0, b"GIF89a") {
         "a GIF image"
@@ -144,10 +145,8 @@ impl Upload {
 fn recognised(bytes: &[u8], label: &str) -> Result<ImageKind, AppError> {
     let message = match sniff(bytes) {
         Sniffed::Image(kind) => return Ok(kind),
-        Sniffed::Other("empty") => format!("{label} is empty, not a JPEG, PNG or WebP image"),
-        Sniffed::Other(what) => {
-            format!("{label} is {what}, not a JPEG, PNG or WebP image")
-        }
+        Sniffed::Other(what) => format!("{label} is {what}, not a JPEG, PNG or WebP image"),
+        Sniffed::Empty => format!("{label} is empty, not a JPEG, PNG or WebP image"),
         Sniffed::Unknown => format!("{label} is not a JPEG, PNG or WebP image"),
     };
     Err(AppError::UnsupportedPart {
@@ -605,7 +604,7 @@ mod tests {
         assert_eq!(sniff(b"PK\x03\x04\x14\0"), Sniffed::Other("a ZIP archive"));
         assert_eq!(sniff("路灯杆倾斜\n".as_bytes()), Sniffed::Other("text"));
         assert_eq!(sniff(b"<svg xmlns=\"x\"/>"), Sniffed::Other("text"));
-        assert_eq!(sniff(b""), Sniffed::Other("empty"));
+        assert_eq!(sniff(b""), Sniffed::Empty);
         assert_eq!(sniff(b"\0\x01\x02\x03\xfe"), Sniffed::Unknown);
     }
 

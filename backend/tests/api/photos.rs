@@ -562,37 +562,44 @@ async fn multipart_mistakes_name_the_part() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_photo_of_a_refused_move_is_not_served() {
-    let server = TestServer::start().await;
+on_both_stores!(a_refused_move_stores_no_photo);
+async fn a_refused_move_stores_no_photo(store: Store) {
+    let server = TestServer::start_on(store).await;
     let id = server.report("井盖缺失").await["id"].as_i64().expect("id");
-    let bytes = png("未被记录");
-    let res = post_form(
-        &server,
-        &format!("/api/cases/{id}/moves"),
-        form(
-            "move",
-            &json!({"action": "close"}),
-            vec![photo(bytes, "close.png", "image/png")],
-        ),
-    )
-    .await;
-    assert_eq!(res.status(), 409);
+    for (path, status) in [
+        (format!("/api/cases/{id}/moves"), 409),
+        ("/api/cases/999/moves".to_owned(), 404),
+    ] {
+        let res = post_form(
+            &server,
+            &path,
+            form(
+                "move",
+                &json!({"action": "close"}),
+                vec![photo(png("未被记录"), "close.png", "image/png")],
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), status, "{path}");
+    }
     assert_eq!(table_counts(&server.db().await).await, (1, 1));
     assert_eq!(photo_rows(&server).await, (0, 0));
-    // The file may stay (it is named by its content and harmless), but without a row it is not
-    // served.
-    let files = files_under(&server.db.photo_dir());
-    assert!(files.len() <= 1, "{files:?}");
-    for file in files {
-        let dir = file.parent().and_then(Path::file_name).expect("folder");
-        let name = file.file_name().expect("name");
-        let hash = format!("{}{}", dir.to_string_lossy(), name.to_string_lossy());
-        assert_eq!(
-            server.get(&format!("/api/photos/{hash}")).await.status(),
-            404
-        );
-    }
+    assert_eq!(files_under(&server.db.photo_dir()), Vec::<PathBuf>::new());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_that_no_move_recorded_is_not_served() {
+    // What a move that lost a race leaves behind: a file in its place, with no row.
+    let server = TestServer::start().await;
+    let hash = "ab".to_owned() + &"c".repeat(62);
+    let folder = server.db.photo_dir().join(&hash[..2]);
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::write(folder.join(&hash[2..]), png("孤儿")).expect("file");
+    assert_eq!(
+        server.get(&format!("/api/photos/{hash}")).await.status(),
+        404
+    );
     server.stop().await;
 }
 
