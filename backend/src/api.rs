@@ -1,5 +1,6 @@
 //! The HTTP JSON API: reporting and moving cases, reading the wall's state, and health.
 
+use crate::auth::{Auth, Caller, Credential, signed_out};
 use crate::cases::Cases;
 use crate::error::AppError;
 use crate::live::Hub;
@@ -11,10 +12,11 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
+use shared::auth::{AccountView, LoginRequest, LoginResponse};
 use shared::case::{Action, CaseView, MoveCase, ReportCase};
+use std::sync::Arc;
 
 /// Who the API records as the actor until accounts exist.
-const API_ACTOR: &str = "api";
 
 /// A path parameter whose errors come in the API's one error shape.
 #[derive(Debug, axum::extract::FromRequestParts)]
@@ -98,23 +100,57 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     })
 }
 
+/// `POST /api/login`: a password for a bearer token.
+pub async fn login(
+    State(auth): State<Arc<Auth>>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<Json<LoginResponse>, AppError> {
+    Ok(Json(auth.login(&req).await?))
+}
+
+/// `POST /api/logout`: ends the session of the bearer token.
+pub async fn logout(
+    State(auth): State<Arc<Auth>>,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, AppError> {
+    match Credential::of_headers(&headers) {
+        Some(Credential::Bearer(token)) => {
+            auth.logout(&token).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        _ => Err(signed_out()),
+    }
+}
+
+/// `GET /api/me`: who the credential belongs to and what it may do.
+pub async fn me(
+    State(auth): State<Arc<Auth>>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<AccountView>, AppError> {
+    let credential = Credential::of_headers(&headers).ok_or_else(signed_out)?;
+    Ok(Json(auth.me(&credential).await?))
+}
+
 pub async fn report_case(
     State(cases): State<Cases>,
+    Caller(who): Caller,
     JsonBody(req): JsonBody<ReportCase>,
 ) -> Result<(StatusCode, Json<CaseView>), AppError> {
-    let view = cases.report(req, API_ACTOR, None).await?;
+    let view = cases.report(req, who).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
 pub async fn get_case(
     State(cases): State<Cases>,
+    Caller(who): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CaseView>, AppError> {
-    Ok(Json(cases.get(id).await?))
+    Ok(Json(cases.get_for(id, &who).await?))
 }
 
 pub async fn move_case(
     State(cases): State<Cases>,
+    Caller(who): Caller,
     ApiPath(id): ApiPath<i64>,
     JsonBody(req): JsonBody<MoveCase>,
 ) -> Result<Json<CaseView>, AppError> {
@@ -139,7 +175,7 @@ pub async fn move_case(
     }
     Ok(Json(
         cases
-            .apply(id, action, API_ACTOR, req.note, req.department)
+            .apply(id, action, who, req.note, req.department)
             .await?,
     ))
 }
@@ -168,7 +204,7 @@ pub struct WallView {
 /// `GET /api/wall?scope=`: a scope's live state, everything committed so far folded in.
 pub async fn wall_state(
     State(hub): State<Hub>,
-    State(access): State<std::sync::Arc<crate::tokens::Access>>,
+    State(access): State<Arc<crate::tokens::Access>>,
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<WallQuery>,
 ) -> Result<Json<WallView>, AppError> {

@@ -7,6 +7,7 @@
 //! one writer, the live feed sees transitions in commit order: the order of their sequence
 //! numbers.
 
+use crate::auth::{Areas, Principal};
 use crate::error::AppError;
 use crate::geo::GridIndex;
 use crate::metrics::Metrics;
@@ -99,6 +100,8 @@ struct Inner {
     db: Db,
     /// The city's grids, for checking where a case is.
     grids: Arc<GridIndex>,
+    /// Which street and district each grid is in, for checking a caller's area.
+    areas: Arc<Areas>,
     /// The writer task's queue: every write goes through it.
     writes: mpsc::Sender<Write>,
 }
@@ -112,14 +115,13 @@ const WRITE_QUEUE: usize = 4_096;
 enum Write {
     Report {
         new: NewCase,
-        actor: String,
-        reporter_id: Option<i64>,
+        who: Arc<Principal>,
         reply: oneshot::Sender<Result<CaseView, AppError>>,
     },
     Move {
         case_id: i64,
         action: Action,
-        actor: String,
+        who: Arc<Principal>,
         note: Option<String>,
         department: Option<String>,
         reply: oneshot::Sender<Result<CaseView, AppError>>,
@@ -145,13 +147,25 @@ impl Cases {
     pub fn new(
         db: Db,
         grids: Arc<GridIndex>,
+        areas: Arc<Areas>,
         feed: mpsc::Sender<Event>,
         metrics: Arc<Metrics>,
     ) -> (Cases, tokio::task::JoinHandle<()>) {
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
-        let writer = tokio::spawn(writer::run_writer(db.clone(), queue, feed, metrics));
+        let writer = tokio::spawn(writer::run_writer(
+            db.clone(),
+            areas.clone(),
+            queue,
+            feed,
+            metrics,
+        ));
         let cases = Cases {
-            inner: Arc::new(Inner { db, grids, writes }),
+            inner: Arc::new(Inner {
+                db,
+                grids,
+                areas,
+                writes,
+            }),
         };
         (cases, writer)
     }
@@ -174,32 +188,24 @@ impl Cases {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Reports a new case: validates it, stores the case and its `report` transition.
-    /// `reporter_id` is the grid team member who reported it, when one did.
-    pub async fn report(
-        &self,
-        req: ReportCase,
-        actor: &str,
-        reporter_id: Option<i64>,
-    ) -> Result<CaseView, AppError> {
+    /// Reports a new case for `who`: validates it, checks that `who` may report there, and
+    /// stores the case and its `report` transition. A grid worker is recorded as the reporter.
+    pub async fn report(&self, req: ReportCase, who: Arc<Principal>) -> Result<CaseView, AppError> {
         let new = validate_report(req, &self.inner.grids)?;
+        who.may_report(new.grid_id.as_deref(), &self.inner.areas)?;
         let (reply, answer) = oneshot::channel();
-        let write = Write::Report {
-            new,
-            actor: actor.to_owned(),
-            reporter_id,
-            reply,
-        };
+        let write = Write::Report { new, who, reply };
         self.send(write, answer).await
     }
 
-    /// Moves a case by one action of the state machine. `department` names the department
+    /// Moves a case by one action of the state machine, for `who` (the writer checks that
+    /// `who` may, against the case as it then stands). `department` names the department
     /// for a dispatch (the sub-item's default when `None`) and must be `None` otherwise.
     pub async fn apply(
         &self,
         case_id: i64,
         action: Action,
-        actor: &str,
+        who: Arc<Principal>,
         note: Option<String>,
         department: Option<String>,
     ) -> Result<CaseView, AppError> {
@@ -239,12 +245,29 @@ impl Cases {
         let write = Write::Move {
             case_id,
             action,
-            actor: actor.to_owned(),
+            who,
             note,
             department,
             reply,
         };
         self.send(write, answer).await
+    }
+
+    /// One case as the API shows it to `who`: 403 when it lies outside what `who` may see.
+    pub async fn get_for(&self, case_id: i64, who: &Principal) -> Result<CaseView, AppError> {
+        let view = self.get(case_id).await?;
+        if who.may_see(
+            view.grid_id.as_deref(),
+            view.department.as_deref(),
+            &self.inner.areas,
+        ) {
+            Ok(view)
+        } else {
+            Err(AppError::Forbidden(format!(
+                "case {case_id} is outside what a {} here may see",
+                who.role
+            )))
+        }
     }
 
     /// One case as the API shows it.

@@ -154,6 +154,10 @@ pub struct ServeArgs {
     /// (any `--demo-city` but `off`) and need one otherwise (`gridwall token display`).
     #[arg(long, env = "GRIDWALL_OPEN_WALLS")]
     pub open_walls: Option<bool>,
+    /// The demo accounts' password (demo mode creates them at start and prints them); a
+    /// random one when not given.
+    #[arg(long, env = "GRIDWALL_DEMO_PASSWORD")]
+    pub demo_password: Option<String>,
 }
 
 /// The settings `run` needs, independent of how they were read.
@@ -170,6 +174,8 @@ pub struct Config {
     pub watch_every: Duration,
     /// Whether walls may watch any scope without a display token.
     pub walls_open: bool,
+    /// The demo accounts' password in demo mode; random when `None`.
+    pub demo_password: Option<String>,
 }
 
 impl ServeArgs {
@@ -183,6 +189,7 @@ impl ServeArgs {
             utc_offset_minutes: self.utc_offset_minutes,
             watch_every: crate::deadlines::INTERVAL,
             walls_open: self.open_walls.unwrap_or(self.demo_city != DemoCity::Off),
+            demo_password: self.demo_password.clone(),
         }
     }
 }
@@ -199,6 +206,7 @@ impl Config {
             utc_offset_minutes: shared::time::DEFAULT_UTC_OFFSET_MINUTES,
             watch_every: crate::deadlines::INTERVAL,
             walls_open: true,
+            demo_password: None,
         }
     }
 }

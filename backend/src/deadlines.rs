@@ -20,12 +20,16 @@ const BATCH: u32 = 500;
 
 /// Takes every step due by `now`; returns how many were taken.
 pub async fn run_due(cases: &Cases, now: i64) -> Result<usize, AppError> {
+    let watcher = std::sync::Arc::new(crate::auth::Principal::system(ACTOR));
     let mut taken = 0;
     loop {
         let due = cases.due_checks(now, BATCH).await?;
         let found = due.len();
         for (case_id, action) in due {
-            match cases.apply(case_id, action, ACTOR, None, None).await {
+            match cases
+                .apply(case_id, action, watcher.clone(), None, None)
+                .await
+            {
                 Ok(_) => taken += 1,
                 // Someone moved the case between the look and the step; the next look sees
                 // its new time limit.

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod bulk;
 pub mod cases;
 pub mod check;
@@ -45,6 +46,7 @@ pub struct AppState {
     pub maps: Arc<maps::Maps>,
     pub metrics: Arc<metrics::Metrics>,
     pub access: Arc<tokens::Access>,
+    pub auth: Arc<auth::Auth>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -52,6 +54,9 @@ pub struct AppState {
 /// The application's routes.
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
+        .route("/login", post(api::login))
+        .route("/logout", post(api::logout))
+        .route("/me", get(api::me))
         .route("/cases", post(api::report_case))
         .route("/cases/{id}", get(api::get_case))
         .route("/cases/{id}/moves", post(api::move_case))
@@ -132,7 +137,32 @@ pub async fn run(
     let token = CancellationToken::new();
     let metrics = metrics::Metrics::new();
     let (hub, feed, hub_task) = live::spawn(scopes, city, metrics.clone(), token.clone());
-    let (cases, writer) = Cases::new(db.clone(), grids.clone(), feed, metrics.clone());
+    let demo = config.demo_city != demo::DemoCity::Off;
+    let auth = Arc::new(
+        auth::Auth::load(&db, demo)
+            .await
+            .context("cannot read the city's areas")?,
+    );
+    if demo {
+        let password = config
+            .demo_password
+            .clone()
+            .unwrap_or_else(|| format!("demo-{:06}", rand::random::<u32>() % 1_000_000));
+        let (accounts, key) = auth::demo_accounts(&db, &password)
+            .await
+            .context("cannot create the demo accounts")?;
+        for a in &accounts {
+            tracing::info!(login = %a.login, role = %a.role, reach = %a.reach, "demo account `{}` ({}, {}), password `{password}`", a.login, a.role, a.reach);
+        }
+        tracing::info!(key = %key, "demo API key for reporting apps (X-Api-Key): {key}");
+    }
+    let (cases, writer) = Cases::new(
+        db.clone(),
+        grids.clone(),
+        auth.areas.clone(),
+        feed,
+        metrics.clone(),
+    );
     let simulator = config.simulator_every.map(|every| {
         tokio::spawn(demo::run_simulator(
             cases.clone(),
@@ -163,6 +193,7 @@ pub async fn run(
     }
     let state = AppState {
         access,
+        auth,
         db: db.clone(),
         cases,
         hub,

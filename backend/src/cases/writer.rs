@@ -11,14 +11,17 @@ use super::{
     Committed, DEFAULT_TIME_LIMIT_HOURS, Event, Facts, NewCase, Visit, Write, next_check, now_ms,
     parse_category, parse_state, parse_supervision,
 };
+use crate::auth::{Areas, Principal};
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::store::Db;
+use shared::auth::Role;
 use shared::case::{Action, CaseState, CaseView, Category, Point, Supervision, TimeLimit};
 use shared::taxonomy;
 use sqlx::Row;
 use sqlx::pool::PoolConnection;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot};
 
@@ -31,9 +34,9 @@ pub(super) const CASE_COLUMNS: &str = "id, category, sub_item_code, grid_id, lon
      deadline_at, next_check_at";
 const CASE_COLUMN_COUNT: usize = 17;
 
-const TRANSITION_COLUMNS: &str = "seq, case_id, action, from_state, to_state, actor, at, note, \
-     department_code, supervision, deadline_at";
-const TRANSITION_COLUMN_COUNT: usize = 11;
+const TRANSITION_COLUMNS: &str = "seq, case_id, action, from_state, to_state, actor, role, at, \
+     note, department_code, supervision, deadline_at";
+const TRANSITION_COLUMN_COUNT: usize = 12;
 
 const VISIT_COLUMNS: &str = "id, grid_id, member_id, at, household";
 const VISIT_COLUMN_COUNT: usize = 5;
@@ -163,6 +166,7 @@ struct TransitionRow {
     from: Option<CaseState>,
     after: Facts,
     actor: String,
+    role: Role,
     at_ms: i64,
     note: Option<String>,
 }
@@ -256,9 +260,10 @@ impl Numbers {
 /// thousands of reports a second through; the queue's order is the log's order.
 pub(super) async fn run_writer(
     db: Db,
+    areas: Arc<Areas>,
     mut queue: mpsc::Receiver<Write>,
     feed: mpsc::Sender<Event>,
-    metrics: std::sync::Arc<Metrics>,
+    metrics: Arc<Metrics>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // The writer keeps one connection for itself. On SQLite a connection's page cache is
@@ -278,7 +283,7 @@ pub(super) async fn run_writer(
             }
         }
         if let Some(c) = conn.as_mut()
-            && !write_batch(c, writes, &feed, &metrics).await
+            && !write_batch(c, &areas, writes, &feed, &metrics).await
         {
             // The connection may be what failed: the next batch takes a fresh one.
             conn = None;
@@ -302,6 +307,7 @@ async fn own_connection(db: &Db) -> Result<PoolConnection<sqlx::Any>, sqlx::Erro
 /// Writes one batch and answers its callers; false when the batch failed and was rolled back.
 async fn write_batch(
     conn: &mut sqlx::AnyConnection,
+    areas: &Areas,
     batch: Vec<Write>,
     feed: &mpsc::Sender<Event>,
     metrics: &Metrics,
@@ -327,7 +333,7 @@ async fn write_batch(
                 });
         let mut numbers = Numbers::take(&mut tx, sqlite, transitions, reports, visits).await?;
         let moved = read_moved(&mut tx, sqlite, &batch).await?;
-        plan = plan_batch(batch, moved, &mut numbers, now_ms());
+        plan = plan_batch(batch, areas, moved, &mut numbers, now_ms());
         write_plan(&mut tx, sqlite, &plan).await?;
         tx.commit().await?;
         Ok(())
@@ -413,6 +419,7 @@ async fn read_moved(
 /// no number and writes nothing.
 fn plan_batch(
     batch: Vec<Write>,
+    areas: &Areas,
     mut rows: HashMap<i64, CaseRow>,
     numbers: &mut Numbers,
     at: i64,
@@ -422,17 +429,11 @@ fn plan_batch(
     let mut placed: HashMap<i64, usize> = HashMap::new();
     for write in batch {
         match write {
-            Write::Report {
-                new,
-                actor,
-                reporter_id,
-                reply,
-            } => {
+            Write::Report { new, who, reply } => {
                 let mut row =
-                    report_row(Numbers::next(&mut numbers.case_ids), new, reporter_id, at);
+                    report_row(Numbers::next(&mut numbers.case_ids), new, who.member_id, at);
                 let seq = Numbers::next(&mut numbers.seqs) as u64;
-                let (view, event) =
-                    log(&mut plan, &mut row, None, Action::Report, actor, None, seq);
+                let (view, event) = log(&mut plan, &mut row, None, Action::Report, &who, None, seq);
                 placed.insert(row.id, plan.cases.len());
                 plan.cases.push(row);
                 plan.done.push(Done::Case(reply, view, event));
@@ -440,7 +441,7 @@ fn plan_batch(
             Write::Move {
                 case_id,
                 action,
-                actor,
+                who,
                 note,
                 department,
                 reply,
@@ -450,25 +451,37 @@ fn plan_batch(
                     Some(i) => Some(plan.cases[i].clone()),
                     None => rows.remove(&case_id),
                 };
-                let Some(mut row) = current else {
+                let Some(current) = current else {
                     let err = AppError::NotFound(format!("no case with id {case_id}"));
                     drop(reply.send(Err(err)));
                     continue;
                 };
-                let before = match row.apply(action, department, at) {
+                // The role first (403), then the state machine (409, naming the moves it
+                // allows), then the caller's reach over the case as it stood (403).
+                let mut row = current.clone();
+                let outcome = who
+                    .may_make(action)
+                    .and_then(|()| row.apply(action, department, at))
+                    .and_then(|before| {
+                        who.may_touch(
+                            current.grid_id.as_deref(),
+                            current.facts.department.as_deref(),
+                            areas,
+                        )
+                        .map(|()| before)
+                    });
+                let before = match outcome {
                     Ok(before) => before,
                     Err(err) => {
-                        // `apply` changes nothing when it refuses.
                         if slot.is_none() {
-                            rows.insert(case_id, row);
+                            rows.insert(case_id, current);
                         }
                         drop(reply.send(Err(err)));
                         continue;
                     }
                 };
                 let seq = Numbers::next(&mut numbers.seqs) as u64;
-                let (view, event) =
-                    log(&mut plan, &mut row, Some(before), action, actor, note, seq);
+                let (view, event) = log(&mut plan, &mut row, Some(before), action, &who, note, seq);
                 match slot {
                     Some(i) => plan.cases[i] = row,
                     None => {
@@ -506,7 +519,7 @@ fn log(
     row: &mut CaseRow,
     before: Option<Facts>,
     action: Action,
-    actor: String,
+    who: &Principal,
     note: Option<String>,
     seq: u64,
 ) -> (CaseView, Event) {
@@ -517,7 +530,8 @@ fn log(
         action,
         from: before.as_ref().map(|f| f.state),
         after: row.facts.clone(),
-        actor,
+        actor: who.actor.clone(),
+        role: who.role,
         at_ms: row.updated_at_ms,
         note,
     });
@@ -650,6 +664,7 @@ async fn write_plan(
                 .bind(t.from.map(CaseState::code))
                 .bind(t.after.state.code())
                 .bind(t.actor.clone())
+                .bind(t.role.code())
                 .bind(t.at_ms)
                 .bind(t.note.clone())
                 .bind(t.after.department.clone())
@@ -712,7 +727,7 @@ mod tests {
         let write = Write::Move {
             case_id,
             action,
-            actor: "test".to_owned(),
+            who: Arc::new(Principal::system("test")),
             note: None,
             department: None,
             reply,
@@ -744,13 +759,13 @@ mod tests {
                 point: None,
                 description: "井盖缺失".to_owned(),
             },
-            actor: "test".to_owned(),
-            reporter_id: None,
+            who: Arc::new(Principal::system("test")),
             reply: report,
         };
         let mut numbers = numbers(100, 5);
         let plan = plan_batch(
             vec![dispatch, accept, again, elsewhere, report],
+            &Areas::default(),
             rows,
             &mut numbers,
             5_000,
@@ -829,7 +844,13 @@ mod tests {
         let rows = HashMap::from([(7, reported(7))]);
         let (accept, _refused) = move_of(7, Action::Accept);
         let (dispatch, _dispatched) = move_of(7, Action::Dispatch);
-        let plan = plan_batch(vec![accept, dispatch], rows, &mut numbers(1, 2), 5_000);
+        let plan = plan_batch(
+            vec![accept, dispatch],
+            &Areas::default(),
+            rows,
+            &mut numbers(1, 2),
+            5_000,
+        );
         assert_eq!(plan.transitions.len(), 1);
         assert_eq!(plan.cases.len(), 1);
         assert_eq!(plan.cases[0].facts.state, CaseState::Dispatched);
