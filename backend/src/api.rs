@@ -16,8 +16,6 @@ use shared::auth::{AccountView, LoginRequest, LoginResponse};
 use shared::case::{Action, CaseView, MoveCase, ReportCase};
 use std::sync::Arc;
 
-/// Who the API records as the actor until accounts exist.
-
 /// A path parameter whose errors come in the API's one error shape.
 #[derive(Debug, axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(AppError))]
