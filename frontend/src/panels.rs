@@ -8,7 +8,7 @@ use crate::link::Link;
 use crate::text::{self, t};
 use crate::widgets::{Chart, Figure, Num, Rate, Viewport};
 use leptos::prelude::*;
-use shared::case::{Category, Supervision};
+use shared::case::{Bucket, Category, Supervision};
 use shared::wall::{Alert, LatestCase, Warning, WarningLevel};
 
 /// Co-governance kinds in the order the team panel lists them.
@@ -135,11 +135,14 @@ pub fn CategoryChart(link: Link, viewport: Viewport) -> impl IntoView {
                             .iter()
                             .map(|c| {
                                 let tally = m.get(c.code()).copied().unwrap_or_default();
-                                (text::category(c.code()), tally.open, format!("{} / {}", tally.open, tally.reported_today))
+                                (text::short(text::category(c.code())), tally.open, format!("{} / {}", tally.open, tally.reported_today))
                             })
                             .collect();
                         rows.sort_by_key(|r| std::cmp::Reverse(r.1));
-                        charts::bars(canvas, &rows, 4.0, 3);
+                        // English names run about twice as wide as the four characters
+                        // of a Chinese one.
+                        let name_chars = if text::english() { 9.0 } else { 4.0 };
+                        charts::bars(canvas, &rows, name_chars, 3);
                     })
                 }
             />
@@ -449,7 +452,10 @@ fn LatestRow(case: LatestCase, flashing: Memo<Vec<String>>) -> impl IntoView {
         ),
         None => text::category(&case.category).to_owned(),
     };
+    // Lateness matters while the case is open; a case closed late is not under supervision
+    // any more, and the badge would read as if it were.
     let late = match case.supervision {
+        _ if case.state.bucket() != Bucket::Open => None,
         Supervision::None => None,
         Supervision::Warned => Some(WarningLevel::Warned),
         Supervision::Overdue => Some(WarningLevel::Overdue),
