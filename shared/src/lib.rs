@@ -13,4 +13,4 @@ pub mod wall;
 /// The version of the `/ws` protocol, announced in every `hello`.
 ///
 /// A wall that receives a version it does not know reloads itself to fetch the matching bundle.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
