@@ -1,5 +1,6 @@
 //! The HTTP JSON API: reporting and moving cases, reading the wall's state, and health.
 
+use crate::auth::{Auth, Caller, Credential, signed_out};
 use crate::cases::Cases;
 use crate::error::AppError;
 use crate::live::Hub;
@@ -12,10 +13,9 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
+use shared::auth::{AccountView, LoginRequest, LoginResponse};
 use shared::case::{Action, CaseView, MoveCase, ReportCase};
-
-/// Who the API records as the actor until accounts exist.
-const API_ACTOR: &str = "api";
+use std::sync::Arc;
 
 /// A path parameter whose errors come in the API's one error shape.
 #[derive(Debug, axum::extract::FromRequestParts)]
@@ -106,26 +106,62 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppErro
     })
 }
 
-/// `POST /api/cases`: a report as JSON, or as multipart with its before photos.
+/// `POST /api/login`: a password for a bearer token.
+pub async fn login(
+    State(auth): State<Arc<Auth>>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<Json<LoginResponse>, AppError> {
+    Ok(Json(auth.login(&req).await?))
+}
+
+/// `POST /api/logout`: ends the session of the bearer token.
+pub async fn logout(
+    State(auth): State<Arc<Auth>>,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, AppError> {
+    match Credential::of_headers(&headers) {
+        Some(Credential::Bearer(token)) => {
+            auth.logout(&token).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        _ => Err(signed_out()),
+    }
+}
+
+/// `GET /api/me`: who the credential belongs to and what it may do.
+pub async fn me(
+    State(auth): State<Arc<Auth>>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<AccountView>, AppError> {
+    let credential = Credential::of_headers(&headers).ok_or_else(signed_out)?;
+    Ok(Json(auth.me(&credential).await?))
+}
+
+/// `POST /api/cases`: a report as JSON, or as multipart with its before photos. The caller
+/// is extracted before the body, so an anonymous upload is refused before it is read.
 pub async fn report_case(
     State(cases): State<Cases>,
+    Caller(who): Caller,
     WithPhotos { body: req, photos }: WithPhotos<ReportCase>,
 ) -> Result<(StatusCode, Json<CaseView>), AppError> {
-    let view = cases.report(req, API_ACTOR, None, photos).await?;
+    let view = cases.report(req, who, photos).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
 pub async fn get_case(
     State(cases): State<Cases>,
+    Caller(who): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CaseView>, AppError> {
-    Ok(Json(cases.get(id).await?))
+    Ok(Json(cases.get_for(id, &who).await?))
 }
 
 /// `POST /api/cases/{id}/moves`: a move as JSON, or as multipart with its photos (the after
-/// photo of a resolution, the photo of a verification).
+/// photo of a resolution, the photo of a verification). The caller comes before the body, as
+/// for a report.
 pub async fn move_case(
     State(cases): State<Cases>,
+    Caller(who): Caller,
     ApiPath(id): ApiPath<i64>,
     WithPhotos { body: req, photos }: WithPhotos<MoveCase>,
 ) -> Result<Json<CaseView>, AppError> {
@@ -150,7 +186,7 @@ pub async fn move_case(
     }
     Ok(Json(
         cases
-            .apply(id, action, API_ACTOR, req.note, req.department, photos)
+            .apply(id, action, who, req.note, req.department, photos)
             .await?,
     ))
 }
@@ -179,7 +215,7 @@ pub struct WallView {
 /// `GET /api/wall?scope=`: a scope's live state, everything committed so far folded in.
 pub async fn wall_state(
     State(hub): State<Hub>,
-    State(access): State<std::sync::Arc<crate::tokens::Access>>,
+    State(access): State<Arc<crate::tokens::Access>>,
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<WallQuery>,
 ) -> Result<Json<WallView>, AppError> {

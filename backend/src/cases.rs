@@ -7,6 +7,7 @@
 //! one writer, the live feed sees transitions in commit order: the order of their sequence
 //! numbers.
 
+use crate::auth::{Areas, Principal};
 use crate::error::AppError;
 use crate::geo::GridIndex;
 use crate::metrics::Metrics;
@@ -102,6 +103,8 @@ struct Inner {
     grids: Arc<GridIndex>,
     /// Where the photos of reports and moves are stored before the writer records them.
     photos: Arc<PhotoStore>,
+    /// Which street and district each grid is in, for checking a caller's area.
+    areas: Arc<Areas>,
     /// The writer task's queue: every write goes through it.
     writes: mpsc::Sender<Write>,
 }
@@ -115,8 +118,7 @@ const WRITE_QUEUE: usize = 4_096;
 enum Write {
     Report {
         new: NewCase,
-        actor: String,
-        reporter_id: Option<i64>,
+        who: Arc<Principal>,
         /// The report's photos, already on disk, in the order they were sent.
         photos: Vec<StoredPhoto>,
         reply: oneshot::Sender<Result<CaseView, AppError>>,
@@ -124,7 +126,7 @@ enum Write {
     Move {
         case_id: i64,
         action: Action,
-        actor: String,
+        who: Arc<Principal>,
         note: Option<String>,
         department: Option<String>,
         /// The move's photos, already on disk, in the order they were sent.
@@ -152,16 +154,24 @@ impl Cases {
     pub fn new(
         db: Db,
         grids: Arc<GridIndex>,
+        areas: Arc<Areas>,
         photos: Arc<PhotoStore>,
         feed: mpsc::Sender<Event>,
         metrics: Arc<Metrics>,
     ) -> (Cases, tokio::task::JoinHandle<()>) {
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
-        let writer = tokio::spawn(writer::run_writer(db.clone(), queue, feed, metrics));
+        let writer = tokio::spawn(writer::run_writer(
+            db.clone(),
+            areas.clone(),
+            queue,
+            feed,
+            metrics,
+        ));
         let cases = Cases {
             inner: Arc::new(Inner {
                 db,
                 grids,
+                areas,
                 photos,
                 writes,
             }),
@@ -213,37 +223,38 @@ impl Cases {
         Ok(stored)
     }
 
-    /// Reports a new case: validates it, stores its photos, then the case and its `report`
-    /// transition with the photos' rows. `reporter_id` is the grid team member who reported
-    /// it, when one did.
+    /// Reports a new case for `who`: validates it, checks that `who` may report there, stores
+    /// its photos, then the case and its `report` transition with the photos' rows. A grid
+    /// worker is recorded as the reporter. The photos are stored only after both checks, so a
+    /// refused report leaves no file behind.
     pub async fn report(
         &self,
         req: ReportCase,
-        actor: &str,
-        reporter_id: Option<i64>,
+        who: Arc<Principal>,
         photos: Vec<Upload>,
     ) -> Result<CaseView, AppError> {
         let new = validate_report(req, &self.inner.grids)?;
+        who.may_report(new.grid_id.as_deref(), &self.inner.areas)?;
         let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
         let write = Write::Report {
             new,
-            actor: actor.to_owned(),
-            reporter_id,
+            who,
             photos,
             reply,
         };
         self.send(write, answer).await
     }
 
-    /// Moves a case by one action of the state machine. `department` names the department
+    /// Moves a case by one action of the state machine, for `who` (the writer checks that
+    /// `who` may, against the case as it then stands). `department` names the department
     /// for a dispatch (the sub-item's default when `None`) and must be `None` otherwise.
     /// `photos` go with any move but the time-limit watcher's, which has nothing to show.
     pub async fn apply(
         &self,
         case_id: i64,
         action: Action,
-        actor: &str,
+        who: Arc<Principal>,
         note: Option<String>,
         department: Option<String>,
         photos: Vec<Upload>,
@@ -294,7 +305,7 @@ impl Cases {
         let write = Write::Move {
             case_id,
             action,
-            actor: actor.to_owned(),
+            who,
             note,
             department,
             photos,
@@ -316,6 +327,23 @@ impl Cases {
         parse_state(&row.try_get::<String, _>("state")?)?.next(action)?;
         parse_supervision(&row.try_get::<String, _>("supervision")?)?.after(action)?;
         Ok(())
+    }
+
+    /// One case as the API shows it to `who`: 403 when it lies outside what `who` may see.
+    pub async fn get_for(&self, case_id: i64, who: &Principal) -> Result<CaseView, AppError> {
+        let view = self.get(case_id).await?;
+        if who.may_see(
+            view.grid_id.as_deref(),
+            view.department.as_deref(),
+            &self.inner.areas,
+        ) {
+            Ok(view)
+        } else {
+            Err(AppError::Forbidden(format!(
+                "case {case_id} is outside what a {} here may see",
+                who.role
+            )))
+        }
     }
 
     /// One case as the API shows it, with its photos.

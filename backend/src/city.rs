@@ -318,11 +318,13 @@ pub enum Level {
     Street,
 }
 
-/// District or street outlines as a GeoJSON FeatureCollection.
+/// District or street outlines as a GeoJSON FeatureCollection; each feature's properties carry
+/// its code, name and kind, a district's its English name (`name_en`) too, and a street's its
+/// district's code.
 pub async fn outlines_geojson(db: &Db, level: Level) -> Result<String, sqlx::Error> {
     let sql = match level {
         Level::District => {
-            "SELECT code, name_zh, kind, geometry, NULL AS district_code FROM districts ORDER BY code"
+            "SELECT code, name_zh, name_en, kind, geometry, NULL AS district_code FROM districts ORDER BY code"
         }
         Level::Street => {
             "SELECT code, name_zh, kind, geometry, district_code FROM streets ORDER BY code"
@@ -339,8 +341,12 @@ pub async fn outlines_geojson(db: &Db, level: Level) -> Result<String, sqlx::Err
             "name": row.try_get::<String, _>("name_zh")?,
             "kind": row.try_get::<String, _>("kind")?,
         });
-        if level == Level::Street {
-            properties["district_code"] = json!(row.try_get::<String, _>("district_code")?);
+        match level {
+            // The English name, for walls that read English; streets have none yet.
+            Level::District => properties["name_en"] = json!(row.try_get::<String, _>("name_en")?),
+            Level::Street => {
+                properties["district_code"] = json!(row.try_get::<String, _>("district_code")?)
+            }
         }
         features.push(json!({"type": "Feature", "properties": properties, "geometry": geometry}));
     }

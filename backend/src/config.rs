@@ -162,6 +162,10 @@ pub struct ServeArgs {
     /// The largest photo taken, in bytes; a larger one is refused with 413.
     #[arg(long, env = "GRIDWALL_MAX_PHOTO_BYTES", default_value_t = crate::photos::DEFAULT_MAX_PHOTO_BYTES)]
     pub max_photo_bytes: usize,
+    /// The demo accounts' password (demo mode creates them at start and prints them); a
+    /// random one when not given.
+    #[arg(long, env = "GRIDWALL_DEMO_PASSWORD")]
+    pub demo_password: Option<String>,
 }
 
 /// The settings `run` needs, independent of how they were read.
@@ -182,6 +186,8 @@ pub struct Config {
     pub photo_dir: PathBuf,
     /// The largest photo taken, in bytes.
     pub max_photo_bytes: usize,
+    /// The demo accounts' password in demo mode; random when `None`.
+    pub demo_password: Option<String>,
 }
 
 impl ServeArgs {
@@ -200,6 +206,7 @@ impl ServeArgs {
                 .clone()
                 .unwrap_or_else(|| default_photo_dir(&self.database_url)),
             max_photo_bytes: self.max_photo_bytes,
+            demo_password: self.demo_password.clone(),
         }
     }
 }
@@ -219,6 +226,7 @@ impl Config {
             utc_offset_minutes: shared::time::DEFAULT_UTC_OFFSET_MINUTES,
             watch_every: crate::deadlines::INTERVAL,
             walls_open: true,
+            demo_password: None,
         }
     }
 }

@@ -20,13 +20,14 @@ const BATCH: u32 = 500;
 
 /// Takes every step due by `now`; returns how many were taken.
 pub async fn run_due(cases: &Cases, now: i64) -> Result<usize, AppError> {
+    let watcher = std::sync::Arc::new(crate::auth::Principal::system(ACTOR));
     let mut taken = 0;
     loop {
         let due = cases.due_checks(now, BATCH).await?;
         let found = due.len();
         for (case_id, action) in due {
             match cases
-                .apply(case_id, action, ACTOR, None, None, Vec::new())
+                .apply(case_id, action, watcher.clone(), None, None, Vec::new())
                 .await
             {
                 Ok(_) => taken += 1,

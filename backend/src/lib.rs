@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod bulk;
 pub mod cases;
 pub mod check;
@@ -47,6 +48,7 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     pub access: Arc<tokens::Access>,
     pub photos: Arc<photos::PhotoStore>,
+    pub auth: Arc<auth::Auth>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -57,6 +59,9 @@ pub fn app(state: AppState) -> Router {
     // allow, which `photos::WithPhotos` enforces part by part (a plain JSON body keeps 2 MB).
     let with_photos = DefaultBodyLimit::max(state.photos.max_body_bytes());
     let api = Router::new()
+        .route("/login", post(api::login))
+        .route("/logout", post(api::logout))
+        .route("/me", get(api::me))
         .route("/cases", post(api::report_case).layer(with_photos))
         .route("/cases/{id}", get(api::get_case))
         .route("/cases/{id}/moves", post(api::move_case).layer(with_photos))
@@ -147,9 +152,29 @@ pub async fn run(
         })?,
     );
     tracing::info!(dir = %photos.dir().display(), max_photo_bytes = photos.max_bytes(), "evidence photos are stored in {}", photos.dir().display());
+    let demo = config.demo_city != demo::DemoCity::Off;
+    let auth = Arc::new(
+        auth::Auth::load(&db, demo)
+            .await
+            .context("cannot read the city's areas")?,
+    );
+    if demo {
+        let password = config
+            .demo_password
+            .clone()
+            .unwrap_or_else(|| format!("demo-{:06}", rand::random::<u32>() % 1_000_000));
+        let (accounts, key) = auth::demo_accounts(&db, &password)
+            .await
+            .context("cannot create the demo accounts")?;
+        for a in &accounts {
+            tracing::info!(login = %a.login, role = %a.role, reach = %a.reach, "demo account `{}` ({}, {}), password `{password}`", a.login, a.role, a.reach);
+        }
+        tracing::info!(key = %key, "demo API key for reporting apps (X-Api-Key): {key}");
+    }
     let (cases, writer) = Cases::new(
         db.clone(),
         grids.clone(),
+        auth.areas.clone(),
         photos.clone(),
         feed,
         metrics.clone(),
@@ -184,6 +209,7 @@ pub async fn run(
     }
     let state = AppState {
         access,
+        auth,
         db: db.clone(),
         cases,
         hub,

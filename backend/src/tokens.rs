@@ -11,7 +11,8 @@ use shared::wall::Scope;
 use sqlx::Row;
 use std::collections::HashMap;
 
-fn hash(token: &str) -> String {
+/// The SHA-256 of a token or key in hex: all the database keeps of one.
+pub(crate) fn hash_token(token: &str) -> String {
     Sha256::digest(token.trim().as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -26,7 +27,7 @@ pub async fn create(db: &Db, scope: &Scope, label: &str) -> anyhow::Result<Strin
     sqlx::query(
         "INSERT INTO display_tokens (token_hash, scope, label, created_at) VALUES ($1, $2, $3, $4)",
     )
-    .bind(hash(&token))
+    .bind(hash_token(&token))
     .bind(scope.to_string())
     .bind(label)
     .bind(crate::cases::now_ms())
@@ -84,7 +85,7 @@ impl Access {
         };
         let granted: Option<String> =
             sqlx::query_scalar("SELECT scope FROM display_tokens WHERE token_hash = $1")
-                .bind(hash(token))
+                .bind(hash_token(token))
                 .fetch_optional(&self.db)
                 .await?;
         let Some(granted) = granted else {

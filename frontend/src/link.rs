@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use shared::PROTOCOL_VERSION;
 use shared::wall::{
-    Alert, Applied, Change, ClientMsg, Counters, DeptTally, GridTally, Hotspot, Hourly, Mirror,
-    People, Scope, ServerMsg, Surge, Tally, TeamKind, Warning,
+    Alert, Applied, Change, ClientMsg, Counters, DeptTally, GridTally, Hotspot, Hourly, LatestCase,
+    Mirror, People, Scope, ServerMsg, Surge, Tally, TeamKind, Warning,
 };
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -39,8 +39,8 @@ impl LinkState {
     }
 }
 
-/// How many alerts and grid activities the wall remembers: enough for its tickers, and a
-/// bound, so that a wall running for weeks holds the same amount of memory on its last day.
+/// How many alerts the wall remembers: enough for its tickers, and a bound, so that a wall
+/// running for weeks holds the same amount of memory on its last day.
 pub const KEEP_RECENT: usize = 40;
 
 /// The grids that changed in one frame, with their new tallies.
@@ -60,7 +60,7 @@ pub enum ActivityKind {
     Moved,
 }
 
-/// One grid's activity, for the pulse on the map and the list of latest cases.
+/// One grid's activity, for the pulse on the map.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
     /// Counts activities since the page loaded, a stable key for lists.
@@ -88,14 +88,14 @@ pub struct Link {
     pub by_department: RwSignal<BTreeMap<String, DeptTally>>,
     pub hourly: RwSignal<Hourly>,
     pub warnings: RwSignal<BTreeMap<String, Warning>>,
+    /// The latest cases of the scope, by case id.
+    pub latest: RwSignal<BTreeMap<String, LatestCase>>,
     pub hotspots: RwSignal<BTreeMap<String, Hotspot>>,
     pub surges: RwSignal<BTreeMap<String, Surge>>,
     pub people: RwSignal<People>,
     pub team: RwSignal<BTreeMap<String, TeamKind>>,
     /// The grids of the last frame; the map recolours only these.
     pub grids: RwSignal<GridFrame>,
-    /// The latest grid activities, newest first, at most [`KEEP_RECENT`].
-    pub activity: RwSignal<Vec<Activity>>,
     /// The activities of the last frame alone, for the map's pulses.
     pub fresh_activity: RwSignal<Vec<Activity>>,
     /// The latest alerts, newest first, at most [`KEEP_RECENT`].
@@ -174,12 +174,12 @@ pub fn start(scope: Scope) -> Link {
         by_department: RwSignal::new(BTreeMap::new()),
         hourly: RwSignal::new(Hourly::default()),
         warnings: RwSignal::new(BTreeMap::new()),
+        latest: RwSignal::new(BTreeMap::new()),
         hotspots: RwSignal::new(BTreeMap::new()),
         surges: RwSignal::new(BTreeMap::new()),
         people: RwSignal::new(People::default()),
         team: RwSignal::new(BTreeMap::new()),
         grids: RwSignal::new(GridFrame::default()),
-        activity: RwSignal::new(Vec::new()),
         fresh_activity: RwSignal::new(Vec::new()),
         alerts: RwSignal::new(Vec::new()),
         socket_open: RwSignal::new(false),
@@ -403,6 +403,7 @@ fn publish(driver: &Driver, msg: &ServerMsg, before: Vec<(String, Option<GridTal
     sync(link.by_department, &state.by_department);
     sync(link.hourly, &state.hourly);
     sync(link.warnings, &state.warnings);
+    sync(link.latest, &state.latest);
     sync(link.hotspots, &state.hotspots);
     sync(link.surges, &state.surges);
     sync(link.people, &state.people);
@@ -441,12 +442,6 @@ fn publish(driver: &Driver, msg: &ServerMsg, before: Vec<(String, Option<GridTal
             }
             link.grids.set(GridFrame { full: false, grids });
             if !fresh.is_empty() {
-                link.activity.update(|list| {
-                    for a in &fresh {
-                        list.insert(0, a.clone());
-                    }
-                    list.truncate(KEEP_RECENT);
-                });
                 link.fresh_activity.set(fresh);
             }
         }

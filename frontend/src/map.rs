@@ -6,7 +6,7 @@
 //! cost memory and time for nothing, as a grid changes only its `class`.
 
 use crate::link::{ActivityKind, GridFrame, Link};
-use crate::text::t;
+use crate::text::{self, t};
 use leptos::prelude::*;
 use serde::Deserialize;
 use shared::wall::{GridTally, Scope};
@@ -33,16 +33,24 @@ pub enum Metric {
     Open,
     Overdue,
     Per1000,
+    /// Households visited this month as a share of the grid's households, in percent.
+    Coverage,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 3] = [Metric::Open, Metric::Overdue, Metric::Per1000];
+    pub const ALL: [Metric; 4] = [
+        Metric::Open,
+        Metric::Overdue,
+        Metric::Per1000,
+        Metric::Coverage,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
             Metric::Open => "open",
             Metric::Overdue => "overdue",
             Metric::Per1000 => "per_1000",
+            Metric::Coverage => "coverage",
         }
     }
 
@@ -51,6 +59,7 @@ impl Metric {
             Metric::Open => t().metric_open,
             Metric::Overdue => t().metric_overdue,
             Metric::Per1000 => t().metric_per_1000,
+            Metric::Coverage => t().metric_coverage,
         }
     }
 
@@ -60,6 +69,19 @@ impl Metric {
             Metric::Open => [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0],
             Metric::Overdue => [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
             Metric::Per1000 => [0.0, 20.0, 35.0, 50.0, 65.0, 80.0, 100.0],
+            Metric::Coverage => [0.0, 5.0, 10.0, 20.0, 30.0, 50.0, 75.0],
+        }
+    }
+
+    /// The legend's label for step `i`: counts as whole-number ranges ("5–6"), coverage as
+    /// the lower bound of each step ("10%"), as a share falls between whole numbers and
+    /// ranges would not fit beside the layer switches.
+    pub fn legend(self, i: usize) -> String {
+        let steps = self.steps();
+        match self {
+            Metric::Coverage if i + 1 == steps.len() => format!("{}%+", steps[i]),
+            Metric::Coverage => format!("{}%", steps[i]),
+            Metric::Open | Metric::Overdue | Metric::Per1000 => step_label(&steps, i),
         }
     }
 
@@ -69,6 +91,7 @@ impl Metric {
             Metric::Overdue => tally.overdue as f64,
             Metric::Per1000 if residents > 0.0 => tally.reported_total as f64 * 1000.0 / residents,
             Metric::Per1000 => 0.0,
+            Metric::Coverage => tally.coverage() * 100.0,
         }
     }
 
@@ -132,8 +155,22 @@ struct GridProps {
 struct AreaProps {
     code: String,
     name: String,
+    /// The English name, which districts carry.
+    #[serde(default)]
+    name_en: Option<String>,
     #[serde(default)]
     district_code: Option<String>,
+}
+
+impl AreaProps {
+    /// The name in the page's language: the English one when the page reads English and the
+    /// area has one, the Chinese one otherwise.
+    fn label(&self) -> &str {
+        match &self.name_en {
+            Some(en) if text::english() && !en.trim().is_empty() => en,
+            _ => &self.name,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -320,6 +357,20 @@ fn centre(proj: &Projection, rings: &[&Vec<[f64; 2]>]) -> (f64, f64) {
     (sx / n, sy / n)
 }
 
+/// A long name of several words as two lines, split at the space nearest its middle: English
+/// names ("Dorbod Mongol Autonomous County") are three times as long as Chinese ones and would
+/// run over their neighbours on one line.
+fn label_lines(name: &str) -> Option<(&str, &str)> {
+    if name.chars().count() <= 10 {
+        return None;
+    }
+    let middle = name.len() / 2;
+    let (at, _) = name
+        .match_indices(' ')
+        .min_by_key(|(i, _)| i.abs_diff(middle))?;
+    Some((&name[..at], &name[at + 1..]))
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;")
 }
@@ -454,11 +505,20 @@ async fn draw(
     };
     for f in label_areas {
         let (x, y) = centre(&proj, &f.geometry.rings());
-        let _ = write!(
-            svg,
-            r#"<text x="{x:.1}" y="{y:.1}">{}</text>"#,
-            escape(&f.properties.name)
-        );
+        let _ = write!(svg, r#"<text x="{x:.1}" y="{y:.1}">"#);
+        match label_lines(f.properties.label()) {
+            // The first line keeps its trailing space, so that the text reads as one name.
+            Some((first, second)) => {
+                let _ = write!(
+                    svg,
+                    r#"<tspan x="{x:.1}" dy="-0.55em">{} </tspan><tspan x="{x:.1}" dy="1.1em">{}</tspan>"#,
+                    escape(first),
+                    escape(second)
+                );
+            }
+            None => svg.push_str(&escape(f.properties.label())),
+        }
+        svg.push_str("</text>");
     }
     svg.push_str(r#"</g><g class="pulses"></g></svg>"#);
     host.set_inner_html(&svg);
@@ -623,7 +683,6 @@ pub fn MapPanel(link: Link, scope: Scope, #[prop(optional)] compact: bool) -> im
         });
     }
 
-    let steps = move || metric.get().steps();
     view! {
         <section class="panel map-panel" data-panel="map">
             <div class="panel-head">
@@ -668,7 +727,7 @@ pub fn MapPanel(link: Link, scope: Scope, #[prop(optional)] compact: bool) -> im
                             view! {
                                 <span class="legend-step">
                                     <i class=CLASSES[i]></i>
-                                    {move || step_label(&steps(), i)}
+                                    {move || metric.get().legend(i)}
                                 </span>
                             }
                         })
@@ -745,6 +804,26 @@ mod tests {
         assert_eq!(Metric::Open.bucket(6.0), 5);
         assert_eq!(Metric::Open.bucket(70.0), 6);
         assert_eq!(Metric::Per1000.bucket(49.9), 2);
+        let half = GridTally {
+            households: 200,
+            households_visited_month: 100,
+            ..GridTally::default()
+        };
+        assert_eq!(Metric::Coverage.value(&half, 0.0), 50.0);
+        assert_eq!(Metric::Coverage.bucket(50.0), 5);
+        assert_eq!(Metric::Coverage.bucket(4.9), 0);
+    }
+
+    #[test]
+    fn long_names_break_into_two_lines_near_their_middle() {
+        assert_eq!(label_lines("萨尔图区"), None);
+        assert_eq!(label_lines("Sartu"), None);
+        assert_eq!(label_lines("Sartu District"), Some(("Sartu", "District")));
+        assert_eq!(
+            label_lines("Dorbod Mongol Autonomous County"),
+            Some(("Dorbod Mongol", "Autonomous County"))
+        );
+        assert_eq!(label_lines("杜尔伯特蒙古族自治县"), None);
     }
 
     #[test]
@@ -753,5 +832,8 @@ mod tests {
         assert_eq!(step_label(&steps, 0), "0");
         assert_eq!(step_label(&steps, 5), "5–6");
         assert_eq!(step_label(&steps, 6), "7+");
+        assert_eq!(Metric::Open.legend(5), "5–6");
+        assert_eq!(Metric::Coverage.legend(0), "0%");
+        assert_eq!(Metric::Coverage.legend(6), "75%+");
     }
 }

@@ -1,14 +1,15 @@
 //! The wall's panels around the map: people and housing, event statistics, the "1+N" team,
 //! the warning and supervision ticker and the latest cases. Every number is behind its own
-//! memo, so a frame that changes one figure touches one text node.
+//! memo, so a frame that changes one figure touches one text node, and every list is keyed, so
+//! a frame that adds a row adds one node.
 
 use crate::charts;
-use crate::link::{ActivityKind, Link};
+use crate::link::Link;
 use crate::text::{self, t};
 use crate::widgets::{Chart, Figure, Num, Rate, Viewport};
 use leptos::prelude::*;
-use shared::case::Category;
-use shared::wall::{Alert, Warning, WarningLevel};
+use shared::case::{Bucket, Category, Supervision};
+use shared::wall::{Alert, LatestCase, Warning, WarningLevel};
 
 /// Co-governance kinds in the order the team panel lists them.
 const CO_GOVERNANCE: [&str; 6] = [
@@ -134,11 +135,14 @@ pub fn CategoryChart(link: Link, viewport: Viewport) -> impl IntoView {
                             .iter()
                             .map(|c| {
                                 let tally = m.get(c.code()).copied().unwrap_or_default();
-                                (text::category(c.code()), tally.open, format!("{} / {}", tally.open, tally.reported_today))
+                                (text::short(text::category(c.code())), tally.open, format!("{} / {}", tally.open, tally.reported_today))
                             })
                             .collect();
                         rows.sort_by_key(|r| std::cmp::Reverse(r.1));
-                        charts::bars(canvas, &rows, 4.0, 3);
+                        // English names run about twice as wide as the four characters
+                        // of a Chinese one.
+                        let name_chars = if text::english() { 9.0 } else { 4.0 };
+                        charts::bars(canvas, &rows, name_chars, 3);
                     })
                 }
             />
@@ -360,6 +364,7 @@ pub fn WarningsPanel(link: Link) -> impl IntoView {
         rows.truncate(LIST_ROWS / 2);
         rows
     });
+    let flashing = flashing(link);
     view! {
         <section class="panel warnings" data-panel="warnings">
             <h2>{t().warnings}</h2>
@@ -372,13 +377,19 @@ pub fn WarningsPanel(link: Link) -> impl IntoView {
             </div>
             <ul class="ticker">
                 <For each=move || areas.get() key=|r| r.0.clone() let:row>
-                    <li class="row area">
+                    <li class="row area" class:flash={
+                        let key = row.0.clone();
+                        move || flashing.with(|f| f.contains(&key))
+                    }>
                         <span class="badge surge">{row.1}</span>
                         <span class="what">{row.2}</span>
                     </li>
                 </For>
                 <For each=move || latest.get() key=|w| (w.case_id, w.level, w.updated_ms) let:w>
-                    <li class="row" data-case-id=w.case_id>
+                    <li class="row" data-case-id=w.case_id class:flash={
+                        let key = format!("case/{}", w.case_id);
+                        move || flashing.with(|f| f.contains(&key))
+                    }>
                         <span class=format!("badge {}", level_code(w.level))>{level_label(w.level)}</span>
                         <span class="when">{clock(w.updated_ms as f64, false)}</span>
                         <span class="what">
@@ -399,72 +410,93 @@ pub fn WarningsPanel(link: Link) -> impl IntoView {
     }
 }
 
-/// The latest cases: new reports and moves as the stream shows them per grid, and the
-/// alerts raised on the way.
+/// The latest cases of the scope, newest first: the case queue. A row is keyed by its case
+/// and the case's last move, so a case that moves comes in again at the top while every other
+/// row keeps its nodes: new rows slide in, and nothing else is redrawn.
 #[component]
 pub fn CasesPanel(link: Link) -> impl IntoView {
     let rows = Memo::new(move |_| {
-        let mut rows: Vec<(u64, f64, &'static str, &'static str, String)> =
-            link.activity.with(|a| {
-                a.iter()
-                    .map(|a| {
-                        let (code, label) = match a.kind {
-                            ActivityKind::Reported => ("reported", t().reported),
-                            ActivityKind::Moved => ("moved", t().moved),
-                        };
-                        (a.serial, a.at_ms as f64, code, label, a.grid_id.clone())
-                    })
-                    .collect()
-            });
-        link.alerts.with(|alerts| {
-            rows.extend(alerts.iter().map(|r| {
-                let (code, label, what) = match &r.alert {
-                    Alert::Warning(w) => (
-                        level_code(w.level),
-                        level_label(w.level),
-                        format!(
-                            "{} · {}",
-                            w.grid_id.clone().unwrap_or_default(),
-                            text::category(&w.category)
-                        ),
-                    ),
-                    Alert::Hotspot(h) => (
-                        "hotspot",
-                        t().hotspot,
-                        format!("{} · {}", h.grid_id, text::hotspot(&h.sub_item, h.count)),
-                    ),
-                    Alert::Surge(s) => (
-                        "surge",
-                        t().surge,
-                        format!(
-                            "{} · {}",
-                            s.district,
-                            text::surge(s.this_hour, s.usual_per_hour())
-                        ),
-                    ),
-                };
-                (r.serial, r.at_ms, code, label, what)
-            }))
-        });
-        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-        rows.truncate(LIST_ROWS);
-        rows
+        link.latest.with(|m| {
+            let mut list: Vec<LatestCase> = m.values().cloned().collect();
+            list.sort_by_key(|c| std::cmp::Reverse(c.seq));
+            list
+        })
     });
+    let flashing = flashing(link);
     view! {
         <section class="panel cases" data-panel="cases">
-            <h2>{t().cases}</h2>
-            <ul class="ticker">
-                <For each=move || rows.get() key=|r| r.0 let:r>
-                    <li class="row">
-                        <span class=format!("badge {}", r.2)>{r.3}</span>
-                        <span class="when">{clock(r.1, true)}</span>
-                        <span class="what">{r.4}</span>
-                    </li>
-                </For>
-            </ul>
-            <Show when=move || rows.with(|r| r.is_empty())>
-                <p class="empty">{t().no_cases}</p>
-            </Show>
+            <div class="latest" data-panel="latest">
+                <h2>{t().cases}</h2>
+                <ul class="ticker latest-list">
+                    <For each=move || rows.get() key=|c| (c.case_id, c.seq) let:c>
+                        <LatestRow case=c flashing=flashing/>
+                    </For>
+                </ul>
+                <Show when=move || rows.with(|r| r.is_empty())>
+                    <p class="empty">{t().no_cases}</p>
+                </Show>
+            </div>
         </section>
     }
+}
+
+/// One row of the latest cases: its state, when it moved, what it is, where, and how late.
+#[component]
+fn LatestRow(case: LatestCase, flashing: Memo<Vec<String>>) -> impl IntoView {
+    let state = case.state.code();
+    let what = match case.sub_item.as_deref() {
+        Some(item) => format!(
+            "{} · {}",
+            text::category(&case.category),
+            text::sub_item(item)
+        ),
+        None => text::category(&case.category).to_owned(),
+    };
+    // Lateness matters while the case is open; a case closed late is not under supervision
+    // any more, and the badge would read as if it were.
+    let late = match case.supervision {
+        _ if case.state.bucket() != Bucket::Open => None,
+        Supervision::None => None,
+        Supervision::Warned => Some(WarningLevel::Warned),
+        Supervision::Overdue => Some(WarningLevel::Overdue),
+    };
+    let key = format!("case/{}", case.case_id);
+    view! {
+        <li
+            class="row"
+            class:flash=move || flashing.with(|f| f.contains(&key))
+            data-case-id=case.case_id
+            data-state=state
+            data-seq=case.seq
+        >
+            <span class=format!("badge state-{state}")>{text::case_state(case.state)}</span>
+            <span class="when">{clock(case.moved_ms as f64, true)}</span>
+            <span class="what" title=case.sub_item.clone().unwrap_or_default()>{what}</span>
+            {late.map(|l| view! { <span class=format!("badge {}", level_code(l))>{level_label(l)}</span> })}
+            <span class="where">{case.grid_id.clone().unwrap_or_default()}</span>
+        </li>
+    }
+}
+
+/// How long a row is marked after an alert about it arrived.
+const FLASH_MS: f64 = 6_000.0;
+
+/// The keys of what the alerts of the last [`FLASH_MS`] named (`case/ID`, `hot/GRID/SUB_ITEM`,
+/// `surge/DISTRICT`), so that the lists can mark those rows: an alert says to notice something
+/// the lists already hold.
+fn flashing(link: Link) -> Memo<Vec<String>> {
+    Memo::new(move |_| {
+        let now = link.now_ms.get();
+        link.alerts.with(|alerts| {
+            alerts
+                .iter()
+                .take_while(|r| now - r.at_ms < FLASH_MS)
+                .map(|r| match &r.alert {
+                    Alert::Warning(w) => format!("case/{}", w.case_id),
+                    Alert::Hotspot(h) => format!("hot/{}/{}", h.grid_id, h.sub_item),
+                    Alert::Surge(s) => format!("surge/{}", s.district),
+                })
+                .collect()
+        })
+    })
 }

@@ -87,14 +87,13 @@ pub struct Text {
     pub surge: &'static str,
     pub no_warnings: &'static str,
     pub cases: &'static str,
-    pub reported: &'static str,
-    pub moved: &'static str,
     pub no_cases: &'static str,
 
     pub map: &'static str,
     pub metric_open: &'static str,
     pub metric_overdue: &'static str,
     pub metric_per_1000: &'static str,
+    pub metric_coverage: &'static str,
     pub grid_stations: &'static str,
     pub mediation_centres: &'static str,
     pub key_places_layer: &'static str,
@@ -162,14 +161,13 @@ pub static ZH: Text = Text {
     surge: "上报激增",
     no_warnings: "暂无预警",
     cases: "最新事件动态",
-    reported: "新上报",
-    moved: "办理流转",
     no_cases: "等待新事件",
 
     map: "网格电子地图",
     metric_open: "办理中事件",
     metric_overdue: "超期事件",
     metric_per_1000: "每千人累计事件",
+    metric_coverage: "本月走访覆盖率",
     grid_stations: "网格驿站",
     mediation_centres: "调解中心",
     key_places_layer: "重点场所",
@@ -229,14 +227,13 @@ pub static EN: Text = Text {
     surge: "Surge",
     no_warnings: "No warnings",
     cases: "Latest cases",
-    reported: "Reported",
-    moved: "Moved",
     no_cases: "Waiting for cases",
 
     map: "Grid map",
     metric_open: "Open cases",
     metric_overdue: "Overdue cases",
     metric_per_1000: "Cases per 1,000 residents",
+    metric_coverage: "House-visit coverage",
     grid_stations: "Grid stations",
     mediation_centres: "Mediation centres",
     key_places_layer: "Key places",
@@ -289,6 +286,27 @@ pub fn category(code: &str) -> &'static str {
         },
         Some(c) => c.name_zh(),
         None => "—",
+    }
+}
+
+/// A case state's name.
+pub fn case_state(state: shared::case::CaseState) -> &'static str {
+    use shared::case::CaseState as S;
+    let (zh, en) = match state {
+        S::Reported => ("待分派", "Reported"),
+        S::Dispatched => ("已分派", "Dispatched"),
+        S::Accepted => ("处置中", "In hand"),
+        S::Resolved => ("待核查", "Resolved"),
+        S::Verified => ("已核查", "Verified"),
+        S::Closed => ("已办结", "Closed"),
+        S::Returned => ("已退回", "Returned"),
+        S::Rejected => ("不予受理", "Rejected"),
+        S::Escalated => ("升级上报", "Escalated"),
+    };
+    if ENGLISH.load(Ordering::Relaxed) {
+        en
+    } else {
+        zh
     }
 }
 

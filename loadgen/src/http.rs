@@ -21,11 +21,38 @@ pub struct Api {
     base: Arc<str>,
     grids: Arc<[String]>,
     next_grid: Arc<AtomicUsize>,
+    tokens: Arc<Tokens>,
+}
+
+/// The demo accounts the load acts as: each move is made by the role that makes it.
+#[derive(Debug)]
+struct Tokens {
+    /// The city dispatcher: reports (as the hotline would) anywhere, dispatches and closes.
+    dispatcher: String,
+    /// Staff of department D01, which the load's sub-item 0801 is dispatched to.
+    staff: String,
+    /// The demo grid worker, who verifies; and its grids.
+    worker: String,
+    worker_grids: Vec<String>,
+}
+
+/// Where the demo accounts' password comes from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Credentials {
+    /// The demo accounts' password: the server's `--demo-password` (it prints its demo
+    /// accounts at start).
+    #[arg(long, env = "GRIDWALL_DEMO_PASSWORD")]
+    pub password: String,
 }
 
 impl Api {
-    /// Connects to the server at `base` and fetches its grid ids, which every report needs.
-    pub async fn connect(base: &str, pool: usize) -> anyhow::Result<Api> {
+    /// Connects to the server at `base`, signs in as the demo accounts and fetches the grid
+    /// ids, which every report needs.
+    pub async fn connect(
+        base: &str,
+        pool: usize,
+        credentials: &Credentials,
+    ) -> anyhow::Result<Api> {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(pool)
             .tcp_nodelay(true)
@@ -34,12 +61,26 @@ impl Api {
             .context("cannot build the HTTP client")?;
         let base: Arc<str> = base.trim_end_matches('/').into();
         let grids = fetch_grids(&client, &base).await?;
+        let (dispatcher, _) = login(&client, &base, "dispatcher", &credentials.password).await?;
+        let (staff, _) = login(&client, &base, "staff-d01", &credentials.password).await?;
+        let (worker, worker_grids) = login(&client, &base, "worker", &credentials.password).await?;
         Ok(Api {
             client,
             base,
             grids: grids.into(),
             next_grid: Arc::new(AtomicUsize::new(0)),
+            tokens: Arc::new(Tokens {
+                dispatcher,
+                staff,
+                worker,
+                worker_grids,
+            }),
         })
+    }
+
+    /// The grids of the demo grid worker, the only ones whose cases the load can verify.
+    pub fn worker_grids(&self) -> &[String] {
+        &self.tokens.worker_grids
     }
 
     pub fn base(&self) -> &str {
@@ -69,7 +110,13 @@ impl Api {
             description: "storm".to_owned(),
         };
         let url = format!("{}/api/cases", self.base);
-        let response = self.client.post(&url).json(&body).send().await?;
+        let response = self
+            .client
+            .post(&url)
+            .bearer_auth(&self.tokens.dispatcher)
+            .json(&body)
+            .send()
+            .await?;
         read_case(response).await
     }
 
@@ -85,7 +132,13 @@ impl Api {
             description: "load test".to_owned(),
         };
         let url = format!("{}/api/cases", self.base);
-        let response = self.client.post(&url).json(&body).send().await?;
+        let response = self
+            .client
+            .post(&url)
+            .bearer_auth(&self.tokens.dispatcher)
+            .json(&body)
+            .send()
+            .await?;
         read_case(response).await
     }
 
@@ -96,10 +149,49 @@ impl Api {
             note: None,
             department: None,
         };
+        let token = match action {
+            Action::Accept | Action::Resolve => &self.tokens.staff,
+            Action::Verify | Action::Return => &self.tokens.worker,
+            _ => &self.tokens.dispatcher,
+        };
         let url = format!("{}/api/cases/{id}/moves", self.base);
-        let response = self.client.post(&url).json(&body).send().await?;
+        let response = self
+            .client
+            .post(&url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
         read_case(response).await
     }
+}
+
+/// Signs in as `login`; returns the bearer token and the account's grids.
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    login: &str,
+    password: &str,
+) -> anyhow::Result<(String, Vec<String>)> {
+    let url = format!("{base}/api/login");
+    let response = client
+        .post(&url)
+        .json(&serde_json::json!({ "login": login, "password": password }))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        let text = response.text().await.unwrap_or_default();
+        bail!(
+            "signing in as the demo account `{login}` failed ({status}: {text}); pass the server's --demo-password as --password"
+        );
+    }
+    let session: shared::auth::LoginResponse = response
+        .json()
+        .await
+        .context("the login answer is not a session")?;
+    Ok((session.token, session.account.grids))
 }
 
 async fn read_case(response: reqwest::Response) -> anyhow::Result<Reported> {

@@ -1,14 +1,16 @@
 //! `gridwall-load ingest`: the write path's throughput, with a fixed number of keep-alive
 //! requests in flight: reports alone, or reports each moved through the closed loop.
 
-use crate::http::Api;
+use crate::http::{Api, Credentials};
 use crate::stats::Histogram;
-use anyhow::Context;
+use anyhow::{Context, bail};
 use shared::case::Action;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
+    #[command(flatten)]
+    credentials: Credentials,
     /// For how many seconds to send.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
@@ -47,18 +49,31 @@ impl Tally {
 
 pub async fn run(base: &str, args: IngestArgs) -> anyhow::Result<()> {
     let concurrency = args.concurrency.max(1);
-    let api = Api::connect(base, concurrency).await?;
+    let api = Api::connect(base, concurrency, &args.credentials).await?;
+    // A loop ends with the grid worker's check, which it makes only in its own grids.
+    let loop_grid = match api.worker_grids().first() {
+        Some(grid) => grid.clone(),
+        None if args.moves => bail!("the demo grid worker has no grid to run the loop in"),
+        None => String::new(),
+    };
     let duration = Duration::from_secs_f64(args.seconds);
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
         let api = api.clone();
+        let loop_grid = loop_grid.clone();
         tasks.push(tokio::spawn(async move {
             let mut tally = Tally::default();
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                let case = match api.report().await {
+                let reported = if args.moves {
+                    api.report_in(&loop_grid, "municipal_facilities", "0801")
+                        .await
+                } else {
+                    api.report().await
+                };
+                let case = match reported {
                     Ok(case) => case,
                     Err(err) => {
                         tally.fail(&err);

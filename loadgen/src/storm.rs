@@ -2,7 +2,7 @@
 //! alarm storm, a graceful restart of the server in the middle of it, and walls that stop
 //! reading; at the end every wall's state must equal the server's.
 
-use crate::http::Api;
+use crate::http::{Api, Credentials};
 use crate::stats::{Histogram, Micros};
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
@@ -23,6 +23,10 @@ pub struct StormArgs {
     /// The `gridwall` binary to start, stop and start again.
     #[arg(long)]
     server_bin: PathBuf,
+    /// The demo accounts' password, given to the server (`--demo-password`) and used to sign
+    /// in as its dispatcher.
+    #[arg(long, default_value = "storm-demo")]
+    demo_password: String,
     /// The server's database; the first start builds the demo city into an empty one.
     #[arg(long)]
     database_url: String,
@@ -148,6 +152,7 @@ pub async fn run(args: StormArgs) -> anyhow::Result<()> {
         bin: args.server_bin.clone(),
         addr: args.addr.clone(),
         database_url: args.database_url.clone(),
+        demo_password: args.demo_password.clone(),
         log,
         child: None,
     };
@@ -187,7 +192,10 @@ async fn storm(
     probe: &reqwest::Client,
     server: &mut Server,
 ) -> anyhow::Result<bool> {
-    let api = Api::connect(base, args.concurrency.max(1)).await?;
+    let credentials = Credentials {
+        password: args.demo_password.clone(),
+    };
+    let api = Api::connect(base, args.concurrency.max(1), &credentials).await?;
     let before = wall_view(probe, base, &args.scope).await?;
     let ctx = Arc::new(Ctx {
         ws_url: format!("ws://{}/ws?scope={}", args.addr, args.scope),
@@ -927,6 +935,7 @@ struct Server {
     bin: PathBuf,
     addr: String,
     database_url: String,
+    demo_password: String,
     log: PathBuf,
     child: Option<Child>,
 }
@@ -942,6 +951,7 @@ impl Server {
         let child = std::process::Command::new(&self.bin)
             .args(["--addr", &self.addr, "--database-url", &self.database_url])
             .args(["--simulator-rate", "0"])
+            .args(["--demo-password", &self.demo_password])
             .stdout(log)
             .stderr(err)
             .spawn()

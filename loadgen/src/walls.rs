@@ -1,7 +1,7 @@
 //! `gridwall-load walls`: many walls on `/ws` while cases are reported at a steady rate;
 //! measures the server's memory per wall and the report-to-wall latency seen by every wall.
 
-use crate::http::Api;
+use crate::http::{Api, Credentials};
 use crate::stats::{Histogram, rss_kib};
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
@@ -14,6 +14,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[derive(Debug, clap::Args)]
 pub struct WallsArgs {
+    #[command(flatten)]
+    credentials: Credentials,
     /// How many walls to connect.
     #[arg(long, default_value_t = 1000)]
     clients: usize,
@@ -116,7 +118,7 @@ pub async fn run(base: &str, args: WallsArgs) -> anyhow::Result<()> {
     if args.stall > args.clients {
         bail!("--stall cannot exceed --clients");
     }
-    let api = Api::connect(base, 64).await?;
+    let api = Api::connect(base, 64, &args.credentials).await?;
     let ws_url = ws_url(api.base(), args.scope.as_deref())?;
     let rss_before = match args.server_pid {
         Some(pid) => Some(rss_kib(Some(pid))?),

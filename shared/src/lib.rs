@@ -4,6 +4,7 @@
 //! plain data and pure functions only: no tokio, no sqlx, no I/O. Changing a type here changes
 //! the protocol; bump [`PROTOCOL_VERSION`] when a change is not backwards compatible.
 
+pub mod auth;
 pub mod case;
 pub mod taxonomy;
 pub mod time;
@@ -12,4 +13,4 @@ pub mod wall;
 /// The version of the `/ws` protocol, announced in every `hello`.
 ///
 /// A wall that receives a version it does not know reloads itself to fetch the matching bundle.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;

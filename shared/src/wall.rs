@@ -12,6 +12,7 @@
 //! transition folded in, the position in the append-only log, which ties what a wall shows to
 //! the tables.
 
+use crate::case::{CaseState, Supervision};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -109,7 +110,7 @@ pub struct Tally {
     pub overdue: u64,
 }
 
-/// Cases of one grid, for the map.
+/// Cases and house visits of one grid, for the map.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GridTally {
     pub reported_total: u64,
@@ -117,6 +118,20 @@ pub struct GridTally {
     pub overdue: u64,
     /// When a case of the grid last moved (Unix milliseconds).
     pub last_ms: i64,
+    /// The grid's households (people and housing).
+    #[serde(default)]
+    pub households: u64,
+    /// Of those, the ones visited at least once this month.
+    #[serde(default)]
+    pub households_visited_month: u64,
+}
+
+impl GridTally {
+    /// Households visited this month as a share of the grid's households, from 0 to 1 (0 for
+    /// a grid without households).
+    pub fn coverage(&self) -> f64 {
+        ratio(self.households_visited_month, self.households).min(1.0)
+    }
 }
 
 /// One department's work: what it holds now and how its closures went.
@@ -196,6 +211,49 @@ impl Warning {
     /// The key of a case in [`WallState::warnings`].
     pub fn key(case_id: i64) -> String {
         case_id.to_string()
+    }
+}
+
+/// How many cases [`WallState::latest`] holds.
+pub const LATEST_CASES: usize = 30;
+
+/// One of the latest cases of a scope, with its current facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestCase {
+    pub case_id: i64,
+    /// The sequence number of the case's last transition: the list's order, newest highest.
+    pub seq: u64,
+    /// A category code.
+    pub category: String,
+    pub sub_item: Option<String>,
+    pub grid_id: Option<String>,
+    pub state: CaseState,
+    pub supervision: Supervision,
+    /// The department the case is with, if dispatched.
+    pub department: Option<String>,
+    /// When the case last moved (Unix milliseconds).
+    pub moved_ms: i64,
+}
+
+impl LatestCase {
+    /// The key of a case in [`WallState::latest`].
+    pub fn key(case_id: i64) -> String {
+        case_id.to_string()
+    }
+
+    /// Puts `case` into `latest` (replacing the entry of the same case) and, when that makes
+    /// more than [`LATEST_CASES`], drops the case whose last move is the oldest. The scan
+    /// for it is over at most 31 entries, so the work per case stays constant.
+    pub fn keep(latest: &mut BTreeMap<String, LatestCase>, case: LatestCase) {
+        latest.insert(LatestCase::key(case.case_id), case);
+        if latest.len() > LATEST_CASES
+            && let Some(oldest) = latest
+                .iter()
+                .min_by_key(|(_, c)| c.seq)
+                .map(|(k, _)| k.clone())
+        {
+            latest.remove(&oldest);
+        }
     }
 }
 
@@ -286,7 +344,7 @@ pub struct WallState {
     /// By street code.
     #[serde(default)]
     pub by_street: BTreeMap<String, Tally>,
-    /// By grid id: every grid with a case.
+    /// By grid id: every grid with a case, households, or a household visited this month.
     #[serde(default)]
     pub by_grid: BTreeMap<String, GridTally>,
     /// By department code: every department that has had a case.
@@ -300,6 +358,10 @@ pub struct WallState {
     /// internally tagged `ServerMsg`.
     #[serde(default)]
     pub warnings: BTreeMap<String, Warning>,
+    /// The [`LATEST_CASES`] cases of the scope whose last transition is the latest, by case
+    /// id in decimal ([`LatestCase::key`]).
+    #[serde(default)]
+    pub latest: BTreeMap<String, LatestCase>,
     /// Hotspots, by [`Hotspot::key`].
     #[serde(default)]
     pub hotspots: BTreeMap<String, Hotspot>,
@@ -336,6 +398,7 @@ pub enum Change {
     Department(Keyed<String, Option<DeptTally>>),
     Hourly(Hourly),
     Warning(Keyed<String, Option<Warning>>),
+    Latest(Keyed<String, Option<LatestCase>>),
     Hotspot(Keyed<String, Option<Hotspot>>),
     Surge(Keyed<String, Option<Surge>>),
     People(People),
@@ -419,6 +482,7 @@ impl WallState {
             out.push(Change::Hourly(self.hourly.clone()));
         }
         keyed_changes(&self.warnings, &before.warnings, Change::Warning, &mut out);
+        keyed_changes(&self.latest, &before.latest, Change::Latest, &mut out);
         keyed_changes(&self.hotspots, &before.hotspots, Change::Hotspot, &mut out);
         keyed_changes(&self.surges, &before.surges, Change::Surge, &mut out);
         if self.people != before.people {
@@ -443,6 +507,7 @@ impl WallState {
                 Change::Department(k) => apply_keyed(&mut self.by_department, k),
                 Change::Hourly(h) => self.hourly = h.clone(),
                 Change::Warning(k) => apply_keyed(&mut self.warnings, k),
+                Change::Latest(k) => apply_keyed(&mut self.latest, k),
                 Change::Hotspot(k) => apply_keyed(&mut self.hotspots, k),
                 Change::Surge(k) => apply_keyed(&mut self.surges, k),
                 Change::People(p) => self.people = *p,
@@ -771,6 +836,57 @@ mod tests {
         mirror.apply(&changes);
         assert_eq!(mirror, after);
         assert!(after.changes_since(&after).is_empty());
+    }
+
+    #[test]
+    fn the_latest_cases_keep_the_last_moved_and_travel_as_keyed_changes() {
+        let case = |case_id: i64, seq: u64| LatestCase {
+            case_id,
+            seq,
+            category: "ecology".into(),
+            sub_item: None,
+            grid_id: Some("G1".into()),
+            state: CaseState::Reported,
+            supervision: Supervision::None,
+            department: None,
+            moved_ms: seq as i64,
+        };
+        let mut state = WallState::default();
+        for id in 1..=LATEST_CASES as i64 {
+            LatestCase::keep(&mut state.latest, case(id, id as u64));
+        }
+        let before = state.clone();
+        // Case 1 moves again: it stays, and nothing leaves.
+        LatestCase::keep(&mut state.latest, case(1, 100));
+        assert_eq!(state.latest.len(), LATEST_CASES);
+        // A new case pushes out the one that moved least recently, case 2.
+        LatestCase::keep(&mut state.latest, case(99, 101));
+        assert_eq!(state.latest.len(), LATEST_CASES);
+        assert!(!state.latest.contains_key(&LatestCase::key(2)));
+        let changes = state.changes_since(&before);
+        assert_eq!(changes.len(), 3, "{changes:?}");
+        assert!(changes.contains(&Change::Latest(Keyed {
+            key: LatestCase::key(2),
+            value: None
+        })));
+        let mut mirror = before.clone();
+        mirror.apply(&changes);
+        assert_eq!(mirror, state);
+        let json = serde_json::to_string(&changes).expect("serialise");
+        assert!(json.contains(r#""kind":"latest""#), "{json}");
+        let back: Vec<Change> = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, changes);
+    }
+
+    #[test]
+    fn a_grid_covers_its_visited_households() {
+        let g = GridTally {
+            households: 200,
+            households_visited_month: 50,
+            ..GridTally::default()
+        };
+        assert!((g.coverage() - 0.25).abs() < 1e-12);
+        assert_eq!(GridTally::default().coverage(), 0.0);
     }
 
     #[test]

@@ -35,9 +35,16 @@ async fn a_reported_case_reaches_the_wall_and_the_wall_tells_when_the_link_drops
         );
     }
 
-    server.report("路灯杆倾斜，存在安全隐患").await;
+    let case = server.report("路灯杆倾斜，存在安全隐患").await;
     browser
         .wait_for("[data-metric=\"reported_today\"][data-value=\"1\"]")
+        .await;
+    // The case heads the list of latest cases, as reported.
+    let id = case["id"].as_i64().expect("case id");
+    browser
+        .wait_for(&format!(
+            "[data-panel=\"latest\"] li:first-child[data-case-id=\"{id}\"][data-state=\"reported\"]"
+        ))
         .await;
     assert_eq!(browser.metric("reported_total").await, 1.0);
     assert_eq!(browser.metric("open").await, 1.0);
@@ -121,7 +128,7 @@ struct Screen {
 }
 
 const WALL_PANELS: &[&str] = &[
-    "header", "map", "people", "events", "team", "warnings", "cases",
+    "header", "map", "people", "events", "team", "warnings", "cases", "latest",
 ];
 
 const SCREENS: &[Screen] = &[
@@ -172,7 +179,7 @@ const SCREENS: &[Screen] = &[
         width: 1920,
         height: 1080,
         scale: 1.0,
-        panels: &["header", "map", "events", "cases", "warnings"],
+        panels: &["header", "map", "events", "cases", "latest", "warnings"],
     },
     Screen {
         name: "share-1280x720",
@@ -301,9 +308,55 @@ async fn every_number_on_the_wall_matches_the_server() {
         .await
         .expect("open the wall");
     browser.wait_for(LIVE).await;
-    let wall = server.get_json("/api/wall").await;
-    let state = &wall["state"];
-    let mut expected: Vec<(String, serde_json::Value)> = Vec::new();
+    // The time-limit watcher may warn or supervise a case of the history while the figures
+    // are compared, so the server and the page are read again until they agree.
+    let deadline = tokio::time::Instant::now() + tests::browser::PATIENCE;
+    loop {
+        let wall = server.get_json("/api/wall").await;
+        let state = &wall["state"];
+        let expected = figures(state);
+        assert!(expected.len() > 30, "too few figures to compare");
+        let shown = browser.eval(SHOWN_METRICS).await;
+        let mut differ: Vec<String> = expected
+            .iter()
+            .filter(|(metric, value)| shown[metric] != serde_json::json!(value.to_string()))
+            .map(|(metric, value)| format!("{metric}: wall {}, server {value}", shown[metric]))
+            .collect();
+        let c = &state["counters"];
+        let rate = num(&c["closed"], "closed") / num(&c["reported_total"], "reported_total");
+        let rate_shown: f64 = shown["closure_rate"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        if (rate_shown - rate).abs() >= 1e-9 {
+            differ.push(format!("closure_rate: wall {rate_shown}, server {rate}"));
+        }
+        if differ.is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the wall differs from the server: {differ:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    browser.close().await;
+    server.stop().await;
+}
+
+/// Every `data-metric` on the page with its `data-value`.
+const SHOWN_METRICS: &str = r#"
+    const out = {};
+    for (const e of document.querySelectorAll('[data-metric]')) {
+        out[e.dataset.metric] = e.dataset.value;
+    }
+    return out;
+"#;
+
+/// The figures the wall must show for a state, by `data-metric`: the counters, people and
+/// housing, the team by kind and the categories.
+fn figures(state: &serde_json::Value) -> Vec<(String, u64)> {
+    let mut expected: Vec<(String, &serde_json::Value)> = Vec::new();
     for key in [
         "reported_today",
         "reported_total",
@@ -313,7 +366,7 @@ async fn every_number_on_the_wall_matches_the_server() {
         "overdue",
         "escalated",
     ] {
-        expected.push((key.to_owned(), state["counters"][key].clone()));
+        expected.push((key.to_owned(), &state["counters"][key]));
     }
     for key in [
         "residents",
@@ -324,7 +377,7 @@ async fn every_number_on_the_wall_matches_the_server() {
         "visits_today",
         "visits_month",
     ] {
-        expected.push((format!("people.{key}"), state["people"][key].clone()));
+        expected.push((format!("people.{key}"), &state["people"][key]));
     }
     let team = state["team"].as_object().expect("the team");
     assert!(
@@ -333,35 +386,24 @@ async fn every_number_on_the_wall_matches_the_server() {
     );
     for (kind, t) in team {
         for key in ["members", "active_today"] {
-            expected.push((format!("team.{kind}.{key}"), t[key].clone()));
+            expected.push((format!("team.{kind}.{key}"), &t[key]));
         }
     }
     let categories = state["by_category"].as_object().expect("categories");
     for (code, t) in categories {
         for key in ["open", "reported_today"] {
-            expected.push((format!("category.{code}.{key}"), t[key].clone()));
+            expected.push((format!("category.{code}.{key}"), &t[key]));
         }
     }
-    assert!(expected.len() > 30, "too few figures to compare");
-    for (metric, value) in &expected {
-        let value = value
-            .as_u64()
-            .unwrap_or_else(|| panic!("{metric} is {value} on the server"));
-        browser
-            .wait_for(&format!(
-                "[data-metric=\"{metric}\"][data-value=\"{value}\"]"
-            ))
-            .await;
-    }
-    let c = &state["counters"];
-    let rate = num(&c["closed"], "closed") / num(&c["reported_total"], "reported_total");
-    let shown = browser.metric("closure_rate").await;
-    assert!(
-        (shown - rate).abs() < 1e-9,
-        "closure rate {shown} on the wall, {rate} on the server"
-    );
-    browser.close().await;
-    server.stop().await;
+    expected
+        .into_iter()
+        .map(|(metric, value)| {
+            let n = value
+                .as_u64()
+                .unwrap_or_else(|| panic!("{metric} is {value} on the server"));
+            (metric, n)
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -401,6 +443,171 @@ async fn a_district_wall_shows_its_own_grids_and_figures() {
     browser
         .wait_for(&format!("[data-metric=\"open\"][data-value=\"{open}\"]"))
         .await;
+    browser.close().await;
+    server.stop().await;
+}
+
+/// The class each grid's path has on the map, by grid id.
+const GRID_CLASSES: &str = r#"
+    const out = {};
+    for (const p of document.querySelectorAll('svg [data-grid-id]')) {
+        out[p.dataset.gridId] = p.getAttribute('class');
+    }
+    return out;
+"#;
+
+/// The colour step of a grid's house-visit coverage, as the map's legend draws it.
+fn coverage_class(tally: &serde_json::Value) -> String {
+    const STEPS: [f64; 7] = [0.0, 5.0, 10.0, 20.0, 30.0, 50.0, 75.0];
+    let households = tally["households"].as_f64().unwrap_or(0.0);
+    let visited = tally["households_visited_month"].as_f64().unwrap_or(0.0);
+    let percent = if households > 0.0 {
+        (visited / households).min(1.0) * 100.0
+    } else {
+        0.0
+    };
+    let step = STEPS.iter().rposition(|&s| percent >= s).unwrap_or(0);
+    format!("s{step}")
+}
+
+#[tokio::test]
+async fn the_map_colours_by_coverage_lists_the_latest_cases_and_names_districts_in_english() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // No simulator: the coverage and the list stand still while they are compared.
+    let server = Server::start_demo(&dir, |c| c).await;
+    let browser = Browser::start(1920, 1080).await;
+    browser
+        .client
+        .goto(&server.url("/?layout=wall"))
+        .await
+        .expect("open the wall");
+    browser.wait_for(LIVE).await;
+    browser
+        .wait_for("[data-panel=\"map\"] .map-host[data-state=\"ready\"]")
+        .await;
+    let wall = server.get_json("/api/wall").await;
+    let state = &wall["state"];
+
+    // The latest cases: the server's list, newest first, one row per case. The time-limit
+    // watcher may move a case meanwhile, so the two are read until they agree.
+    let deadline = tokio::time::Instant::now() + tests::browser::PATIENCE;
+    loop {
+        let wall = server.get_json("/api/wall").await;
+        let mut latest: Vec<(u64, i64)> = wall["state"]["latest"]
+            .as_object()
+            .expect("latest cases")
+            .values()
+            .map(|c| {
+                (
+                    c["seq"].as_u64().expect("seq"),
+                    c["case_id"].as_i64().expect("case id"),
+                )
+            })
+            .collect();
+        latest.sort_by_key(|&(seq, _)| std::cmp::Reverse(seq));
+        assert_eq!(
+            latest.len(),
+            30,
+            "the demo city has more cases than the list"
+        );
+        let want: Vec<i64> = latest.iter().map(|&(_, id)| id).collect();
+        let rows = browser
+            .eval(
+                "return [...document.querySelectorAll('[data-panel=\"latest\"] [data-case-id]')]
+                    .map(r => Number(r.dataset.caseId));",
+            )
+            .await;
+        if rows == serde_json::json!(want) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the wall lists {rows}, the server {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let first = browser
+        .text("[data-panel=\"latest\"] li:first-child .badge")
+        .await;
+    assert!(
+        first
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "the state is not named in Chinese: `{first}`"
+    );
+
+    // House-visit coverage: one click recolours every grid by its own coverage.
+    let by_grid = state["by_grid"].as_object().expect("grids");
+    let expected: std::collections::BTreeMap<String, String> = by_grid
+        .iter()
+        .map(|(id, t)| (id.clone(), coverage_class(t)))
+        .collect();
+    let covered = expected.values().filter(|c| *c != "s0").count();
+    assert!(
+        covered > 100,
+        "only {covered} grids have a visit this month"
+    );
+    let before = browser.eval(GRID_CLASSES).await;
+    browser
+        .client
+        .find(fantoccini::Locator::Css("[data-map-metric=\"coverage\"]"))
+        .await
+        .expect("the coverage switch")
+        .click()
+        .await
+        .expect("click");
+    browser.wait_for("[data-map-metric=\"coverage\"].on").await;
+    let shown = browser.eval(GRID_CLASSES).await;
+    let shown = shown.as_object().expect("grid classes");
+    assert_eq!(shown.len(), 4880);
+    for (id, class) in shown {
+        let want = expected.get(id).map_or("s0", String::as_str);
+        assert_eq!(class, want, "grid {id}");
+    }
+    assert_ne!(
+        &before,
+        &serde_json::Value::Object(shown.clone()),
+        "the map did not change colour"
+    );
+    let legend = browser.text(".legend-title").await;
+    assert_eq!(legend, "本月走访覆盖率");
+    browser.screenshot("wall-1920x1080-coverage").await;
+
+    // In English, the districts are labelled with their English names.
+    browser
+        .client
+        .goto(&server.url("/?layout=wall&lang=en"))
+        .await
+        .expect("open the English wall");
+    browser.wait_for(LIVE).await;
+    browser
+        .wait_for("[data-panel=\"map\"] .map-host[data-state=\"ready\"]")
+        .await;
+    let labels = browser
+        .eval("return [...document.querySelectorAll('svg .labels text')].map(t => t.textContent);")
+        .await;
+    let labels: Vec<&str> = labels
+        .as_array()
+        .expect("labels")
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    assert_eq!(labels.len(), 9, "{labels:?}");
+    assert!(labels.contains(&"Sartu District"), "{labels:?}");
+    assert!(labels.contains(&"Zhaozhou County"), "{labels:?}");
+    assert!(
+        labels
+            .iter()
+            .all(|l| !l.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+        "a district label is still in Chinese: {labels:?}"
+    );
+    let first = browser
+        .text("[data-panel=\"latest\"] li:first-child .badge")
+        .await;
+    assert!(
+        first.is_ascii(),
+        "the state is not named in English: `{first}`"
+    );
     browser.close().await;
     server.stop().await;
 }

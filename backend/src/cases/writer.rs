@@ -11,10 +11,12 @@ use super::{
     Committed, DEFAULT_TIME_LIMIT_HOURS, Event, Facts, NewCase, Visit, Write, next_check, now_ms,
     parse_category, parse_state, parse_supervision,
 };
+use crate::auth::{Areas, Principal};
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::photos::StoredPhoto;
 use crate::store::Db;
+use shared::auth::Role;
 use shared::case::{
     Action, CasePhoto, CaseState, CaseView, Category, Point, Supervision, TimeLimit,
 };
@@ -22,6 +24,7 @@ use shared::taxonomy;
 use sqlx::Row;
 use sqlx::pool::PoolConnection;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot};
 
@@ -34,9 +37,9 @@ pub(super) const CASE_COLUMNS: &str = "id, category, sub_item_code, grid_id, lon
      deadline_at, next_check_at";
 const CASE_COLUMN_COUNT: usize = 17;
 
-const TRANSITION_COLUMNS: &str = "seq, case_id, action, from_state, to_state, actor, at, note, \
-     department_code, supervision, deadline_at";
-const TRANSITION_COLUMN_COUNT: usize = 11;
+const TRANSITION_COLUMNS: &str = "seq, case_id, action, from_state, to_state, actor, role, at, \
+     note, department_code, supervision, deadline_at";
+const TRANSITION_COLUMN_COUNT: usize = 12;
 
 const VISIT_COLUMNS: &str = "id, grid_id, member_id, at, household";
 const VISIT_COLUMN_COUNT: usize = 5;
@@ -177,6 +180,7 @@ struct TransitionRow {
     from: Option<CaseState>,
     after: Facts,
     actor: String,
+    role: Role,
     at_ms: i64,
     note: Option<String>,
 }
@@ -287,9 +291,10 @@ impl Numbers {
 /// thousands of reports a second through; the queue's order is the log's order.
 pub(super) async fn run_writer(
     db: Db,
+    areas: Arc<Areas>,
     mut queue: mpsc::Receiver<Write>,
     feed: mpsc::Sender<Event>,
-    metrics: std::sync::Arc<Metrics>,
+    metrics: Arc<Metrics>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // The writer keeps one connection for itself. On SQLite a connection's page cache is
@@ -309,7 +314,7 @@ pub(super) async fn run_writer(
             }
         }
         if let Some(c) = conn.as_mut()
-            && !write_batch(c, writes, &feed, &metrics).await
+            && !write_batch(c, &areas, writes, &feed, &metrics).await
         {
             // The connection may be what failed: the next batch takes a fresh one.
             conn = None;
@@ -333,6 +338,7 @@ async fn own_connection(db: &Db) -> Result<PoolConnection<sqlx::Any>, sqlx::Erro
 /// Writes one batch and answers its callers; false when the batch failed and was rolled back.
 async fn write_batch(
     conn: &mut sqlx::AnyConnection,
+    areas: &Areas,
     batch: Vec<Write>,
     feed: &mpsc::Sender<Event>,
     metrics: &Metrics,
@@ -358,7 +364,7 @@ async fn write_batch(
                 });
         let mut numbers = Numbers::take(&mut tx, sqlite, transitions, reports, visits).await?;
         let moved = read_moved(&mut tx, sqlite, &batch).await?;
-        plan = plan_batch(batch, moved, &mut numbers, now_ms());
+        plan = plan_batch(batch, areas, moved, &mut numbers, now_ms());
         write_plan(&mut tx, sqlite, &plan).await?;
         tx.commit().await?;
         Ok(())
@@ -494,6 +500,7 @@ pub(super) async fn read_photos(
 /// no number and writes nothing.
 fn plan_batch(
     batch: Vec<Write>,
+    areas: &Areas,
     mut rows: HashMap<i64, CaseRow>,
     numbers: &mut Numbers,
     at: i64,
@@ -505,18 +512,17 @@ fn plan_batch(
         match write {
             Write::Report {
                 new,
-                actor,
-                reporter_id,
+                who,
                 photos,
                 reply,
             } => {
                 let mut row =
-                    report_row(Numbers::next(&mut numbers.case_ids), new, reporter_id, at);
+                    report_row(Numbers::next(&mut numbers.case_ids), new, who.member_id, at);
                 let seq = Numbers::next(&mut numbers.seqs) as u64;
                 let logged = Logged {
                     before: None,
                     action: Action::Report,
-                    actor,
+                    who: &who,
                     note: None,
                     photos,
                     seq,
@@ -529,7 +535,7 @@ fn plan_batch(
             Write::Move {
                 case_id,
                 action,
-                actor,
+                who,
                 note,
                 department,
                 photos,
@@ -540,17 +546,30 @@ fn plan_batch(
                     Some(i) => Some(plan.cases[i].clone()),
                     None => rows.remove(&case_id),
                 };
-                let Some(mut row) = current else {
+                let Some(current) = current else {
                     let err = AppError::NotFound(format!("no case with id {case_id}"));
                     drop(reply.send(Err(err)));
                     continue;
                 };
-                let before = match row.apply(action, department, at) {
+                // The role first (403), then the state machine (409, naming the moves it
+                // allows), then the caller's reach over the case as it stood (403).
+                let mut row = current.clone();
+                let outcome = who
+                    .may_make(action)
+                    .and_then(|()| row.apply(action, department, at))
+                    .and_then(|before| {
+                        who.may_touch(
+                            current.grid_id.as_deref(),
+                            current.facts.department.as_deref(),
+                            areas,
+                        )
+                        .map(|()| before)
+                    });
+                let before = match outcome {
                     Ok(before) => before,
                     Err(err) => {
-                        // `apply` changes nothing when it refuses.
                         if slot.is_none() {
-                            rows.insert(case_id, row);
+                            rows.insert(case_id, current);
                         }
                         drop(reply.send(Err(err)));
                         continue;
@@ -560,7 +579,7 @@ fn plan_batch(
                 let logged = Logged {
                     before: Some(before),
                     action,
-                    actor,
+                    who: &who,
                     note,
                     photos,
                     seq,
@@ -597,11 +616,12 @@ fn plan_batch(
 }
 
 /// One move as the log records it.
-struct Logged {
+struct Logged<'a> {
     /// The case's facts before the move; `None` for a report.
     before: Option<Facts>,
     action: Action,
-    actor: String,
+    /// Who made it: the log records the actor and the role.
+    who: &'a Principal,
     note: Option<String>,
     photos: Vec<StoredPhoto>,
     seq: u64,
@@ -609,11 +629,11 @@ struct Logged {
 
 /// Logs one move of `row` (already applied) as transition `seq`: stamps the row, adds the
 /// transition row and its photos to the plan, and says what the caller and the live feed get.
-fn log(plan: &mut Plan, row: &mut CaseRow, logged: Logged) -> (CaseView, Event) {
+fn log(plan: &mut Plan, row: &mut CaseRow, logged: Logged<'_>) -> (CaseView, Event) {
     let Logged {
         before,
         action,
-        actor,
+        who,
         note,
         photos,
         seq,
@@ -639,7 +659,8 @@ fn log(plan: &mut Plan, row: &mut CaseRow, logged: Logged) -> (CaseView, Event) 
         action,
         from: before.as_ref().map(|f| f.state),
         after: row.facts.clone(),
-        actor,
+        actor: who.actor.clone(),
+        role: who.role,
         at_ms: row.updated_at_ms,
         note,
     });
@@ -798,6 +819,7 @@ async fn write_plan(
                 .bind(t.from.map(CaseState::code))
                 .bind(t.after.state.code())
                 .bind(t.actor.clone())
+                .bind(t.role.code())
                 .bind(t.at_ms)
                 .bind(t.note.clone())
                 .bind(t.after.department.clone())
@@ -875,7 +897,7 @@ mod tests {
         let write = Write::Move {
             case_id,
             action,
-            actor: "test".to_owned(),
+            who: Arc::new(Principal::system("test")),
             note: None,
             department: None,
             photos: Vec::new(),
@@ -908,14 +930,14 @@ mod tests {
                 point: None,
                 description: "井盖缺失".to_owned(),
             },
-            actor: "test".to_owned(),
-            reporter_id: None,
+            who: Arc::new(Principal::system("test")),
             photos: Vec::new(),
             reply: report,
         };
         let mut numbers = numbers(100, 5);
         let plan = plan_batch(
             vec![dispatch, accept, again, elsewhere, report],
+            &Areas::default(),
             rows,
             &mut numbers,
             5_000,
@@ -994,7 +1016,13 @@ mod tests {
         let rows = HashMap::from([(7, reported(7))]);
         let (accept, _refused) = move_of(7, Action::Accept);
         let (dispatch, _dispatched) = move_of(7, Action::Dispatch);
-        let plan = plan_batch(vec![accept, dispatch], rows, &mut numbers(1, 2), 5_000);
+        let plan = plan_batch(
+            vec![accept, dispatch],
+            &Areas::default(),
+            rows,
+            &mut numbers(1, 2),
+            5_000,
+        );
         assert_eq!(plan.transitions.len(), 1);
         assert_eq!(plan.cases.len(), 1);
         assert_eq!(plan.cases[0].facts.state, CaseState::Dispatched);
@@ -1021,7 +1049,7 @@ mod tests {
                 Write::Move {
                     case_id,
                     action,
-                    actor,
+                    who,
                     note,
                     department,
                     reply,
@@ -1029,7 +1057,7 @@ mod tests {
                 } => Write::Move {
                     case_id,
                     action,
-                    actor,
+                    who,
                     note,
                     department,
                     photos,
@@ -1049,6 +1077,7 @@ mod tests {
         );
         let plan = plan_batch(
             vec![dispatch, refused, accept, resolve],
+            &Areas::default(),
             rows,
             &mut numbers(10, 4),
             5_000,

@@ -3,6 +3,7 @@
 //! visits, so a new wall moves from its first minute. At the default rate it makes a few
 //! reports a minute; at 6,000 transitions a minute (100 a second) it is a load for demos.
 
+use crate::auth::Principal;
 use crate::cases::Cases;
 use crate::geo::GridIndex;
 use rand::rngs::StdRng;
@@ -161,7 +162,11 @@ async fn step(
                 .iter()
                 .find(|(_, grid)| Some(grid) == report.grid_id.as_ref())
                 .map(|(id, _)| *id);
-            let case = cases.report(report, ACTOR, reporter, Vec::new()).await?;
+            let who = Principal {
+                member_id: reporter,
+                ..Principal::system(ACTOR)
+            };
+            let case = cases.report(report, Arc::new(who), Vec::new()).await?;
             picture.open.insert(0, (case.id, case.state));
         }
     } else {
@@ -174,7 +179,17 @@ async fn step(
         } else {
             next_move(state, rng)
         };
-        match cases.apply(id, action, ACTOR, None, None, Vec::new()).await {
+        match cases
+            .apply(
+                id,
+                action,
+                Arc::new(Principal::system(ACTOR)),
+                None,
+                None,
+                Vec::new(),
+            )
+            .await
+        {
             Ok(case) if matches!(case.state, CaseState::Closed | CaseState::Rejected) => {
                 picture.open.retain(|(open_id, _)| *open_id != id);
             }

@@ -4,7 +4,8 @@
 //! Besides the state the walls see, an aggregate keeps the windows that time moves on: report
 //! counts per district and hour for the last week (the 24-hour trend and the surges), the
 //! reports of the last 24 hours by grid and sub-item (the hotspots), and who was active and
-//! which households were visited (today's team and this month's coverage). The hub moves the
+//! which households were visited (today's team and this month's coverage, of the scope and of
+//! each grid). The hub moves the
 //! windows on with [`Aggregate::advance`] as the clock passes an hour or a day, even when
 //! nothing happens.
 
@@ -13,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use shared::case::{Action, Bucket, CaseState, Supervision};
 use shared::time::{local_day, local_hour, month_start_day};
 use shared::wall::{
-    Alert, DeptTally, Hotspot, Hourly, People, Surge, Tally, TeamKind, WallState, Warning,
-    WarningLevel,
+    Alert, DeptTally, GridTally, Hotspot, Hourly, LatestCase, People, Surge, Tally, TeamKind,
+    WallState, Warning, WarningLevel,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -174,6 +175,23 @@ impl Aggregate {
         }
     }
 
+    /// Sets the households of the scope's grids, for the map's coverage: `grids` are every
+    /// grid of the scope with its households. Grids left with nothing to show are dropped.
+    pub fn set_grid_households<'a>(&mut self, grids: impl IntoIterator<Item = (&'a str, u64)>) {
+        let by_grid = &mut self.state.by_grid;
+        // Clear first, so that a grid whose households went to none since the state was saved
+        // does not keep the old figure.
+        for g in by_grid.values_mut() {
+            g.households = 0;
+        }
+        for (grid, households) in grids {
+            if households > 0 {
+                slot(by_grid, grid).households = households;
+            }
+        }
+        by_grid.retain(|_, g| *g != GridTally::default());
+    }
+
     /// Recomputes what is not saved with the aggregate, after loading it.
     pub fn after_load(&mut self) {
         self.hotspot_counts.clear();
@@ -218,6 +236,11 @@ impl Aggregate {
                 self.state.people.visits_month = 0;
                 self.state.people.households_visited_month = 0;
                 self.households_visited.clear();
+                // Once a month, every grid of the scope: the coverage starts again.
+                for g in self.state.by_grid.values_mut() {
+                    g.households_visited_month = 0;
+                }
+                self.state.by_grid.retain(|_, g| *g != GridTally::default());
             }
             // Tallies whose only figure was today's are gone now.
             self.state.by_category.retain(|_, t| *t != Tally::default());
@@ -528,6 +551,22 @@ impl Aggregate {
                 st.warnings.remove(&Warning::key(t.case_id));
             }
         }
+        // The latest cases: this transition is the newest of the scope, so its case goes in
+        // and, if the list is full, the case that moved least recently goes out.
+        LatestCase::keep(
+            &mut st.latest,
+            LatestCase {
+                case_id: t.case_id,
+                seq: t.seq,
+                category: t.category.code().to_owned(),
+                sub_item: t.sub_item.clone(),
+                grid_id: t.grid_id.clone(),
+                state: t.after.state,
+                supervision: t.after.supervision,
+                department: t.after.department.clone(),
+                moved_ms: t.at_ms,
+            },
+        );
         if st.by_category.get(t.category.code()) == Some(&Tally::default()) {
             st.by_category.remove(t.category.code());
         }
@@ -561,25 +600,34 @@ impl Aggregate {
 
     /// Folds one house visit into this scope.
     pub fn fold_visit(&mut self, v: &Visit, city: &CityFacts) {
+        if self.count_visit(v, city) {
+            slot(&mut self.state.by_grid, &v.grid_id).households_visited_month += 1;
+        }
+    }
+
+    /// Counts one house visit into the scope's figures; returns whether it is this month's
+    /// first visit to its household.
+    fn count_visit(&mut self, v: &Visit, city: &CityFacts) -> bool {
         self.advance(v.at_ms);
         let day = local_day(v.at_ms, self.utc_offset_minutes);
         if month_start_day(day) != month_start_day(self.state.day) {
-            return;
+            return false;
         }
         let p = &mut self.state.people;
         p.visits_month += 1;
         // A household is an address within its grid ("3栋2单元501室"), so the grid is part of
         // its identity: the same address in two grids is two households.
-        if self
+        let first = self
             .households_visited
-            .insert(format!("{}/{}", v.grid_id, v.household))
-        {
+            .insert(format!("{}/{}", v.grid_id, v.household));
+        if first {
             p.households_visited_month += 1;
         }
         if day == self.state.day {
             p.visits_today += 1;
             self.mark_active(v.member_id, city);
         }
+        first
     }
 
     /// Adds `n` cases standing in `facts` with the given fixed facts, as the rebuild reads
@@ -681,9 +729,23 @@ impl Aggregate {
         self.state.counters.closed_today += n;
     }
 
-    /// Adds one house visit, as the rebuild reads it. Only this month's visits are given.
+    /// Adds one house visit, as the rebuild reads it. Only this month's visits are given. The
+    /// grid's figure comes apart, from [`Aggregate::add_grid_visited`].
     pub fn add_visit(&mut self, v: &Visit, city: &CityFacts) {
-        self.fold_visit(v, city);
+        self.count_visit(v, city);
+    }
+
+    /// Adds the households of a grid visited this month, as the rebuild counts them.
+    pub fn add_grid_visited(&mut self, grid: &str, households: u64) {
+        if households > 0 {
+            slot(&mut self.state.by_grid, grid).households_visited_month += households;
+        }
+    }
+
+    /// Adds one of the latest cases, as the rebuild reads them: the rows may come in any
+    /// order, and the list keeps the [`shared::wall::LATEST_CASES`] with the highest `seq`.
+    pub fn add_latest(&mut self, case: LatestCase) {
+        LatestCase::keep(&mut self.state.latest, case);
     }
 
     /// Adds the activity of a member who reported a case today.
@@ -977,6 +1039,157 @@ mod tests {
         );
         assert_eq!(agg.state.counters.warned, 0);
         assert!(agg.state.warnings.is_empty());
+    }
+
+    fn visit(id: i64, grid: &str, household: &str, at_ms: i64) -> Visit {
+        Visit {
+            id,
+            grid_id: grid.to_owned(),
+            member_id: 7,
+            household: household.to_owned(),
+            at_ms,
+        }
+    }
+
+    #[test]
+    fn each_grid_counts_its_visited_households_until_the_month_ends() {
+        let city = city();
+        let grids = [("G1", 4), ("G2", 0)];
+        let mut agg = Aggregate::empty(DAY, local_hour(at(DAY, 9), OFFSET), OFFSET);
+        agg.set_grid_households(grids);
+        assert_eq!(
+            agg.state.by_grid.len(),
+            1,
+            "a grid without households is absent"
+        );
+        let visits = [
+            visit(1, "G1", "1栋101室", at(DAY, 9)),
+            visit(2, "G1", "1栋101室", at(DAY, 10)),
+            visit(3, "G1", "2栋201室", at(DAY, 10)),
+            visit(4, "G2", "3栋301室", at(DAY, 11)),
+            // Last month's visit counts neither for the scope nor for its grid.
+            visit(5, "G1", "4栋401室", at(DAY - 30, 11)),
+        ];
+        for v in &visits {
+            agg.fold_visit(v, &city);
+        }
+        let g1 = agg.state.by_grid["G1"];
+        assert_eq!((g1.households, g1.households_visited_month), (4, 2));
+        assert!((g1.coverage() - 0.5).abs() < 1e-12);
+        let g2 = agg.state.by_grid["G2"];
+        assert_eq!((g2.households, g2.households_visited_month), (0, 1));
+        assert_eq!(g2.coverage(), 0.0);
+        assert_eq!(agg.state.people.households_visited_month, 3);
+
+        // The rebuild's arithmetic: visits for the scope, the database's count for the grids.
+        let mut rebuilt = Aggregate::empty(DAY, local_hour(at(DAY, 9), OFFSET), OFFSET);
+        rebuilt.set_grid_households(grids);
+        for v in &visits[..4] {
+            rebuilt.add_visit(v, &city);
+        }
+        rebuilt.add_grid_visited("G1", 2);
+        rebuilt.add_grid_visited("G2", 1);
+        rebuilt.advance(at(DAY, 11));
+        assert_eq!(rebuilt.state, agg.state);
+
+        // A new month starts every grid's coverage again; a grid with nothing else is gone.
+        let next_month = DAY + 2;
+        assert_ne!(month_start_day(next_month), month_start_day(DAY));
+        agg.advance(at(next_month, 0));
+        assert_eq!(
+            agg.state.by_grid.get("G1").copied(),
+            Some(GridTally {
+                households: 4,
+                ..GridTally::default()
+            })
+        );
+        assert!(!agg.state.by_grid.contains_key("G2"));
+        agg.fold_visit(&visit(6, "G1", "1栋101室", at(next_month, 8)), &city);
+        assert_eq!(agg.state.by_grid["G1"].households_visited_month, 1);
+    }
+
+    #[test]
+    fn the_latest_cases_are_the_last_moved_and_the_rebuild_finds_the_same() {
+        let city = city();
+        let mut agg = Aggregate::empty(DAY, local_hour(at(DAY, 8), OFFSET), OFFSET);
+        let mut alerts = Vec::new();
+        // A seeded walk: 45 cases reported in two grids, moved at random, so that the list
+        // overflows and cases leave and come back.
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(6);
+        let mut cases: Vec<Committed> = Vec::new();
+        let mut seq = 0;
+        for step in 0..400 {
+            seq += 1;
+            let at_ms = at(DAY, 8) + step * 10_000;
+            let t = if cases.len() < 45 && rand::Rng::random_bool(&mut rng, 0.3) {
+                let grid = if seq % 3 == 0 { "G2" } else { "G1" };
+                let mut r = report(cases.len() as i64 + 1, grid, "0801", at_ms);
+                r.seq = seq;
+                r
+            } else if let Some(last) = cases.len().checked_sub(1) {
+                let i = rand::Rng::random_range(&mut rng, 0..=last);
+                let before = cases[i].after.clone();
+                let allowed = before.state.allowed();
+                let Some(&action) = rand::seq::IndexedRandom::choose(&allowed[..], &mut rng) else {
+                    continue;
+                };
+                let Ok(state) = before.state.next(action) else {
+                    continue;
+                };
+                let mut after = before.clone();
+                after.state = state;
+                if action == Action::Dispatch {
+                    after.department = Some("D01".to_owned());
+                }
+                Committed {
+                    seq,
+                    ..moved(&cases[i], action, before, after, at_ms)
+                }
+            } else {
+                continue;
+            };
+            agg.fold(&t, &city, &mut alerts);
+            match cases.iter_mut().find(|c| c.case_id == t.case_id) {
+                Some(c) => *c = t,
+                None => cases.push(t),
+            }
+        }
+        assert_eq!(cases.len(), 45);
+        let latest = &agg.state.latest;
+        assert_eq!(latest.len(), shared::wall::LATEST_CASES);
+        // The list holds exactly the cases with the latest last moves, with their facts now.
+        let mut by_last: Vec<&Committed> = cases.iter().collect();
+        by_last.sort_by_key(|c| std::cmp::Reverse(c.seq));
+        for c in &by_last[..shared::wall::LATEST_CASES] {
+            let entry = &latest[&LatestCase::key(c.case_id)];
+            assert_eq!(
+                (entry.seq, entry.state, entry.moved_ms),
+                (c.seq, c.after.state, c.at_ms)
+            );
+        }
+        // The rebuild hands the cases over in any order (here: the even places oldest first,
+        // then the odd ones newest first, and some twice) and keeps the same ones.
+        let mut rebuilt = Aggregate::empty(DAY, agg.hour(), OFFSET);
+        let order = by_last
+            .iter()
+            .rev()
+            .step_by(2)
+            .chain(by_last.iter().skip(1).step_by(2))
+            .chain(by_last.iter().take(5));
+        for c in order {
+            rebuilt.add_latest(LatestCase {
+                case_id: c.case_id,
+                seq: c.seq,
+                category: c.category.code().to_owned(),
+                sub_item: c.sub_item.clone(),
+                grid_id: c.grid_id.clone(),
+                state: c.after.state,
+                supervision: c.after.supervision,
+                department: c.after.department.clone(),
+                moved_ms: c.at_ms,
+            });
+        }
+        assert_eq!(&rebuilt.state.latest, latest);
     }
 
     #[test]

@@ -650,12 +650,21 @@ pub(crate) mod tests {
         serde_json::from_str(frame.as_str()).expect("a protocol message")
     }
 
-    /// Reads frames until the next delta, skipping heartbeats and alerts.
+    /// Reads frames until the next delta, skipping heartbeats and alerts; the changes of the
+    /// parts before it are put back into the delta, as a wall's mirror does.
     async fn next_delta(frames: &mut broadcast::Receiver<Frame>) -> ServerMsg {
         loop {
             let frame = frames.recv().await.expect("a frame");
-            let msg = decode(frame.messages.last().expect("a message"));
-            if matches!(msg, ServerMsg::Delta { .. }) {
+            let mut msg = decode(frame.messages.last().expect("a message"));
+            if let ServerMsg::Delta { changes, .. } = &mut msg {
+                let mut all = Vec::new();
+                for part in &frame.messages[..frame.messages.len() - 1] {
+                    if let ServerMsg::Part { changes, .. } = decode(part) {
+                        all.extend(changes);
+                    }
+                }
+                all.append(changes);
+                *changes = all;
                 return msg;
             }
         }
@@ -807,6 +816,7 @@ pub(crate) mod tests {
                     open: 1,
                     overdue: 0,
                     last_ms: 1_795_921_551_748,
+                    ..shared::wall::GridTally::default()
                 },
             );
         }

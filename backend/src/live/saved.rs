@@ -18,7 +18,7 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 /// The encoding of the saved body; bump it whenever `Aggregate` changes shape.
-pub const FORMAT: i64 = 2;
+pub const FORMAT: i64 = 3;
 /// How often the hub's state is saved while the server runs.
 pub const SAVE_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -119,17 +119,12 @@ pub async fn load(db: &Db, city: &CityFacts) -> anyhow::Result<Option<(Scopes, u
             return Ok(None);
         }
     };
-    // People, housing and the team's size may have changed without events; they are read
-    // afresh.
+    // People, housing (down to each grid's households) and the team's size may have changed
+    // without events; they are read afresh.
     let mut conn = db.acquire().await?;
-    let (people, team) = load_statics(&mut conn, city).await?;
+    let statics = load_statics(&mut conn, city).await?;
     drop(conn);
-    for (scope, agg) in scopes.aggregates.iter_mut() {
-        agg.set_static(
-            people.get(scope).copied().unwrap_or_default(),
-            team.get(scope).unwrap_or(&Default::default()),
-        );
-    }
+    statics.apply(&mut scopes, city);
     let tail = fold_tail(db, city, &mut scopes).await?;
     Ok(Some((scopes, tail)))
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use shared::time::{
     local_day, local_day_start_ms, local_hour, local_hour_start_ms, month_start_day,
 };
-use shared::wall::{Alert, People, Scope, Warning};
+use shared::wall::{Alert, LATEST_CASES, LatestCase, People, Scope, Warning};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
@@ -154,6 +154,15 @@ fn visit_from_row(row: &sqlx::any::AnyRow) -> Result<Visit, sqlx::Error> {
     })
 }
 
+/// The columns of a case in the list of latest cases, for both of its queries.
+macro_rules! latest_columns {
+    () => {
+        "c.id AS id, c.category AS category, c.sub_item_code AS sub_item_code, \
+         c.grid_id AS grid_id, c.state AS state, c.supervision AS supervision, \
+         c.department_code AS department_code, c.updated_at AS updated_at, c.last_seq AS last_seq"
+    };
+}
+
 fn u(n: i64) -> u64 {
     n.max(0) as u64
 }
@@ -211,13 +220,7 @@ pub async fn rebuild(
     };
 
     lap(&mut stage, "areas");
-    let (people, team) = load_statics(&mut tx, city).await?;
-    for (scope, agg) in scopes.aggregates.iter_mut() {
-        agg.set_static(
-            people.get(scope).copied().unwrap_or_default(),
-            team.get(scope).unwrap_or(&BTreeMap::new()),
-        );
-    }
+    load_statics(&mut tx, city).await?.apply(&mut scopes, city);
 
     lap(&mut stage, "statics");
     // Cases, grouped by everything the figures are keyed by.
@@ -335,6 +338,46 @@ pub async fn rebuild(
     }
 
     lap(&mut stage, "warnings");
+    // The latest cases: the city's are the last of all; a district's are among the last of
+    // its streets, so each street's last ones are enough for every scope.
+    let mut rows = sqlx::query(concat!(
+        "SELECT ",
+        latest_columns!(),
+        " FROM cases c ORDER BY c.last_seq DESC LIMIT $1"
+    ))
+    .bind(LATEST_CASES as i64)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.extend(
+        sqlx::query(concat!(
+            "SELECT * FROM (SELECT ",
+            latest_columns!(),
+            ", ROW_NUMBER() OVER (PARTITION BY g.street_code ORDER BY c.last_seq DESC) AS pos
+             FROM cases c JOIN grids g ON g.id = c.grid_id) ranked
+             WHERE pos <= $1"
+        ))
+        .bind(LATEST_CASES as i64)
+        .fetch_all(&mut *tx)
+        .await?,
+    );
+    for row in rows {
+        let grid: Option<String> = row.try_get("grid_id")?;
+        let case = LatestCase {
+            case_id: row.try_get("id")?,
+            seq: u(row.try_get("last_seq")?),
+            category: row.try_get("category")?,
+            sub_item: row.try_get("sub_item_code")?,
+            grid_id: grid.clone(),
+            state: cases::parse_state(&row.try_get::<String, _>("state")?).map_err(decode)?,
+            supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
+                .map_err(decode)?,
+            department: row.try_get("department_code")?,
+            moved_ms: row.try_get("updated_at")?,
+        };
+        scopes.each_of(grid.as_deref(), city, |_, agg| agg.add_latest(case.clone()));
+    }
+
+    lap(&mut stage, "latest");
     // The hourly windows: the last week's reports.
     let since = local_hour_start_ms(hour - super::aggregate::USUAL_HOURS, utc_offset_minutes);
     let rows = sqlx::query(
@@ -378,6 +421,21 @@ pub async fn rebuild(
         let v = visit_from_row(&row)?;
         scopes.each_of(Some(&v.grid_id), city, |_, agg| agg.add_visit(&v, city));
     }
+    // Each grid's visited households, counted by the database rather than by the fold, so
+    // that the check compares two computations.
+    let rows = sqlx::query(
+        "SELECT grid_id, COUNT(DISTINCT household) AS n FROM house_visits
+         WHERE at >= $1 AND at < $2 GROUP BY grid_id",
+    )
+    .bind(month_start)
+    .bind(today_end)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let grid: String = row.try_get("grid_id")?;
+        let n = u(row.try_get("n")?);
+        scopes.each_of(Some(&grid), city, |_, agg| agg.add_grid_visited(&grid, n));
+    }
     let rows = sqlx::query(
         "SELECT grid_id, reporter_id FROM cases WHERE reported_at >= $1 AND reported_at < $2 AND reporter_id IS NOT NULL",
     )
@@ -397,11 +455,33 @@ pub async fn rebuild(
     Ok(scopes)
 }
 
-/// People and housing, and the team's size, by scope: what events do not change.
-type Statics = (
-    BTreeMap<Scope, People>,
-    BTreeMap<Scope, BTreeMap<String, u64>>,
-);
+/// What events do not change: people and housing and the team's size, by scope, and each
+/// grid's households.
+#[derive(Debug, Clone, Default)]
+pub struct Statics {
+    pub people: BTreeMap<Scope, People>,
+    pub team: BTreeMap<Scope, BTreeMap<String, u64>>,
+    pub households: BTreeMap<String, u64>,
+}
+
+impl Statics {
+    /// Sets these figures in every scope of `scopes`.
+    pub fn apply(&self, scopes: &mut Scopes, city: &CityFacts) {
+        let mut grids: BTreeMap<Scope, Vec<(&str, u64)>> = BTreeMap::new();
+        for (grid, households) in &self.households {
+            for scope in Scopes::scopes_of(Some(grid), city) {
+                grids.entry(scope).or_default().push((grid, *households));
+            }
+        }
+        for (scope, agg) in scopes.aggregates.iter_mut() {
+            agg.set_static(
+                self.people.get(scope).copied().unwrap_or_default(),
+                self.team.get(scope).unwrap_or(&BTreeMap::new()),
+            );
+            agg.set_grid_households(grids.remove(scope).unwrap_or_default());
+        }
+    }
+}
 
 /// Reads people and housing by grid, and the team's size by grid (or, for members without a
 /// grid, by street), summed into every scope.
@@ -420,6 +500,7 @@ pub async fn load_statics(
     .fetch_all(&mut *conn)
     .await?;
     let mut people: BTreeMap<Scope, People> = BTreeMap::new();
+    let mut households = BTreeMap::new();
     for row in rows {
         let grid: String = row.try_get("id")?;
         let p = People {
@@ -438,6 +519,7 @@ pub async fn load_statics(
             sum.organisations += p.organisations;
             sum.key_places += p.key_places;
         }
+        households.insert(grid, p.households);
     }
     let rows = sqlx::query(
         "SELECT m.kind AS kind, m.grid_id AS grid_id, m.street_code AS street_code, s.district_code AS district_code,
@@ -475,7 +557,11 @@ pub async fn load_statics(
                 .or_default() += n;
         }
     }
-    Ok((people, team))
+    Ok(Statics {
+        people,
+        team,
+        households,
+    })
 }
 
 /// Rebuilds every scope as of now.

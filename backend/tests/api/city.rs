@@ -34,6 +34,18 @@ async fn every_grid_is_served_as_geojson_with_its_area_names() {
             "{path}"
         );
     }
+    // A district carries its English name, for walls that read English.
+    let districts: Value = server
+        .get("/api/districts.geojson")
+        .await
+        .json()
+        .await
+        .expect("GeoJSON");
+    let district = &districts["features"][0]["properties"];
+    assert_eq!(
+        (&district["name"], &district["name_en"]),
+        (&json!("样例区"), &json!("Sample District"))
+    );
     server.stop().await;
 }
 

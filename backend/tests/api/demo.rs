@@ -153,8 +153,17 @@ async fn the_demo_city_has_the_seed_numbers_and_a_consistent_history(store: Stor
     assert!(c["escalated"].as_u64() > Some(0), "{c}");
     assert_eq!(wall["state"]["people"]["residents"], 1_450_000);
     assert_eq!(wall["state"]["team"]["grid_worker"]["members"], 5_226);
-    // Every grid with a case is on the map's list; grids without one are simply absent.
+    // Every grid with a case or households is on the map's list, with its coverage.
     let grids = wall["state"]["by_grid"].as_object().map_or(0, |m| m.len());
     assert!((1_000..=4_880).contains(&grids), "{grids} grids");
+    let covered = wall["state"]["by_grid"].as_object().map_or(0, |m| {
+        m.values()
+            .filter(|g| g["households_visited_month"].as_u64() > Some(0))
+            .count()
+    });
+    assert!(covered > 0, "no grid has a household visited this month");
+    // The latest cases are the last moved, and each names its state.
+    let latest = wall["state"]["latest"].as_object().map_or(0, |m| m.len());
+    assert_eq!(latest, shared::wall::LATEST_CASES);
     server.stop().await;
 }

@@ -2,6 +2,7 @@
 //! module per route.
 
 mod assets;
+mod auth;
 mod cases;
 mod city;
 mod demo;

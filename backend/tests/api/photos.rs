@@ -1,5 +1,5 @@
 //! Evidence photos: multipart `POST /api/cases` and `POST /api/cases/{id}/moves`, and
-//! `GET /api/photos/{hash}`.
+//! `GET /api/photos/{hash}`, each signed by the role that makes it.
 
 use crate::on_both_stores;
 use crate::support::{Store, TestDb, TestServer, table_counts};
@@ -57,10 +57,23 @@ fn form(name: &str, body: &Value, photos: Vec<Part>) -> Form {
     )
 }
 
+/// POSTs a multipart body as the test grid worker (the client's default credential), who
+/// reports in every grid of the sample city.
 async fn post_form(server: &TestServer, path: &str, form: Form) -> reqwest::Response {
+    post_form_as(server, &server.tokens.worker, path, form).await
+}
+
+/// POSTs a multipart body with the bearer `token`.
+async fn post_form_as(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+    form: Form,
+) -> reqwest::Response {
     server
         .http
         .post(server.url(path))
+        .bearer_auth(token)
         .multipart(form)
         .send()
         .await
@@ -131,29 +144,43 @@ async fn the_lamp_post_story_keeps_its_photos(store: Store) {
     assert_eq!(case["photos"].as_array().map(Vec::len), Some(1));
     assert_eq!(case["photos"][0]["action"], "report");
 
+    // Each move is signed by the role that makes it: the city dispatcher dispatches and
+    // closes, department D01's staff (street lamps are D01's) accept and resolve, the grid
+    // worker verifies.
     let moves = format!("/api/cases/{id}/moves");
+    let staff = server.staff_token("D01").await;
+    let (worker, dispatcher) = (
+        server.tokens.worker.clone(),
+        server.tokens.dispatcher.clone(),
+    );
     let mut last = Value::Null;
-    for (action, photo) in [
-        ("dispatch", None),
-        ("accept", None),
-        ("resolve", Some((after.clone(), "after.png", "image/png"))),
+    for (action, token, photo) in [
+        ("dispatch", &dispatcher, None),
+        ("accept", &staff, None),
+        (
+            "resolve",
+            &staff,
+            Some((after.clone(), "after.png", "image/png")),
+        ),
         (
             "verify",
+            &worker,
             Some((checked.clone(), "check.webp", "image/webp")),
         ),
-        ("close", None),
+        ("close", &dispatcher, None),
     ] {
         let body = json!({"action": action, "note": format!("{action} by the book")});
         let res = match photo {
             Some((bytes, file, declared)) => {
-                post_form(
+                post_form_as(
                     &server,
+                    token,
                     &moves,
                     form("move", &body, vec![self::photo(bytes, file, declared)]),
                 )
                 .await
             }
-            None => server.post_json(&moves, &body).await,
+            None => server.post_as(token, &moves, &body).await,
         };
         assert_eq!(res.status(), 200, "{action}");
         last = res.json().await.expect("case JSON");
@@ -245,6 +272,24 @@ async fn the_lamp_post_story_keeps_its_photos(store: Store) {
             [id]
         );
     }
+    // The log records the role of every move beside its actor.
+    let roles: Vec<String> =
+        sqlx::query_scalar("SELECT role FROM transitions WHERE case_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&db)
+            .await
+            .expect("the case's roles");
+    assert_eq!(
+        roles,
+        [
+            "grid_worker",
+            "dispatcher",
+            "department_staff",
+            "department_staff",
+            "grid_worker",
+            "dispatcher"
+        ]
+    );
     assert_eq!(files_under(&server.db.photo_dir()).len(), 3);
     assert_eq!(photo_rows(&server).await, (3, 3));
     assert_eq!(table_counts(&db).await, (1, 6));
@@ -348,8 +393,9 @@ async fn a_text_file_named_jpg_is_refused_and_nothing_is_stored(store: Store) {
 
     // The same on a move: no transition, no photo.
     let id = server.report("井盖缺失").await["id"].as_i64().expect("id");
-    let res = post_form(
+    let res = post_form_as(
         &server,
+        &server.tokens.dispatcher,
         &format!("/api/cases/{id}/moves"),
         form(
             "move",
@@ -549,7 +595,13 @@ async fn multipart_mistakes_name_the_part() {
     let id = server.report("井盖缺失").await["id"].as_i64().expect("id");
     let wrong = form("case", &json!({"action": "dispatch"}), vec![good()]);
     assert_error(
-        post_form(&server, &format!("/api/cases/{id}/moves"), wrong).await,
+        post_form_as(
+            &server,
+            &server.tokens.dispatcher,
+            &format!("/api/cases/{id}/moves"),
+            wrong,
+        )
+        .await,
         422,
         "invalid_field",
         "case",
@@ -566,12 +618,15 @@ on_both_stores!(a_refused_move_stores_no_photo);
 async fn a_refused_move_stores_no_photo(store: Store) {
     let server = TestServer::start_on(store).await;
     let id = server.report("井盖缺失").await["id"].as_i64().expect("id");
+    // The dispatcher may close cases, so what refuses these is the state machine (a reported
+    // case is not closed) and the missing case.
     for (path, status) in [
         (format!("/api/cases/{id}/moves"), 409),
         ("/api/cases/999/moves".to_owned(), 404),
     ] {
-        let res = post_form(
+        let res = post_form_as(
             &server,
+            &server.tokens.dispatcher,
             &path,
             form(
                 "move",

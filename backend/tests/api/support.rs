@@ -1,12 +1,17 @@
 //! A real gridwall server for tests: port 0, a database of its own (an SQLite file in a
 //! temporary directory, or a fresh PostgreSQL database), stopped on demand.
 
+use backend::auth::NewAccount;
 use backend::config::Config;
 use serde_json::Value;
+use shared::auth::Role;
+use shared::wall::Scope;
 use sqlx::AnyPool;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -130,10 +135,60 @@ impl TestDb {
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// A client that signs its requests as the grid worker of every grid, unless a request
+    /// says otherwise.
     pub http: reqwest::Client,
     pub db: TestDb,
+    /// Bearer tokens of the test accounts: a grid worker of every grid, a city dispatcher
+    /// and a leader.
+    pub tokens: Tokens,
+    /// Department staff tokens, made when a move first needs one.
+    staff: Mutex<HashMap<String, String>>,
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub worker: String,
+    pub dispatcher: String,
+    pub leader: String,
+}
+
+/// One argon2 hash for every test account: hashing is slow on purpose, and tests sign in by
+/// sessions made directly, so the password is never checked but by the login test.
+pub fn test_password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| backend::auth::hash_password(TEST_PASSWORD))
+        .clone()
+}
+
+pub const TEST_PASSWORD: &str = "test password";
+
+/// Creates an account on `db` and opens a session for it; returns the bearer token.
+pub async fn account_token(db: &AnyPool, account: NewAccount) -> String {
+    let id = backend::auth::put_account(db, &account)
+        .await
+        .expect("create a test account");
+    backend::auth::issue_session(db, id)
+        .await
+        .expect("open a test session")
+        .0
+}
+
+/// A test account with `role` and nothing else; fill in its reach with struct update syntax.
+pub fn account(login: &str, role: Role) -> NewAccount {
+    NewAccount {
+        login: login.to_owned(),
+        name: login.to_owned(),
+        role,
+        area: None,
+        department: None,
+        grids: Vec::new(),
+        member_id: None,
+        password_hash: test_password_hash(),
+        demo: false,
+    }
 }
 
 impl TestServer {
@@ -181,6 +236,52 @@ impl TestServer {
         // test writes into the working directory.
         config.photo_dir = db.photo_dir();
         let addr = listener.local_addr().expect("local address");
+        let tokens = {
+            // The accounts go in before the server starts, since it reads the city's areas
+            // at start; migrations run here first when the database is new.
+            let pool = backend::store::connect(&db.url)
+                .await
+                .expect("open the test database");
+            let grids: Vec<String> = sqlx::query_scalar("SELECT id FROM grids ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .expect("read the grids");
+            let tokens = Tokens {
+                worker: account_token(
+                    &pool,
+                    NewAccount {
+                        grids,
+                        ..account("test-worker", Role::GridWorker)
+                    },
+                )
+                .await,
+                dispatcher: account_token(
+                    &pool,
+                    NewAccount {
+                        area: Some(Scope::City),
+                        ..account("test-dispatcher", Role::Dispatcher)
+                    },
+                )
+                .await,
+                leader: account_token(
+                    &pool,
+                    NewAccount {
+                        area: Some(Scope::City),
+                        ..account("test-leader", Role::Leader)
+                    },
+                )
+                .await,
+            };
+            pool.close().await;
+            tokens
+        };
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", tokens.worker)
+                .parse()
+                .expect("a header value"),
+        );
         let stop = CancellationToken::new();
         let task = tokio::spawn(backend::run(
             listener,
@@ -189,8 +290,13 @@ impl TestServer {
         ));
         let server = TestServer {
             addr,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .expect("an HTTP client"),
             db,
+            tokens,
+            staff: Mutex::new(HashMap::new()),
             stop,
             task,
         };
@@ -204,17 +310,76 @@ impl TestServer {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// GETs `path` as the leader, who may read everything.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).send().await.expect("GET")
+        self.http
+            .get(self.url(path))
+            .bearer_auth(&self.tokens.leader)
+            .send()
+            .await
+            .expect("GET")
     }
 
+    /// POSTs `body` to `path` as the account whose role makes the request: the grid worker
+    /// reports, verifies and returns; the case's department staff accept and resolve; the
+    /// city dispatcher makes every other move.
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        let token = self.token_for(path, body).await;
+        self.post_as(&token, path, body).await
+    }
+
+    /// POSTs `body` to `path` with the bearer `token`.
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
         self.http
             .post(self.url(path))
+            .bearer_auth(token)
             .json(body)
             .send()
             .await
             .expect("POST")
+    }
+
+    async fn token_for(&self, path: &str, body: &Value) -> String {
+        let Some(id) = path
+            .strip_prefix("/api/cases/")
+            .and_then(|rest| rest.strip_suffix("/moves"))
+        else {
+            return self.tokens.worker.clone();
+        };
+        match body["action"].as_str().unwrap_or("") {
+            "verify" | "return" => self.tokens.worker.clone(),
+            "accept" | "resolve" => {
+                let case: Value = self
+                    .get(&format!("/api/cases/{id}"))
+                    .await
+                    .json()
+                    .await
+                    .unwrap_or(Value::Null);
+                let department = case["department"].as_str().unwrap_or("D01").to_owned();
+                self.staff_token(&department).await
+            }
+            _ => self.tokens.dispatcher.clone(),
+        }
+    }
+
+    /// A bearer token of staff of `department`.
+    pub async fn staff_token(&self, department: &str) -> String {
+        if let Some(token) = self.staff.lock().expect("not poisoned").get(department) {
+            return token.clone();
+        }
+        let token = account_token(
+            &self.db().await,
+            NewAccount {
+                department: Some(department.to_owned()),
+                ..account(&format!("test-staff-{department}"), Role::DepartmentStaff)
+            },
+        )
+        .await;
+        self.staff
+            .lock()
+            .expect("not poisoned")
+            .insert(department.to_owned(), token.clone());
+        token
     }
 
     /// Reports a valid case and returns its JSON view.

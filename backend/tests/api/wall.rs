@@ -321,3 +321,138 @@ async fn a_restart_restores_the_saved_state_and_folds_the_tail(store: Store) {
     assert_eq!(after, rebuilt(&third).await);
     third.stop().await;
 }
+
+/// Every scope's live state compared with the tables by `gridwall check`: no differences.
+async fn check_every_scope(server: &TestServer) {
+    let db = server.db().await;
+    let scopes = backend::check::all_scopes(&db).await.expect("scopes");
+    let results = backend::check::check_scopes(
+        &db,
+        &server.url(""),
+        None,
+        &scopes,
+        DEFAULT_UTC_OFFSET_MINUTES,
+    )
+    .await
+    .expect("check");
+    for (scope, _, diffs) in results {
+        assert!(diffs.is_empty(), "{scope}: {diffs:?}");
+    }
+}
+
+on_both_stores!(the_latest_cases_and_each_grids_coverage_follow_random_moves_and_visits);
+async fn the_latest_cases_and_each_grids_coverage_follow_random_moves_and_visits(store: Store) {
+    use rand::seq::IndexedRandom;
+    use rand::{Rng, SeedableRng};
+    let server = TestServer::start_on(store).await;
+    let grids = ["SR-01-001", "SR-01-002", "SR-01-003", "SR-01-004"];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+    // A seeded walk of reports and moves the state machine allows, with more cases than the
+    // list holds, so that cases leave it and come back.
+    let mut ids: Vec<i64> = Vec::new();
+    for step in 0..160 {
+        if ids.len() < 40 && (ids.is_empty() || rng.random_bool(0.35)) {
+            let grid = grids.choose(&mut rng).expect("a grid");
+            let res = server
+                .post_json(
+                    "/api/cases",
+                    &json!({"category": "municipal_facilities", "sub_item": "0801",
+                            "grid_id": grid, "description": format!("随机 {step}")}),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+            let case: Value = res.json().await.expect("case");
+            ids.push(case["id"].as_i64().expect("id"));
+            continue;
+        }
+        let id = *ids.choose(&mut rng).expect("a case");
+        let case: Value = server
+            .get(&format!("/api/cases/{id}"))
+            .await
+            .json()
+            .await
+            .expect("case");
+        let allowed = case["allowed"].as_array().expect("allowed moves").clone();
+        let Some(action) = allowed.choose(&mut rng) else {
+            continue;
+        };
+        let res = server
+            .post_json(
+                &format!("/api/cases/{id}/moves"),
+                &json!({"action": action}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{action} on case {id}");
+    }
+    assert_eq!(ids.len(), 40);
+    check_every_scope(&server).await;
+    let wall = live_state(&server).await;
+    let latest = wall["state"]["latest"].as_object().expect("latest cases");
+    let db = server.db().await;
+    let last: Vec<i64> = sqlx::query_scalar("SELECT id FROM cases ORDER BY last_seq DESC LIMIT 30")
+        .fetch_all(&db)
+        .await
+        .expect("the last moved cases");
+    let mut shown: Vec<i64> = latest
+        .values()
+        .map(|c| c["case_id"].as_i64().expect("case id"))
+        .collect();
+    shown.sort_by_key(|id| last.iter().position(|l| l == id));
+    assert_eq!(shown, last);
+    // Every grid of the sample city has 160 households; none was visited yet.
+    for grid in grids {
+        let g = &wall["state"]["by_grid"][grid];
+        assert_eq!(
+            (&g["households"], &g["households_visited_month"]),
+            (&json!(160), &json!(0)),
+            "{grid}"
+        );
+    }
+    db.close().await;
+
+    // House visits written while the server is down (no command records them over HTTP):
+    // the next start restores the saved state and folds them as the log's tail.
+    let test_db = server.stop().await;
+    let pool = backend::store::connect(&test_db.url).await.expect("open");
+    sqlx::query(
+        "INSERT INTO members (id, name, kind, street_code, grid_id, active)
+         VALUES (1, '网格员甲', 'grid_worker', 'SR01', 'SR-01-001', 1)",
+    )
+    .execute(&pool)
+    .await
+    .expect("a grid worker");
+    let now = backend::cases::now_ms();
+    for (grid, household) in [
+        ("SR-01-001", "1栋101室"),
+        ("SR-01-001", "1栋101室"),
+        ("SR-01-001", "2栋202室"),
+        ("SR-01-002", "1栋101室"),
+    ] {
+        sqlx::query(
+            "INSERT INTO house_visits (grid_id, member_id, at, household) VALUES ($1, 1, $2, $3)",
+        )
+        .bind(grid)
+        .bind(now)
+        .bind(household)
+        .execute(&pool)
+        .await
+        .expect("a visit");
+    }
+    pool.close().await;
+    let again = TestServer::start_with(test_db).await;
+    let wall = live_state(&again).await;
+    let coverage = |grid: &str| {
+        let g = &wall["state"]["by_grid"][grid];
+        (
+            g["households_visited_month"].as_u64(),
+            g["households"].as_u64(),
+        )
+    };
+    assert_eq!(coverage("SR-01-001"), (Some(2), Some(160)));
+    assert_eq!(coverage("SR-01-002"), (Some(1), Some(160)));
+    assert_eq!(coverage("SR-01-003"), (Some(0), Some(160)));
+    assert_eq!(wall["state"]["people"]["households_visited_month"], 3);
+    assert_eq!(wall, rebuilt(&again).await);
+    check_every_scope(&again).await;
+    again.stop().await;
+}

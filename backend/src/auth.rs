@@ -1,0 +1,870 @@
+//! Who may do what: accounts, logins, API keys, and the one place where a role and an area
+//! are checked against a report or a move.
+//!
+//! A login with a password (argon2id hashes) gives a bearer token; outside reporting apps send
+//! an API key. Both are 32 random bytes in hex and only their SHA-256 is stored, so a copy of
+//! the database opens nothing. Every write names its caller ([`Principal`]); the writer asks
+//! [`Principal::may_move`] against the case as it stands in the batch, so a check and the move
+//! it allows cannot be split by another move.
+
+use crate::cases::now_ms;
+use crate::error::AppError;
+use crate::store::Db;
+use crate::tokens::hash_token;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use shared::auth::{AccountView, LoginRequest, LoginResponse, Role};
+use shared::case::Action;
+use shared::wall::Scope;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a login's token works.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// How long a checked token or key is trusted without asking the database again. A logout
+/// in this process takes effect at once; one in another process within this time.
+const CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// Who is asking: an account, an API key's app, or the server itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    /// What the transition log records as the actor: `login`, `app:NAME` or `system:…`.
+    pub actor: String,
+    pub role: Role,
+    /// A dispatcher's or leader's area.
+    pub area: Option<Scope>,
+    /// A department staff member's department.
+    pub department: Option<String>,
+    /// A grid worker's grids.
+    pub grids: HashSet<String>,
+    /// A grid worker's place on the team, recorded as the reporter of its reports.
+    pub member_id: Option<i64>,
+}
+
+impl Principal {
+    /// The server itself (the watcher, the simulator), which may make any move.
+    pub fn system(actor: &str) -> Principal {
+        Principal {
+            actor: actor.to_owned(),
+            role: Role::System,
+            area: Some(Scope::City),
+            department: None,
+            grids: HashSet::new(),
+            member_id: None,
+        }
+    }
+
+    /// Whether the caller may report a case in `grid`.
+    pub fn may_report(&self, grid: Option<&str>, areas: &Areas) -> Result<(), AppError> {
+        if !self.role.reports() {
+            return Err(AppError::Forbidden(format!(
+                "a {} does not report cases",
+                self.role
+            )));
+        }
+        if self.reaches(grid, areas) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "grid {} is outside {}",
+                grid.unwrap_or("(none)"),
+                self.reach()
+            )))
+        }
+    }
+
+    /// Whether the caller may make `action` on a case in `grid` held by `department`.
+    pub fn may_move(
+        &self,
+        action: Action,
+        grid: Option<&str>,
+        department: Option<&str>,
+        areas: &Areas,
+    ) -> Result<(), AppError> {
+        self.may_make(action)?;
+        self.may_touch(grid, department, areas)
+    }
+
+    /// Whether the caller's role makes `action` at all. The writer asks this before the state
+    /// machine, and [`Principal::may_touch`] after it, so that a move the role makes but the
+    /// case's state forbids gets the state machine's 409 naming the allowed moves.
+    pub fn may_make(&self, action: Action) -> Result<(), AppError> {
+        if self.role == Role::System || self.role.moves().contains(&action) {
+            return Ok(());
+        }
+        let moves: Vec<&str> = self.role.moves().iter().map(|a| a.code()).collect();
+        Err(AppError::Forbidden(if moves.is_empty() {
+            format!("a {} makes no moves", self.role)
+        } else {
+            format!(
+                "a {} does not `{action}`; it may: {}",
+                self.role,
+                moves.join(", ")
+            )
+        }))
+    }
+
+    /// Whether a case in `grid` held by `department` is within the caller's reach: its
+    /// department for department staff, its grids for a grid worker, its area otherwise.
+    pub fn may_touch(
+        &self,
+        grid: Option<&str>,
+        department: Option<&str>,
+        areas: &Areas,
+    ) -> Result<(), AppError> {
+        if self.role == Role::DepartmentStaff {
+            return if department.is_some() && department == self.department.as_deref() {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden(format!(
+                    "the case is with department {}, not {}",
+                    department.unwrap_or("(none)"),
+                    self.department.as_deref().unwrap_or("(none)")
+                )))
+            };
+        }
+        if self.reaches(grid, areas) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "the case's grid {} is outside {}",
+                grid.unwrap_or("(none)"),
+                self.reach()
+            )))
+        }
+    }
+
+    /// Whether the caller may read a case in `grid` held by `department`.
+    pub fn may_see(&self, grid: Option<&str>, department: Option<&str>, areas: &Areas) -> bool {
+        match self.role {
+            Role::Leader | Role::ReportingApp | Role::System => self.reaches(grid, areas),
+            Role::DepartmentStaff => {
+                department.is_some() && department == self.department.as_deref()
+            }
+            Role::GridWorker | Role::Dispatcher => self.reaches(grid, areas),
+        }
+    }
+
+    fn reaches(&self, grid: Option<&str>, areas: &Areas) -> bool {
+        match self.role {
+            Role::GridWorker => grid.is_some_and(|g| self.grids.contains(g)),
+            Role::ReportingApp | Role::System => true,
+            Role::Dispatcher | Role::Leader => match &self.area {
+                Some(Scope::City) => true,
+                Some(scope) => grid.is_some_and(|g| areas.covers(scope, g)),
+                None => false,
+            },
+            Role::DepartmentStaff => false,
+        }
+    }
+
+    fn reach(&self) -> String {
+        match self.role {
+            Role::GridWorker => {
+                let mut grids: Vec<&str> = self.grids.iter().map(String::as_str).collect();
+                grids.sort_unstable();
+                format!("your grids ({})", grids.join(", "))
+            }
+            _ => match &self.area {
+                Some(scope) => format!("your area ({scope})"),
+                None => "your area (none)".to_owned(),
+            },
+        }
+    }
+
+    pub fn view(&self, login: &str, name: &str) -> AccountView {
+        let mut grids: Vec<String> = self.grids.iter().cloned().collect();
+        grids.sort_unstable();
+        AccountView {
+            login: login.to_owned(),
+            name: name.to_owned(),
+            role: self.role,
+            area: self.area.as_ref().map(Scope::to_string),
+            department: self.department.clone(),
+            grids,
+            moves: self.role.moves().to_vec(),
+        }
+    }
+}
+
+/// Which street and district each grid lies in, for area checks.
+#[derive(Debug, Default)]
+pub struct Areas {
+    grid_street: HashMap<String, String>,
+    street_district: HashMap<String, String>,
+}
+
+impl Areas {
+    pub async fn load(db: &Db) -> Result<Areas, sqlx::Error> {
+        let mut areas = Areas::default();
+        for row in sqlx::query("SELECT code, district_code FROM streets")
+            .fetch_all(db)
+            .await?
+        {
+            areas
+                .street_district
+                .insert(row.try_get("code")?, row.try_get("district_code")?);
+        }
+        for row in sqlx::query("SELECT id, street_code FROM grids")
+            .fetch_all(db)
+            .await?
+        {
+            areas
+                .grid_street
+                .insert(row.try_get("id")?, row.try_get("street_code")?);
+        }
+        Ok(areas)
+    }
+
+    /// Whether `grid` lies in `scope`.
+    pub fn covers(&self, scope: &Scope, grid: &str) -> bool {
+        let street = self.grid_street.get(grid);
+        match scope {
+            Scope::City => true,
+            Scope::Street(code) => street == Some(code),
+            Scope::District(code) => street.and_then(|s| self.street_district.get(s)) == Some(code),
+        }
+    }
+
+    pub fn has_street(&self, code: &str) -> bool {
+        self.street_district.contains_key(code)
+    }
+
+    pub fn has_district(&self, code: &str) -> bool {
+        self.street_district.values().any(|d| d == code)
+    }
+}
+
+/// A verified caller with the account it came from, for `GET /api/me`.
+#[derive(Debug, Clone)]
+struct Known {
+    principal: Arc<Principal>,
+    login: String,
+    name: String,
+    /// When the token stops working (Unix milliseconds); keys do not expire.
+    expires_at_ms: Option<i64>,
+    checked: Instant,
+}
+
+/// Logins, tokens and keys, with a short-lived cache so that a busy caller costs no database
+/// read per request.
+#[derive(Debug)]
+pub struct Auth {
+    db: Db,
+    pub areas: Arc<Areas>,
+    /// Whether demo accounts and keys are honoured.
+    demo: bool,
+    known: Mutex<HashMap<String, Known>>,
+}
+
+/// A request's verified caller; the extractor answers 401 when there is none.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Arc<Principal>);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    Arc<Auth>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, AppError> {
+        let auth = Arc::<Auth>::from_ref(state);
+        let credential = Credential::of(parts).ok_or_else(signed_out)?;
+        auth.principal(&credential)
+            .await
+            .map(|k| Caller(k.principal))
+    }
+}
+
+/// The answer to a request without credentials.
+pub fn signed_out() -> AppError {
+    AppError::Unauthorized(
+        "sign in first: send `Authorization: Bearer <token>` from POST /api/login, \
+         or an app's `X-Api-Key`"
+            .to_owned(),
+    )
+}
+
+/// What a request presents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Credential {
+    Bearer(String),
+    ApiKey(String),
+}
+
+impl Credential {
+    fn of(parts: &Parts) -> Option<Credential> {
+        Credential::of_headers(&parts.headers)
+    }
+
+    /// The credential in a request's `Authorization` or `X-Api-Key` header.
+    pub fn of_headers(headers: &HeaderMap) -> Option<Credential> {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(value) = header("authorization") {
+            let token = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .unwrap_or(value);
+            return Some(Credential::Bearer(token.trim().to_owned()));
+        }
+        header("x-api-key").map(|k| Credential::ApiKey(k.to_owned()))
+    }
+
+    fn key(&self) -> String {
+        match self {
+            Credential::Bearer(t) => format!("t:{}", hash_token(t)),
+            Credential::ApiKey(k) => format!("k:{}", hash_token(k)),
+        }
+    }
+}
+
+impl Auth {
+    pub async fn load(db: &Db, demo: bool) -> Result<Auth, sqlx::Error> {
+        Ok(Auth {
+            db: db.clone(),
+            areas: Arc::new(Areas::load(db).await?),
+            demo,
+            known: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Checks a password and opens a session.
+    pub async fn login(&self, req: &LoginRequest) -> Result<LoginResponse, AppError> {
+        let wrong = || AppError::Unauthorized("unknown login or wrong password".to_owned());
+        let row = sqlx::query("SELECT id, password_hash, demo FROM accounts WHERE login = $1")
+            .bind(req.login.trim())
+            .fetch_optional(&self.db)
+            .await?;
+        let Some(row) = row else {
+            // Hash anyway, so that an unknown login takes as long as a wrong password.
+            let _ = hash_password(&req.password);
+            return Err(wrong());
+        };
+        let hash: String = row.try_get("password_hash")?;
+        let password = req.password.clone();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|_| AppError::Unavailable("the password check stopped".to_owned()))?;
+        if !ok {
+            return Err(wrong());
+        }
+        if row.try_get::<i64, _>("demo")? != 0 && !self.demo {
+            return Err(AppError::Forbidden(
+                "demo accounts work only in demo mode".to_owned(),
+            ));
+        }
+        let (token, expires_at_ms) = issue_session(&self.db, row.try_get("id")?).await?;
+        let known = self.principal(&Credential::Bearer(token.clone())).await?;
+        Ok(LoginResponse {
+            token,
+            expires_at_ms,
+            account: known.principal.view(&known.login, &known.name),
+        })
+    }
+
+    /// Ends the session of `token`.
+    pub async fn logout(&self, token: &str) -> Result<(), AppError> {
+        let credential = Credential::Bearer(token.to_owned());
+        self.known
+            .lock()
+            .expect("the auth cache is never poisoned")
+            .remove(&credential.key());
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash_token(token))
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The account behind a credential, for `GET /api/me`.
+    pub async fn me(&self, credential: &Credential) -> Result<AccountView, AppError> {
+        let known = self.principal(credential).await?;
+        Ok(known.principal.view(&known.login, &known.name))
+    }
+
+    async fn principal(&self, credential: &Credential) -> Result<Known, AppError> {
+        let key = credential.key();
+        let now = now_ms();
+        if let Some(known) = self
+            .known
+            .lock()
+            .expect("the auth cache is never poisoned")
+            .get(&key)
+            && known.checked.elapsed() < CACHE_TTL
+            && known.expires_at_ms.is_none_or(|at| at > now)
+        {
+            return Ok(known.clone());
+        }
+        let known = match credential {
+            Credential::Bearer(token) => self.session(token, now).await?,
+            Credential::ApiKey(k) => self.api_key(k).await?,
+        };
+        let mut cache = self.known.lock().expect("the auth cache is never poisoned");
+        // A bound on the cache, cleared whole: it refills from the database within a request.
+        if cache.len() >= 10_000 {
+            cache.clear();
+        }
+        cache.insert(key, known.clone());
+        Ok(known)
+    }
+
+    async fn session(&self, token: &str, now: i64) -> Result<Known, AppError> {
+        let row = sqlx::query(
+            "SELECT a.id, a.login, a.name, a.role, a.area, a.department_code, a.member_id, a.demo, s.expires_at
+             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
+        )
+        .bind(hash_token(token))
+        .fetch_optional(&self.db)
+        .await?
+        .ok_or_else(|| {
+            AppError::Unauthorized("the token is not known; sign in again".to_owned())
+        })?;
+        let expires_at: i64 = row.try_get("expires_at")?;
+        if expires_at <= now {
+            return Err(AppError::Unauthorized(
+                "the token has expired; sign in again".to_owned(),
+            ));
+        }
+        if row.try_get::<i64, _>("demo")? != 0 && !self.demo {
+            return Err(AppError::Forbidden(
+                "demo accounts work only in demo mode".to_owned(),
+            ));
+        }
+        let role_code: String = row.try_get("role")?;
+        let role = Role::from_code(&role_code).ok_or_else(|| {
+            AppError::Database(sqlx::Error::Decode(
+                format!("unknown role `{role_code}` in accounts").into(),
+            ))
+        })?;
+        let area = row
+            .try_get::<Option<String>, _>("area")?
+            .map(|a| Scope::parse(&a))
+            .transpose()
+            .map_err(|e| {
+                AppError::Database(sqlx::Error::Decode(format!("account area: {e}").into()))
+            })?;
+        let id: i64 = row.try_get("id")?;
+        let grids: Vec<String> =
+            sqlx::query_scalar("SELECT grid_id FROM account_grids WHERE account_id = $1")
+                .bind(id)
+                .fetch_all(&self.db)
+                .await?;
+        let login: String = row.try_get("login")?;
+        Ok(Known {
+            principal: Arc::new(Principal {
+                actor: login.clone(),
+                role,
+                area,
+                department: row.try_get("department_code")?,
+                grids: grids.into_iter().collect(),
+                member_id: row.try_get("member_id")?,
+            }),
+            login,
+            name: row.try_get("name")?,
+            expires_at_ms: Some(expires_at),
+            checked: Instant::now(),
+        })
+    }
+
+    async fn api_key(&self, key: &str) -> Result<Known, AppError> {
+        let row = sqlx::query("SELECT name, demo FROM api_keys WHERE key_hash = $1")
+            .bind(hash_token(key))
+            .fetch_optional(&self.db)
+            .await?
+            .ok_or_else(|| AppError::Unauthorized("the API key is not known".to_owned()))?;
+        if row.try_get::<i64, _>("demo")? != 0 && !self.demo {
+            return Err(AppError::Forbidden(
+                "demo API keys work only in demo mode".to_owned(),
+            ));
+        }
+        let name: String = row.try_get("name")?;
+        Ok(Known {
+            principal: Arc::new(Principal {
+                actor: format!("app:{name}"),
+                role: Role::ReportingApp,
+                area: Some(Scope::City),
+                department: None,
+                grids: HashSet::new(),
+                member_id: None,
+            }),
+            login: format!("app:{name}"),
+            name,
+            expires_at_ms: None,
+            checked: Instant::now(),
+        })
+    }
+}
+
+/// An argon2id hash of `password`, as a PHC string.
+pub fn hash_password(password: &str) -> String {
+    let salt_bytes: [u8; 16] = rand::random();
+    let Ok(salt) = SaltString::encode_b64(&salt_bytes) else {
+        return String::new();
+    };
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+fn random_token() -> String {
+    (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
+}
+
+/// Opens a session for account `id`; returns its token and when it expires.
+pub async fn issue_session(db: &Db, id: i64) -> Result<(String, i64), sqlx::Error> {
+    let token = random_token();
+    let now = now_ms();
+    let expires = now + SESSION_TTL.as_millis() as i64;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(hash_token(&token))
+    .bind(id)
+    .bind(now)
+    .bind(expires)
+    .execute(db)
+    .await?;
+    Ok((token, expires))
+}
+
+/// An account to create.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub area: Option<Scope>,
+    pub department: Option<String>,
+    pub grids: Vec<String>,
+    pub member_id: Option<i64>,
+    /// An argon2id PHC string (see [`hash_password`]).
+    pub password_hash: String,
+    pub demo: bool,
+}
+
+/// Creates an account, or replaces the one with the same login; returns its id.
+pub async fn put_account(db: &Db, account: &NewAccount) -> Result<i64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE login = $1")
+        .bind(&account.login)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let id = match existing {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE accounts SET name = $1, role = $2, area = $3, department_code = $4,
+                        member_id = $5, password_hash = $6, demo = $7 WHERE id = $8",
+            )
+            .bind(&account.name)
+            .bind(account.role.code())
+            .bind(account.area.as_ref().map(Scope::to_string))
+            .bind(&account.department)
+            .bind(account.member_id)
+            .bind(&account.password_hash)
+            .bind(i64::from(account.demo))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM account_grids WHERE account_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            id
+        }
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO accounts (login, name, role, area, department_code, member_id, password_hash, demo, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(&account.login)
+            .bind(&account.name)
+            .bind(account.role.code())
+            .bind(account.area.as_ref().map(Scope::to_string))
+            .bind(&account.department)
+            .bind(account.member_id)
+            .bind(&account.password_hash)
+            .bind(i64::from(account.demo))
+            .bind(now_ms())
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    for grid in &account.grids {
+        sqlx::query("INSERT INTO account_grids (account_id, grid_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(grid)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Makes an API key for an outside reporting app and returns it; it cannot be shown again.
+pub async fn create_api_key(db: &Db, name: &str, demo: bool) -> Result<String, sqlx::Error> {
+    let key = random_token();
+    sqlx::query("INSERT INTO api_keys (key_hash, name, demo, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(hash_token(&key))
+        .bind(name)
+        .bind(i64::from(demo))
+        .bind(now_ms())
+        .execute(db)
+        .await?;
+    Ok(key)
+}
+
+/// One demo account, as the server prints it at start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoAccount {
+    pub login: String,
+    pub role: Role,
+    /// Where it acts: an area, a department or a grid.
+    pub reach: String,
+}
+
+/// Creates (or resets) the demo accounts, all with `password`, and a demo API key, and
+/// returns them. The grid worker is the first active full-time grid worker of the city,
+/// with its grid; the street and district dispatchers are those of that grid.
+pub async fn demo_accounts(db: &Db, password: &str) -> anyhow::Result<(Vec<DemoAccount>, String)> {
+    let worker = sqlx::query(
+        "SELECT m.id, m.name, m.grid_id, g.street_code, s.district_code
+         FROM members m JOIN grids g ON g.id = m.grid_id JOIN streets s ON s.code = g.street_code
+         WHERE m.kind = 'grid_worker' AND m.active = 1 ORDER BY m.id LIMIT 1",
+    )
+    .fetch_optional(db)
+    .await?;
+    let hash = {
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || hash_password(&password)).await?
+    };
+    let account = |login: &str, name: &str, role: Role| NewAccount {
+        login: login.to_owned(),
+        name: name.to_owned(),
+        role,
+        area: None,
+        department: None,
+        grids: Vec::new(),
+        member_id: None,
+        password_hash: hash.clone(),
+        demo: true,
+    };
+    let mut accounts = vec![
+        NewAccount {
+            area: Some(Scope::City),
+            ..account("leader", "市领导", Role::Leader)
+        },
+        NewAccount {
+            area: Some(Scope::City),
+            ..account("dispatcher", "市指挥中心调度员", Role::Dispatcher)
+        },
+        NewAccount {
+            department: Some("D01".to_owned()),
+            ..account("staff-d01", "城市管理部门工作人员", Role::DepartmentStaff)
+        },
+    ];
+    if let Some(w) = worker {
+        let grid: String = w.try_get("grid_id")?;
+        let street: String = w.try_get("street_code")?;
+        let district: String = w.try_get("district_code")?;
+        accounts.push(NewAccount {
+            grids: vec![grid],
+            member_id: Some(w.try_get("id")?),
+            ..account("worker", &w.try_get::<String, _>("name")?, Role::GridWorker)
+        });
+        accounts.push(NewAccount {
+            area: Some(Scope::District(district)),
+            ..account("dispatcher-district", "区指挥中心调度员", Role::Dispatcher)
+        });
+        accounts.push(NewAccount {
+            area: Some(Scope::Street(street)),
+            ..account("dispatcher-street", "街道指挥中心调度员", Role::Dispatcher)
+        });
+    }
+    let mut shown = Vec::with_capacity(accounts.len());
+    for a in &accounts {
+        put_account(db, a).await?;
+        let reach = match (&a.area, &a.department) {
+            (Some(scope), _) => scope.to_string(),
+            (None, Some(d)) => format!("department {d}"),
+            (None, None) => format!("grid {}", a.grids.join(", ")),
+        };
+        shown.push(DemoAccount {
+            login: a.login.clone(),
+            role: a.role,
+            reach,
+        });
+    }
+    let key = create_api_key(db, "demo-app", true).await?;
+    Ok((shown, key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn areas() -> Areas {
+        Areas {
+            grid_street: HashMap::from([
+                ("G1".to_owned(), "S1".to_owned()),
+                ("G2".to_owned(), "S2".to_owned()),
+                ("G3".to_owned(), "S3".to_owned()),
+            ]),
+            street_district: HashMap::from([
+                ("S1".to_owned(), "D1".to_owned()),
+                ("S2".to_owned(), "D1".to_owned()),
+                ("S3".to_owned(), "D2".to_owned()),
+            ]),
+        }
+    }
+
+    fn principal(role: Role) -> Principal {
+        Principal {
+            actor: "someone".to_owned(),
+            role,
+            area: None,
+            department: None,
+            grids: HashSet::new(),
+            member_id: None,
+        }
+    }
+
+    #[test]
+    fn a_dispatcher_acts_only_within_its_area() {
+        let areas = areas();
+        let street = Principal {
+            area: Some(Scope::Street("S1".to_owned())),
+            ..principal(Role::Dispatcher)
+        };
+        let district = Principal {
+            area: Some(Scope::District("D1".to_owned())),
+            ..principal(Role::Dispatcher)
+        };
+        assert!(
+            street
+                .may_move(Action::Dispatch, Some("G1"), None, &areas)
+                .is_ok()
+        );
+        assert!(
+            street
+                .may_move(Action::Dispatch, Some("G2"), None, &areas)
+                .is_err()
+        );
+        assert!(
+            district
+                .may_move(Action::Dispatch, Some("G2"), None, &areas)
+                .is_ok()
+        );
+        assert!(
+            district
+                .may_move(Action::Reject, Some("G3"), None, &areas)
+                .is_err()
+        );
+        let err = district
+            .may_move(Action::Resolve, Some("G1"), None, &areas)
+            .unwrap_err();
+        assert!(err.to_string().contains("does not `resolve`"), "{err}");
+        assert!(district.may_report(Some("G2"), &areas).is_ok());
+        assert!(district.may_see(Some("G1"), None, &areas));
+        assert!(!district.may_see(Some("G3"), None, &areas));
+    }
+
+    #[test]
+    fn department_staff_act_on_their_department_s_cases_only() {
+        let areas = areas();
+        let staff = Principal {
+            department: Some("D01".to_owned()),
+            ..principal(Role::DepartmentStaff)
+        };
+        assert!(
+            staff
+                .may_move(Action::Accept, Some("G3"), Some("D01"), &areas)
+                .is_ok()
+        );
+        assert!(
+            staff
+                .may_move(Action::Resolve, Some("G3"), Some("D02"), &areas)
+                .is_err()
+        );
+        assert!(
+            staff
+                .may_move(Action::Dispatch, Some("G3"), Some("D01"), &areas)
+                .is_err()
+        );
+        assert!(staff.may_report(Some("G3"), &areas).is_err());
+        assert!(staff.may_see(None, Some("D01"), &areas));
+        assert!(!staff.may_see(Some("G1"), None, &areas));
+    }
+
+    #[test]
+    fn a_grid_worker_reports_and_verifies_in_its_own_grids() {
+        let areas = areas();
+        let worker = Principal {
+            grids: HashSet::from(["G1".to_owned()]),
+            ..principal(Role::GridWorker)
+        };
+        assert!(worker.may_report(Some("G1"), &areas).is_ok());
+        let err = worker.may_report(Some("G2"), &areas).unwrap_err();
+        assert!(err.to_string().contains("outside your grids (G1)"), "{err}");
+        assert!(
+            worker
+                .may_move(Action::Verify, Some("G1"), None, &areas)
+                .is_ok()
+        );
+        assert!(
+            worker
+                .may_move(Action::Return, Some("G2"), None, &areas)
+                .is_err()
+        );
+        assert!(
+            worker
+                .may_move(Action::Dispatch, Some("G1"), None, &areas)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_leader_reads_everything_and_moves_nothing() {
+        let areas = areas();
+        let leader = Principal {
+            area: Some(Scope::City),
+            ..principal(Role::Leader)
+        };
+        assert!(leader.may_see(Some("G3"), Some("D02"), &areas));
+        assert!(leader.may_report(Some("G3"), &areas).is_err());
+        for action in Action::MOVES {
+            assert!(leader.may_move(action, Some("G3"), None, &areas).is_err());
+        }
+    }
+
+    #[test]
+    fn passwords_verify_against_their_hash_only() {
+        let hash = hash_password("correct horse");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+}

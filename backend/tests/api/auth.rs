@@ -1,0 +1,316 @@
+//! `/api/login`, `/api/logout`, `/api/me`, and every role's limits on reports, moves and reads.
+
+use crate::on_both_stores;
+use crate::support::{Store, TEST_PASSWORD, TestServer, account, account_token, table_counts};
+use backend::auth::NewAccount;
+use serde_json::{Value, json};
+use shared::auth::Role;
+use shared::wall::Scope;
+
+fn lamp_post(grid: &str) -> Value {
+    json!({
+        "category": "municipal_facilities",
+        "sub_item": "0801",
+        "grid_id": grid,
+        "description": "路灯杆倾斜，存在安全隐患",
+    })
+}
+
+async fn error_of(res: reqwest::Response) -> (u16, String) {
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    (
+        status,
+        body["error"]["message"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_password_gives_a_token_until_logout() {
+    let server = TestServer::start().await;
+    let db = server.db().await;
+    backend::auth::put_account(
+        &db,
+        &NewAccount {
+            area: Some(Scope::City),
+            ..account("chen", Role::Dispatcher)
+        },
+    )
+    .await
+    .expect("create an account");
+
+    let anonymous = reqwest::Client::new();
+    let login = |password: &'static str| {
+        anonymous
+            .post(server.url("/api/login"))
+            .json(&json!({"login": "chen", "password": password}))
+            .send()
+    };
+    let (status, message) = error_of(login("wrong").await.expect("POST")).await;
+    assert_eq!(
+        (status, message.as_str()),
+        (401, "unknown login or wrong password")
+    );
+    let unknown = anonymous
+        .post(server.url("/api/login"))
+        .json(&json!({"login": "nobody", "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(unknown.status(), 401);
+
+    let res = login(TEST_PASSWORD).await.expect("POST");
+    assert_eq!(res.status(), 200);
+    let session: Value = res.json().await.expect("login JSON");
+    let token = session["token"].as_str().expect("a token").to_owned();
+    assert_eq!(session["account"]["role"], "dispatcher");
+    assert_eq!(session["account"]["area"], "city");
+
+    let me = anonymous
+        .get(server.url("/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(me.status(), 200);
+    let me: Value = me.json().await.expect("me JSON");
+    assert_eq!(me["login"], "chen");
+    assert!(
+        me["moves"]
+            .as_array()
+            .expect("moves")
+            .contains(&json!("dispatch"))
+    );
+
+    let out = anonymous
+        .post(server.url("/api/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(out.status(), 204);
+    let after = anonymous
+        .get(server.url("/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(after.status(), 401);
+    server.stop().await;
+}
+
+on_both_stores!(writes_without_credentials_get_401_and_store_nothing);
+async fn writes_without_credentials_get_401_and_store_nothing(store: Store) {
+    let server = TestServer::start_on(store).await;
+    let case = server.report("有主的案件").await;
+    let id = case["id"].as_i64().expect("id");
+    let before = table_counts(&server.db().await).await;
+
+    let anonymous = reqwest::Client::new();
+    let report = anonymous
+        .post(server.url("/api/cases"))
+        .json(&lamp_post("SR-01-001"))
+        .send()
+        .await
+        .expect("POST");
+    let (status, message) = error_of(report).await;
+    assert_eq!(status, 401);
+    assert!(message.contains("sign in first"), "{message}");
+    let moved = anonymous
+        .post(server.url(&format!("/api/cases/{id}/moves")))
+        .json(&json!({"action": "dispatch"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(moved.status(), 401);
+    let read = anonymous
+        .get(server.url(&format!("/api/cases/{id}")))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(read.status(), 401);
+    let forged = anonymous
+        .post(server.url("/api/cases"))
+        .bearer_auth("0123456789abcdef")
+        .json(&lamp_post("SR-01-001"))
+        .send()
+        .await
+        .expect("POST");
+    let (status, message) = error_of(forged).await;
+    assert_eq!(
+        (status, message.as_str()),
+        (401, "the token is not known; sign in again")
+    );
+
+    assert_eq!(table_counts(&server.db().await).await, before);
+    server.stop().await;
+}
+
+on_both_stores!(each_role_acts_only_within_its_role_and_area);
+async fn each_role_acts_only_within_its_role_and_area(store: Store) {
+    let server = TestServer::start_on(store).await;
+    let db = server.db().await;
+    let own_grid_worker = account_token(
+        &db,
+        NewAccount {
+            grids: vec!["SR-01-001".to_owned()],
+            ..account("wang", Role::GridWorker)
+        },
+    )
+    .await;
+    let elsewhere = account_token(
+        &db,
+        NewAccount {
+            area: Some(Scope::District("ZZ".to_owned())),
+            ..account("far-dispatcher", Role::Dispatcher)
+        },
+    )
+    .await;
+    let street = account_token(
+        &db,
+        NewAccount {
+            area: Some(Scope::Street("SR01".to_owned())),
+            ..account("street-dispatcher", Role::Dispatcher)
+        },
+    )
+    .await;
+    let other_department = server.staff_token("D02").await;
+    let department = server.staff_token("D01").await;
+    let leader = server.tokens.leader.clone();
+    let key = backend::auth::create_api_key(&db, "hotline", false)
+        .await
+        .expect("an API key");
+
+    // Reports: a grid worker in its own grids only, a leader never.
+    let (status, message) = error_of(
+        server
+            .post_as(&own_grid_worker, "/api/cases", &lamp_post("SR-01-002"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("outside your grids (SR-01-001)"),
+        "{message}"
+    );
+    let (status, message) = error_of(
+        server
+            .post_as(&leader, "/api/cases", &lamp_post("SR-01-001"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, message.as_str()),
+        (403, "a leader does not report cases")
+    );
+    let res = server
+        .post_as(&own_grid_worker, "/api/cases", &lamp_post("SR-01-001"))
+        .await;
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.expect("case JSON");
+    let id = case["id"].as_i64().expect("id");
+    // An outside app reports anywhere with its key.
+    let by_app = server
+        .http
+        .post(server.url("/api/cases"))
+        .header("x-api-key", &key)
+        .header("authorization", "")
+        .json(&lamp_post("SR-01-004"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(by_app.status(), 201);
+
+    let moves = format!("/api/cases/{id}/moves");
+    let attempt = |token: &str, action: &str| {
+        let token = token.to_owned();
+        let body = json!({ "action": action });
+        let path = moves.clone();
+        let server = &server;
+        async move { error_of(server.post_as(&token, &path, &body).await).await }
+    };
+    // Dispatch: not a grid worker's or a leader's move, and not outside the area.
+    let (status, message) = attempt(&own_grid_worker, "dispatch").await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("a grid_worker does not `dispatch`"),
+        "{message}"
+    );
+    assert_eq!(attempt(&leader, "dispatch").await.0, 403);
+    let (status, message) = attempt(&elsewhere, "dispatch").await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("outside your area (district:ZZ)"),
+        "{message}"
+    );
+    // A move the role makes but the state forbids is the state machine's 409.
+    let (status, message) = attempt(&department, "accept").await;
+    assert_eq!(status, 409, "{message}");
+    assert_eq!(
+        server
+            .post_as(&street, &moves, &json!({"action": "dispatch"}))
+            .await
+            .status(),
+        200
+    );
+
+    // Accept and resolve: the case's department only.
+    let (status, message) = attempt(&other_department, "accept").await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("with department D01, not D02"),
+        "{message}"
+    );
+    assert_eq!(attempt(&department, "accept").await.0, 200);
+    assert_eq!(attempt(&department, "resolve").await.0, 200);
+    // Verify: the grid's worker, not the department.
+    assert_eq!(attempt(&department, "verify").await.0, 403);
+    assert_eq!(attempt(&own_grid_worker, "verify").await.0, 200);
+    assert_eq!(attempt(&street, "close").await.0, 200);
+
+    // Reads: the leader everything, a grid worker its grids, staff their department's cases.
+    let read = |token: String, path: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .get(server.url(&path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("GET")
+                .status()
+        }
+    };
+    let other_case: Value = by_app.json().await.expect("case JSON");
+    let other = format!("/api/cases/{}", other_case["id"]);
+    assert_eq!(read(leader.clone(), other.clone()).await, 200);
+    assert_eq!(read(own_grid_worker.clone(), other.clone()).await, 403);
+    assert_eq!(read(department.clone(), other).await, 403);
+    assert_eq!(read(department, format!("/api/cases/{id}")).await, 200);
+
+    // The log names who made each move and in what role.
+    let roles: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT action, actor, role FROM transitions WHERE case_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(&db)
+    .await
+    .expect("the case's transitions");
+    let roles: Vec<(&str, &str, &str)> = roles
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("report", "wang", "grid_worker"),
+            ("dispatch", "street-dispatcher", "dispatcher"),
+            ("accept", "test-staff-D01", "department_staff"),
+            ("resolve", "test-staff-D01", "department_staff"),
+            ("verify", "wang", "grid_worker"),
+            ("close", "street-dispatcher", "dispatcher"),
+        ]
+    );
+    server.stop().await;
+}
