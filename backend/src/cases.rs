@@ -197,15 +197,17 @@ impl Cases {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Stores the photos of a report or move that passed validation, before its write is
-    /// queued: the writer records them with the transition, and a photo's row must never name a
-    /// file that is not there. The same photo sent twice with one move is recorded once.
+    /// Stores the photos of a report or move that passed validation and the caller's checks,
+    /// before its write is queued: the writer records them with the transition, and a photo's
+    /// row must never name a file that is not there. The same photo sent twice with one move is
+    /// recorded once.
     ///
-    /// If the write is then refused (another move got there first and the state machine says
-    /// no) or fails, the files stay on disk with no row naming them. That is harmless: a file
-    /// is named by its content, so nothing else can be stored under its name, it is not served
-    /// without a row, and a later upload of the same photo finds it there. Deleting it instead
-    /// could race with a concurrent upload of the same photo that is about to be recorded.
+    /// If the write is then refused (another move got there first and the state machine or the
+    /// caller's reach says no) or fails, the files stay on disk with no row naming them. That is
+    /// harmless: a file is named by its content, so nothing else can be stored under its name,
+    /// it is not served without a row, and a later upload of the same photo finds it there.
+    /// Deleting it instead could race with a concurrent upload of the same photo that is about
+    /// to be recorded.
     async fn store_photos(&self, uploads: Vec<Upload>) -> Result<Vec<StoredPhoto>, AppError> {
         if uploads.len() > MAX_PHOTOS_PER_MOVE {
             return Err(AppError::invalid(
@@ -298,7 +300,7 @@ impl Cases {
             },
         };
         if !photos.is_empty() {
-            self.check_move(case_id, action).await?;
+            self.check_move(case_id, action, &who).await?;
         }
         let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
@@ -314,22 +316,38 @@ impl Cases {
         self.send(write, answer).await
     }
 
-    /// Asks the state machine, before a move's photos are stored, whether the case exists and
-    /// allows the move now, so that a refused move leaves no file behind. The writer asks
-    /// again and decides: a move that loses a race with another still leaves its photos on
-    /// disk, unreferenced and harmless (see `store_photos`).
-    async fn check_move(&self, case_id: i64, action: Action) -> Result<(), AppError> {
-        let row = sqlx::query("SELECT state, supervision FROM cases WHERE id = $1")
-            .bind(case_id)
-            .fetch_optional(&self.inner.db)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
+    /// Asks, before a move's photos are stored, what the writer will ask, in its order: whether
+    /// `who`'s role makes the move (403), whether the case exists and its state allows the move
+    /// now (404, 409), and whether the case as it stands is within `who`'s reach (403). So a
+    /// refused or unauthorised move leaves no file behind. The writer asks again and decides: a
+    /// move that loses a race with another still leaves its photos on disk, unreferenced and
+    /// harmless (see `store_photos`).
+    async fn check_move(
+        &self,
+        case_id: i64,
+        action: Action,
+        who: &Principal,
+    ) -> Result<(), AppError> {
+        who.may_make(action)?;
+        let row = sqlx::query(
+            "SELECT state, supervision, grid_id, department_code FROM cases WHERE id = $1",
+        )
+        .bind(case_id)
+        .fetch_optional(&self.inner.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
         parse_state(&row.try_get::<String, _>("state")?)?.next(action)?;
         parse_supervision(&row.try_get::<String, _>("supervision")?)?.after(action)?;
-        Ok(())
+        who.may_touch(
+            row.try_get::<Option<String>, _>("grid_id")?.as_deref(),
+            row.try_get::<Option<String>, _>("department_code")?
+                .as_deref(),
+            &self.inner.areas,
+        )
     }
 
-    /// One case as the API shows it to `who`: 403 when it lies outside what `who` may see.
+    /// One case as the API shows it to `who`, with its photos: 403 when it lies outside what
+    /// `who` may see.
     pub async fn get_for(&self, case_id: i64, who: &Principal) -> Result<CaseView, AppError> {
         let view = self.get(case_id).await?;
         if who.may_see(
@@ -344,6 +362,37 @@ impl Cases {
                 who.role
             )))
         }
+    }
+
+    /// Whether `who` may see at least one of the cases `case_ids`, by the rule of
+    /// [`Cases::get_for`]: a photo is shown to whoever may see a case that shows it. The cases
+    /// are read a few hundred at a time, so that a photo attached to very many cases stays
+    /// within the databases' limits on bound values, and the first visible one ends the look.
+    pub async fn may_see_any(&self, case_ids: &[i64], who: &Principal) -> Result<bool, AppError> {
+        const CHUNK: usize = 500;
+        if case_ids.is_empty() {
+            return Ok(false);
+        }
+        let mut conn = self.inner.db.acquire().await?;
+        let sqlite = conn.backend_name() == "SQLite";
+        for ids in case_ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT grid_id, department_code FROM cases WHERE id IN ({})",
+                writer::placeholders(sqlite, ids.len(), 1)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in ids {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                let grid: Option<String> = row.try_get("grid_id")?;
+                let department: Option<String> = row.try_get("department_code")?;
+                if who.may_see(grid.as_deref(), department.as_deref(), &self.inner.areas) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// One case as the API shows it, with its photos.

@@ -5,9 +5,12 @@
 //! client says about a photo (its file name, its declared type) decides anything: the first
 //! bytes say what it is, and only JPEG, PNG and WebP are taken. The rows that tie a photo to a
 //! move (`photos`, `transition_photos`) are written by the case writer in the transaction of
-//! the move's transition; the file is on disk before the move is queued.
+//! the move's transition; the file is on disk before the move is queued, and only once the
+//! caller has been checked. A photo is served to whoever may see a case that shows it.
 
 use crate::api::{self, ApiPath};
+use crate::auth::Caller;
+use crate::cases::Cases;
 use crate::error::AppError;
 use crate::store::Db;
 use axum::body::{Body, Bytes};
@@ -283,12 +286,17 @@ pub async fn cases_showing(db: &Db, hash: &str) -> Result<Vec<i64>, AppError> {
     .await?)
 }
 
-/// `GET /api/photos/{hash}`: a photo's bytes with the type recognised when it was stored. A
-/// photo never changes under its name, so clients may keep it for a year; `nosniff` keeps
+/// `GET /api/photos/{hash}`: a photo's bytes with the type recognised when it was stored, for
+/// a caller who may see at least one case showing it (401 without credentials, 403 for a
+/// caller who may see none of them, 404 for a photo no committed move recorded). A photo never
+/// changes under its name, so its caller's browser may keep it for a year (`private`: no
+/// shared cache may, since another caller may not be allowed to see it); `nosniff` keeps
 /// browsers from second-guessing the type.
 pub async fn serve(
     State(db): State<Db>,
     State(store): State<Arc<PhotoStore>>,
+    State(cases): State<Cases>,
+    Caller(who): Caller,
     ApiPath(hash): ApiPath<String>,
 ) -> Result<Response, AppError> {
     let unknown = || AppError::NotFound("no such photo".to_owned());
@@ -303,7 +311,14 @@ pub async fn serve(
             .fetch_optional(&db)
             .await?
             .ok_or_else(unknown)?;
-    // access: the caller must be allowed to see one of `cases_showing(&db, &hash)`.
+    // The same rule as `GET /api/cases/{id}`: a photo is as visible as the cases it shows.
+    let showing = cases_showing(&db, &hash).await?;
+    if !cases.may_see_any(&showing, &who).await? {
+        return Err(AppError::Forbidden(format!(
+            "the photo belongs to cases outside what a {} here may see",
+            who.role
+        )));
+    }
     let bytes = store.read(&hash).await.map_err(|err| {
         // A recorded photo whose file is gone is the server's fault; the log names it.
         AppError::Storage(std::io::Error::new(
@@ -348,7 +363,9 @@ impl FormPart for MoveCase {
 /// A report or move body with its photos. `application/json` is the body alone, as before;
 /// `multipart/form-data` is one part named `case` (or `move`) holding that JSON and up to
 /// [`MAX_PHOTOS_PER_MOVE`] parts named `photo`. Every photo is recognised and checked against
-/// the size limit while it arrives, so a bad one is refused before anything is stored.
+/// the size limit while it arrives, so a bad one is refused before anything is stored. It reads
+/// the body, so it comes last in a handler, after `auth::Caller`: an anonymous upload is then
+/// refused with 401 before any of it is read.
 #[derive(Debug)]
 pub struct WithPhotos<T> {
     pub body: T,

@@ -711,7 +711,7 @@ fn report_row(id: i64, new: NewCase, reporter_id: Option<i64>, at: i64) -> CaseR
 ///
 /// The writer builds its SQL only from constants and these, never from input, which is why
 /// its dynamic statements are marked safe.
-fn placeholders(sqlite: bool, rows: usize, cols: usize) -> String {
+pub(super) fn placeholders(sqlite: bool, rows: usize, cols: usize) -> String {
     let mut sql = String::with_capacity(rows * cols * 6);
     let mut n = 1;
     for r in 0..rows {
@@ -1112,6 +1112,83 @@ mod tests {
         );
         let resolved = &plan.cases[0].photos[1];
         assert_eq!(resolved.content_type, "image/png");
+    }
+
+    #[test]
+    fn a_move_its_caller_may_not_make_records_none_of_its_photos() {
+        let staff = |department: &str| Principal {
+            actor: format!("staff-{department}"),
+            role: Role::DepartmentStaff,
+            area: None,
+            department: Some(department.to_owned()),
+            grids: Default::default(),
+            member_id: None,
+        };
+        let worker = Principal {
+            actor: "worker".to_owned(),
+            role: Role::GridWorker,
+            grids: ["230602001001001".to_owned()].into(),
+            ..staff("D01")
+        };
+        let photo = StoredPhoto {
+            hash: "d".repeat(64),
+            kind: ImageKind::Jpeg,
+            bytes: 100,
+        };
+        let mut queue = Vec::new();
+        let mut answers = Vec::new();
+        for (action, who, department, photos) in [
+            // The system dispatches to D01, without photos.
+            (
+                Action::Dispatch,
+                Principal::system("test"),
+                Some("D01"),
+                vec![],
+            ),
+            // A grid worker's role does not accept: refused before the state machine.
+            (Action::Accept, worker, None, vec![photo.clone()]),
+            // D02's staff may accept, but the case is D01's: refused after it.
+            (Action::Accept, staff("D02"), None, vec![photo.clone()]),
+            // D01's staff may, and its photo is recorded.
+            (Action::Accept, staff("D01"), None, vec![photo.clone()]),
+        ] {
+            let (reply, answer) = oneshot::channel();
+            queue.push(Write::Move {
+                case_id: 7,
+                action,
+                who: Arc::new(who),
+                note: None,
+                department: department.map(str::to_owned),
+                photos,
+                reply,
+            });
+            answers.push(answer);
+        }
+        let rows = HashMap::from([(7, reported(7))]);
+        let plan = plan_batch(queue, &Areas::default(), rows, &mut numbers(20, 4), 5_000);
+        let outcomes: Vec<&str> = answers
+            .iter_mut()
+            .map(|a| match a.try_recv() {
+                Ok(Ok(_)) => "ok",
+                Ok(Err(AppError::Forbidden(_))) => "forbidden",
+                Ok(Err(_)) => "other error",
+                Err(_) => "unanswered",
+            })
+            .collect();
+        // Answers to accepted moves come after the commit; refusals at once.
+        assert_eq!(
+            outcomes,
+            ["unanswered", "forbidden", "forbidden", "unanswered"]
+        );
+        let links: Vec<(u64, usize)> = plan
+            .photo_links
+            .iter()
+            .map(|l| (l.seq, l.position))
+            .collect();
+        assert_eq!(links, [(21, 0)]);
+        assert_eq!(plan.photos.len(), 1);
+        assert_eq!(plan.transitions.len(), 2);
+        assert_eq!(plan.transitions[1].role, Role::DepartmentStaff);
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! `GET /api/photos/{hash}`, each signed by the role that makes it.
 
 use crate::on_both_stores;
-use crate::support::{Store, TestDb, TestServer, table_counts};
+use crate::support::{Store, TestDb, TestServer, account, account_token, table_counts};
+use backend::auth::NewAccount;
 use backend::config::Config;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
+use shared::auth::Role;
+use shared::wall::Scope;
 use std::path::{Path, PathBuf};
 
 /// Enough of each format for recognising it by its first bytes, then `tail` so that tests can
@@ -78,6 +81,17 @@ async fn post_form_as(
         .send()
         .await
         .expect("POST")
+}
+
+/// GETs `path` with the bearer `token`.
+async fn get_as(server: &TestServer, token: &str, path: &str) -> reqwest::Response {
+    server
+        .http
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET")
 }
 
 /// Every file under `dir`, however deep.
@@ -271,6 +285,17 @@ async fn the_lamp_post_story_keeps_its_photos(store: Store) {
                 .expect("cases"),
             [id]
         );
+    }
+    // Whoever may see the case sees its photos: the worker of its grid, and D01's staff,
+    // who hold it.
+    for token in [&worker, &staff] {
+        let hash = photos[0]["hash"].as_str().expect("hash");
+        let res = get_as(&server, token, &format!("/api/photos/{hash}")).await;
+        assert_eq!(res.status(), 200);
+        let case = get_as(&server, token, &format!("/api/cases/{id}")).await;
+        assert_eq!(case.status(), 200);
+        let case: Value = case.json().await.expect("case JSON");
+        assert_eq!(case["photos"], fetched["photos"]);
     }
     // The log records the role of every move beside its actor.
     let roles: Vec<String> =
@@ -686,4 +711,321 @@ async fn a_plain_json_body_keeps_the_two_megabyte_limit() {
     assert_error(res, 413, "payload_too_large", "body", "larger").await;
     assert_eq!(table_counts(&server.db().await).await, (0, 0));
     server.stop().await;
+}
+
+on_both_stores!(an_anonymous_upload_gets_401_and_stores_nothing);
+async fn an_anonymous_upload_gets_401_and_stores_nothing(store: Store) {
+    let server = TestServer::start_on(store).await;
+    let id = server.report("井盖缺失").await["id"].as_i64().expect("id");
+    let anonymous = reqwest::Client::new();
+    let send = |path: String, form: Form, token: Option<&'static str>| {
+        let mut req = anonymous.post(server.url(&path)).multipart(form);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    let good = || photo(jpeg("无主的照片"), "before.jpg", "image/jpeg");
+    // A text file named `.jpg` would be a 415 if the body were read first: the caller is
+    // checked before it, so the answer is 401 whatever the body holds.
+    let text = || photo("只是一段文字".as_bytes().to_vec(), "x.jpg", "image/jpeg");
+    for (path, form, token) in [
+        (
+            "/api/cases".to_owned(),
+            form("case", &report_json(), vec![good()]),
+            None,
+        ),
+        (
+            "/api/cases".to_owned(),
+            form("case", &report_json(), vec![text()]),
+            None,
+        ),
+        (
+            "/api/cases".to_owned(),
+            form("case", &report_json(), vec![good()]),
+            Some("not-a-token"),
+        ),
+        (
+            format!("/api/cases/{id}/moves"),
+            form("move", &json!({"action": "dispatch"}), vec![good()]),
+            None,
+        ),
+    ] {
+        let res = send(path.clone(), form, token).await.expect("POST");
+        assert_eq!(res.status(), 401, "{path} with {token:?}");
+        let err: Value = res.json().await.expect("error JSON");
+        assert_eq!(err["error"]["code"], "unauthorized", "{err}");
+    }
+    assert_eq!(table_counts(&server.db().await).await, (1, 1));
+    assert_eq!(photo_rows(&server).await, (0, 0));
+    assert_eq!(files_under(&server.db.photo_dir()), Vec::<PathBuf>::new());
+    server.stop().await;
+}
+
+on_both_stores!(a_report_or_move_its_caller_may_not_make_stores_no_photo);
+async fn a_report_or_move_its_caller_may_not_make_stores_no_photo(store: Store) {
+    let server = TestServer::start_on(store).await;
+    let db = server.db().await;
+    let other_grid_worker = account_token(
+        &db,
+        NewAccount {
+            grids: vec!["SR-01-002".to_owned()],
+            ..account("worker-002", Role::GridWorker)
+        },
+    )
+    .await;
+    let elsewhere = account_token(
+        &db,
+        NewAccount {
+            area: Some(Scope::District("ZZ".to_owned())),
+            ..account("dispatcher-zz", Role::Dispatcher)
+        },
+    )
+    .await;
+    let d02 = server.staff_token("D02").await;
+    let d01 = server.staff_token("D01").await;
+    let refused_photo = || photo(png("不该留下的照片"), "refused.png", "image/png");
+    let expect_forbidden = |res: reqwest::Response, what: &'static str| async move {
+        assert_eq!(res.status(), 403, "{what}");
+        let err: Value = res.json().await.expect("error JSON");
+        assert_eq!(err["error"]["code"], "forbidden", "{what}: {err}");
+    };
+
+    // Reports: a leader does not report; a grid worker reports only in its own grids.
+    for (token, what) in [
+        (&server.tokens.leader, "a leader's report"),
+        (&other_grid_worker, "a report outside the worker's grids"),
+    ] {
+        let res = post_form_as(
+            &server,
+            token,
+            "/api/cases",
+            form("case", &report_json(), vec![refused_photo()]),
+        )
+        .await;
+        expect_forbidden(res, what).await;
+    }
+
+    // Moves on a case dispatched to D01, each with a photo, each refused: by the caller's
+    // role (a grid worker does not accept), by the department (D02's staff), by the area (a
+    // district dispatcher elsewhere re-dispatching).
+    let id = server.report("路灯杆倾斜").await["id"]
+        .as_i64()
+        .expect("id");
+    let moves = format!("/api/cases/{id}/moves");
+    let res = server
+        .post_json(&moves, &json!({"action": "dispatch"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    for (token, action, what) in [
+        (&server.tokens.worker, "accept", "a grid worker's accept"),
+        (&d02, "accept", "another department's accept"),
+        (&elsewhere, "dispatch", "a dispatch from another district"),
+    ] {
+        let res = post_form_as(
+            &server,
+            token,
+            &moves,
+            form("move", &json!({"action": action}), vec![refused_photo()]),
+        )
+        .await;
+        expect_forbidden(res, what).await;
+    }
+    assert_eq!(table_counts(&db).await, (1, 2));
+    assert_eq!(photo_rows(&server).await, (0, 0));
+    assert_eq!(files_under(&server.db.photo_dir()), Vec::<PathBuf>::new());
+
+    // The department that holds the case accepts it, and its photo is kept.
+    let res = post_form_as(
+        &server,
+        &d01,
+        &moves,
+        form(
+            "move",
+            &json!({"action": "accept"}),
+            vec![photo(png("到场照片"), "arrived.png", "image/png")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(table_counts(&db).await, (1, 3));
+    assert_eq!(photo_rows(&server).await, (1, 1));
+    assert_eq!(files_under(&server.db.photo_dir()).len(), 1);
+    server.stop().await;
+}
+
+on_both_stores!(a_photo_is_served_only_to_callers_who_may_see_a_case_showing_it);
+async fn a_photo_is_served_only_to_callers_who_may_see_a_case_showing_it(store: Store) {
+    let server = TestServer::start_on(store).await;
+    let db = server.db().await;
+    // Accounts reaching one grid, one street, another district, or nothing of this city.
+    let token_of = |login: &'static str, base: NewAccount| {
+        let db = db.clone();
+        async move {
+            account_token(
+                &db,
+                NewAccount {
+                    login: login.to_owned(),
+                    name: login.to_owned(),
+                    ..base
+                },
+            )
+            .await
+        }
+    };
+    let worker_001 = token_of(
+        "worker-001",
+        NewAccount {
+            grids: vec!["SR-01-001".to_owned()],
+            ..account("", Role::GridWorker)
+        },
+    )
+    .await;
+    let worker_002 = token_of(
+        "worker-002",
+        NewAccount {
+            grids: vec!["SR-01-002".to_owned()],
+            ..account("", Role::GridWorker)
+        },
+    )
+    .await;
+    let street = token_of(
+        "dispatcher-sr01",
+        NewAccount {
+            area: Some(Scope::Street("SR01".to_owned())),
+            ..account("", Role::Dispatcher)
+        },
+    )
+    .await;
+    let elsewhere = token_of(
+        "dispatcher-zz",
+        NewAccount {
+            area: Some(Scope::District("ZZ".to_owned())),
+            ..account("", Role::Dispatcher)
+        },
+    )
+    .await;
+    let d01 = server.staff_token("D01").await;
+    let d02 = server.staff_token("D02").await;
+
+    let bytes = jpeg("只给看得见案件的人");
+    let res = post_form_as(
+        &server,
+        &worker_001,
+        "/api/cases",
+        form(
+            "case",
+            &report_json(),
+            vec![photo(bytes.clone(), "before.jpg", "image/jpeg")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.expect("case JSON");
+    let id = case["id"].as_i64().expect("id");
+    let hash = case["photos"][0]["hash"].as_str().expect("hash").to_owned();
+    let photo_path = format!("/api/photos/{hash}");
+    let case_path = format!("/api/cases/{id}");
+
+    // Without credentials: 401, before anything is looked up.
+    let anonymous = reqwest::Client::new()
+        .get(server.url(&photo_path))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(anonymous.status(), 401);
+
+    // Before the dispatch the case is in SR-01-001 with no department. The photo follows the
+    // case: whoever gets the case gets the photo, whoever gets 403 for the case gets 403 for
+    // the photo.
+    let shown = Shown {
+        server: &server,
+        case_id: id,
+        hash: &hash,
+        bytes: &bytes,
+    };
+    shown
+        .to(&[
+            ("the grid's worker", &worker_001, 200),
+            ("the street's dispatcher", &street, 200),
+            ("the leader", &server.tokens.leader, 200),
+            ("another grid's worker", &worker_002, 403),
+            ("another district's dispatcher", &elsewhere, 403),
+            ("staff before any dispatch", &d01, 403),
+        ])
+        .await;
+
+    // Dispatched to D01: its staff see the case and the photo, D02's do not.
+    let res = server
+        .post_json(
+            &format!("{case_path}/moves"),
+            &json!({"action": "dispatch"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    shown
+        .to(&[
+            ("the holding department's staff", &d01, 200),
+            ("another department's staff", &d02, 403),
+        ])
+        .await;
+
+    // The same photo reported with a case in SR-01-002: its worker now sees a case showing
+    // it, so it gets the photo, though still not the first case.
+    let mut second = report_json();
+    second["grid_id"] = json!("SR-01-002");
+    second["point"] = json!({"lon": 125.035, "lat": 46.585});
+    let res = post_form_as(
+        &server,
+        &worker_002,
+        "/api/cases",
+        form(
+            "case",
+            &second,
+            vec![photo(bytes.clone(), "same.jpg", "image/jpeg")],
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(
+        get_as(&server, &worker_002, &photo_path).await.status(),
+        200
+    );
+    assert_eq!(get_as(&server, &worker_002, &case_path).await.status(), 403);
+    assert_eq!(get_as(&server, &elsewhere, &photo_path).await.status(), 403);
+    server.stop().await;
+}
+
+/// A case with one photo, for checking who gets both.
+struct Shown<'a> {
+    server: &'a TestServer,
+    case_id: i64,
+    hash: &'a str,
+    bytes: &'a [u8],
+}
+
+impl Shown<'_> {
+    /// Checks, for each caller, that the photo and the case answer `status`, and that a 200
+    /// carries the photo's bytes and lists it on the case.
+    async fn to(&self, callers: &[(&str, &String, u16)]) {
+        let photo_path = format!("/api/photos/{}", self.hash);
+        let case_path = format!("/api/cases/{}", self.case_id);
+        for &(who, token, status) in callers {
+            let res = get_as(self.server, token, &photo_path).await;
+            assert_eq!(res.status(), status, "{who}'s photo GET");
+            if status == 200 {
+                let got = res.bytes().await.expect("bytes");
+                assert_eq!(got.as_ref(), self.bytes, "{who}");
+            } else {
+                let err: Value = res.json().await.expect("error JSON");
+                assert_eq!(err["error"]["code"], "forbidden", "{who}: {err}");
+            }
+            let case = get_as(self.server, token, &case_path).await;
+            assert_eq!(case.status(), status, "{who}'s case GET");
+            if status == 200 {
+                let case: Value = case.json().await.expect("case JSON");
+                assert_eq!(case["photos"][0]["hash"], json!(self.hash), "{who}");
+            }
+        }
+    }
 }
