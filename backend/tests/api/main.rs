@@ -7,6 +7,7 @@ mod cases;
 mod city;
 mod demo;
 mod health;
+mod properties;
 mod support;
 mod wall;
 mod ws;
