@@ -191,7 +191,9 @@ struct Plan {
 ///
 /// On SQLite the batch holds the write lock from its first statement, so the largest ids in
 /// the tables plus one are free. PostgreSQL may be shared by several processes, so there the
-/// numbers come from the tables' identity sequences, as a default value would.
+/// numbers come from the tables' identity sequences, as a default value would; a write the
+/// batch then refuses leaves its number unused there, as a rolled-back insert would. Nothing
+/// reads the log as gapless: readers ask for what comes after the last number they saw.
 struct Numbers {
     seqs: Vec<i64>,
     case_ids: Vec<i64>,
