@@ -717,6 +717,10 @@ pub async fn demo_accounts(db: &Db, password: &str) -> anyhow::Result<(Vec<DemoA
             reach,
         });
     }
+    // One demo key at a time: the key printed at this start replaces the last one.
+    sqlx::query("DELETE FROM api_keys WHERE demo = 1")
+        .execute(db)
+        .await?;
     let key = create_api_key(db, "demo-app", true).await?;
     Ok((shown, key))
 }

@@ -198,7 +198,7 @@ pub async fn run(
         token.clone(),
     ));
     let access = Arc::new(
-        tokens::Access::load(&db, config.walls_open)
+        tokens::Access::load(&db, config.walls_open, Some(auth.clone()))
             .await
             .context("cannot read the city's streets")?,
     );

@@ -2,14 +2,18 @@
 //!
 //! A token is 32 random bytes in hex, shown once when it is made; the database keeps only its
 //! SHA-256, so a copy of the database opens no walls. A city token opens every scope, a
-//! district token its district and the district's streets, a street token its street.
+//! district token its district and the district's streets, a street token its street. A
+//! leader's or dispatcher's login token opens the walls of its area the same way.
 
+use crate::auth::{Auth, Credential};
 use crate::error::AppError;
 use crate::store::Db;
 use sha2::{Digest, Sha256};
+use shared::auth::Role;
 use shared::wall::Scope;
 use sqlx::Row;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The SHA-256 of a token or key in hex: all the database keeps of one.
 pub(crate) fn hash_token(token: &str) -> String {
@@ -42,12 +46,15 @@ pub struct Access {
     /// Walls open to anyone, as in demo mode.
     pub open: bool,
     db: Db,
+    /// Signed-in leaders and dispatchers may watch their own area with their bearer token.
+    auth: Option<Arc<Auth>>,
     /// Each street's district, to let a district token open its streets.
     street_district: HashMap<String, String>,
 }
 
 impl Access {
-    pub async fn load(db: &Db, open: bool) -> Result<Access, sqlx::Error> {
+    /// Walls may also be opened by a leader's or dispatcher's login when `auth` is given.
+    pub async fn load(db: &Db, open: bool, auth: Option<Arc<Auth>>) -> Result<Access, sqlx::Error> {
         let mut street_district = HashMap::new();
         for row in sqlx::query("SELECT code, district_code FROM streets")
             .fetch_all(db)
@@ -58,8 +65,39 @@ impl Access {
         Ok(Access {
             open,
             db: db.clone(),
+            auth,
             street_district,
         })
+    }
+
+    /// A wall opened by login: a leader or dispatcher watches the scopes inside its area.
+    async fn check_login(&self, token: &str, scope: &Scope) -> Result<(), AppError> {
+        let unknown = || {
+            AppError::Unauthorized(
+                "the token is neither a display token nor a login; ask for a new one".to_owned(),
+            )
+        };
+        let Some(auth) = &self.auth else {
+            return Err(unknown());
+        };
+        let account = auth
+            .me(&Credential::Bearer(token.to_owned()))
+            .await
+            .map_err(|_| unknown())?;
+        let area = match account.role {
+            Role::Leader | Role::Dispatcher => account.area.as_deref().map(Scope::parse),
+            _ => None,
+        };
+        match area {
+            Some(Ok(area)) if self.covers(&area, scope) => Ok(()),
+            Some(Ok(area)) => Err(AppError::Forbidden(format!(
+                "your login opens walls of {area}, not {scope}"
+            ))),
+            _ => Err(AppError::Forbidden(format!(
+                "a {} does not open walls; use a display token",
+                account.role
+            ))),
+        }
     }
 
     fn covers(&self, granted: &Scope, wanted: &Scope) -> bool {
@@ -89,9 +127,7 @@ impl Access {
                 .fetch_optional(&self.db)
                 .await?;
         let Some(granted) = granted else {
-            return Err(AppError::Unauthorized(
-                "the display token is not known; ask for a new one".to_owned(),
-            ));
+            return self.check_login(token, scope).await;
         };
         let granted = Scope::parse(&granted).map_err(|e| {
             AppError::Database(sqlx::Error::Decode(

@@ -222,7 +222,9 @@ struct Plan {
 ///
 /// On SQLite the batch holds the write lock from its first statement, so the largest ids in
 /// the tables plus one are free. PostgreSQL may be shared by several processes, so there the
-/// numbers come from the tables' identity sequences, as a default value would.
+/// numbers come from the tables' identity sequences, as a default value would; a write the
+/// batch then refuses leaves its number unused there, as a rolled-back insert would. Nothing
+/// reads the log as gapless: readers ask for what comes after the last number they saw.
 struct Numbers {
     seqs: Vec<i64>,
     case_ids: Vec<i64>,
@@ -1196,5 +1198,175 @@ mod tests {
         assert_eq!(placeholders(true, 2, 2), "(?, ?), (?, ?)");
         assert_eq!(placeholders(false, 2, 2), "($1, $2), ($3, $4)");
         assert_eq!(placeholders(false, 3, 1), "$1, $2, $3");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::HashSet;
+
+        const ACTIONS: [Action; 12] = [
+            Action::Report,
+            Action::Dispatch,
+            Action::Accept,
+            Action::Resolve,
+            Action::Verify,
+            Action::Close,
+            Action::Return,
+            Action::Reject,
+            Action::Escalate,
+            Action::Reopen,
+            Action::Warn,
+            Action::Supervise,
+        ];
+
+        /// A random write: a report (`None`) or an action on one of cases 1 to 6, of which
+        /// only 1 to 4 exist; made by the system or by a grid worker of grid G1.
+        fn write() -> impl Strategy<Value = (Option<(i64, usize)>, bool)> {
+            (
+                prop_oneof![1 => Just(None), 6 => (1i64..=6, 0..ACTIONS.len()).prop_map(Some)],
+                any::<bool>(),
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// However a run of batches goes, the log and the current rows agree: every
+            /// transition is a move the state machine allows from the state the case was
+            /// in, each case's row is where its last transition left it, sequence numbers
+            /// run without gaps, every write is answered exactly once, and a refused write
+            /// leaves no trace.
+            #[test]
+            fn the_log_and_the_rows_always_agree(
+                batches in proptest::collection::vec(proptest::collection::vec(write(), 1..24), 1..8)
+            ) {
+                let mut stored: HashMap<i64, CaseRow> =
+                    (1..=4).map(|id| (id, CaseRow { grid_id: Some("G1".to_owned()), ..reported(id) })).collect();
+                let mut log: Vec<TransitionRow> = Vec::new();
+                let (mut next_seq, mut next_case) = (1i64, 100i64);
+                let worker = Arc::new(Principal {
+                    grids: HashSet::from(["G2".to_owned()]),
+                    ..Principal { role: Role::GridWorker, ..Principal::system("worker") }
+                });
+                for (b, batch) in batches.into_iter().enumerate() {
+                    let mut answers = Vec::new();
+                    let mut writes = Vec::new();
+                    for (i, (what, by_worker)) in batch.into_iter().enumerate() {
+                        // Reports are checked before they are queued, so only moves come from
+                        // the worker here.
+                        let who = if by_worker && what.is_some() {
+                            worker.clone()
+                        } else {
+                            Arc::new(Principal::system("test"))
+                        };
+                        // Every write carries a photo of its own, so that the photos recorded
+                        // show which writes were.
+                        let photos = vec![StoredPhoto {
+                            hash: format!("{:064x}", b * 1_000 + i),
+                            kind: ImageKind::Jpeg,
+                            bytes: 1,
+                        }];
+                        let (reply, answer) = oneshot::channel();
+                        answers.push(answer);
+                        writes.push(match what {
+                            None => Write::Report {
+                                new: NewCase {
+                                    category: Category::MunicipalFacilities,
+                                    sub_item: Some("0801".to_owned()),
+                                    grid_id: Some("G1".to_owned()),
+                                    point: None,
+                                    description: "p".to_owned(),
+                                },
+                                who,
+                                photos,
+                                reply,
+                            },
+                            Some((case_id, a)) => Write::Move {
+                                case_id,
+                                action: ACTIONS[a],
+                                who,
+                                note: None,
+                                department: None,
+                                photos,
+                                reply,
+                            },
+                        });
+                    }
+                    let n = writes.len();
+                    let mut numbers = Numbers {
+                        seqs: (next_seq..next_seq + n as i64).rev().collect(),
+                        case_ids: (next_case..next_case + n as i64).rev().collect(),
+                        visit_ids: Vec::new(),
+                    };
+                    let plan = plan_batch(writes, &Areas::default(), stored.clone(), &mut numbers, 1_000 + b as i64);
+
+                    // Every write is answered once: refused ones at once, the rest by the plan.
+                    let refused = answers
+                        .iter_mut()
+                        .map(|a| a.try_recv())
+                        .filter(|a| matches!(a, Ok(Err(_))))
+                        .count();
+                    prop_assert_eq!(refused + plan.done.len(), n);
+                    prop_assert_eq!(plan.transitions.len(), plan.done.len());
+                    // A written move records its photo with its own transition; a refused one
+                    // records none.
+                    let linked: Vec<u64> = plan.photo_links.iter().map(|l| l.seq).collect();
+                    let written: Vec<u64> = plan.transitions.iter().map(|t| t.seq).collect();
+                    prop_assert_eq!(linked, written);
+                    prop_assert_eq!(plan.photos.len(), plan.transitions.len());
+                    // Numbers are taken in order, only for what is written.
+                    for (i, t) in plan.transitions.iter().enumerate() {
+                        prop_assert_eq!(t.seq as i64, next_seq + i as i64);
+                    }
+                    next_seq += plan.transitions.len() as i64;
+                    next_case += (n - numbers.case_ids.len()) as i64;
+                    // Each transition follows from the case's state just before it, and the
+                    // grid worker, who makes no move on G1's cases, made none.
+                    let mut state: HashMap<i64, CaseState> =
+                        stored.iter().map(|(id, row)| (*id, row.facts.state)).collect();
+                    for t in &plan.transitions {
+                        match t.from {
+                            None => {
+                                prop_assert_eq!(t.action, Action::Report);
+                                prop_assert!(!state.contains_key(&t.case_id));
+                                prop_assert_eq!(t.role, Role::System);
+                            }
+                            Some(from) => {
+                                prop_assert_eq!(state.get(&t.case_id), Some(&from));
+                                prop_assert_eq!(from.next(t.action).ok(), Some(t.after.state));
+                                prop_assert_eq!(t.role, Role::System);
+                            }
+                        }
+                        state.insert(t.case_id, t.after.state);
+                    }
+                    // Each row written is where its last transition left it.
+                    let ids: Vec<i64> = plan.cases.iter().map(|c| c.id).collect();
+                    prop_assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+                    for row in &plan.cases {
+                        let last = plan.transitions.iter().rev().find(|t| t.case_id == row.id);
+                        prop_assert!(last.is_some(), "case {} written without a transition", row.id);
+                        let last = last.unwrap();
+                        prop_assert_eq!(row.last_seq, last.seq);
+                        prop_assert_eq!(&row.facts, &last.after);
+                        prop_assert_eq!(row.dispatched_ms.is_some(), row.facts.deadline_ms.is_some());
+                    }
+                    // Cases the batch did not touch keep their rows.
+                    for row in plan.cases {
+                        stored.insert(row.id, row);
+                    }
+                    log.extend(plan.transitions);
+                }
+                // Over the whole run, replaying the log gives every row.
+                let mut replayed: HashMap<i64, CaseState> =
+                    (1..=4).map(|id| (id, CaseState::Reported)).collect();
+                for t in &log {
+                    replayed.insert(t.case_id, t.after.state);
+                }
+                for (id, row) in &stored {
+                    prop_assert_eq!(replayed.get(id), Some(&row.facts.state));
+                }
+            }
+        }
     }
 }

@@ -314,3 +314,57 @@ async fn each_role_acts_only_within_its_role_and_area(store: Store) {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_leader_s_or_dispatcher_s_login_opens_the_walls_of_its_area() {
+    let db = crate::support::TestDb::new(Store::Sqlite).await;
+    let pool = backend::store::connect(&db.url).await.expect("open");
+    backend::city::install(&pool, &backend::city::sample_areas())
+        .await
+        .expect("install the sample city");
+    pool.close().await;
+    let config = backend::config::Config {
+        walls_open: false,
+        ..backend::config::Config::new(db.url.clone())
+    };
+    let server = TestServer::start_configured(db, config).await;
+    let pool = server.db().await;
+    let street = account_token(
+        &pool,
+        NewAccount {
+            area: Some(Scope::Street("SR01".to_owned())),
+            ..account("street-dispatcher", Role::Dispatcher)
+        },
+    )
+    .await;
+    let status = |path: String| {
+        let server = &server;
+        async move {
+            reqwest::get(server.url(&path))
+                .await
+                .expect("GET")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status("/api/wall?scope=city".to_owned()).await, 401);
+    let leader = server.tokens.leader.clone();
+    assert_eq!(
+        status(format!("/api/wall?scope=city&token={leader}")).await,
+        200
+    );
+    assert_eq!(
+        status(format!("/api/wall?scope=street:SR01&token={street}")).await,
+        200
+    );
+    assert_eq!(
+        status(format!("/api/wall?scope=city&token={street}")).await,
+        403
+    );
+    let worker = server.tokens.worker.clone();
+    assert_eq!(
+        status(format!("/api/wall?scope=street:SR01&token={worker}")).await,
+        403
+    );
+    server.stop().await;
+}

@@ -8,6 +8,7 @@ mod city;
 mod demo;
 mod health;
 mod photos;
+mod properties;
 mod support;
 mod wall;
 mod ws;
