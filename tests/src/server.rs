@@ -15,7 +15,8 @@ use tokio_util::sync::CancellationToken;
 pub struct Server {
     pub addr: SocketAddr,
     pub db_path: PathBuf,
-    http: reqwest::Client,
+    /// A client that reports with the server's test API key.
+    pub http: reqwest::Client,
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
