@@ -394,6 +394,14 @@ impl Auth {
         Ok(known.principal.view(&known.login, &known.name))
     }
 
+    /// The reporting app behind a raw API key, for callers that receive the key outside the
+    /// headers (Open311 sends it as the `api_key` form field). It goes through the same
+    /// one-minute cache as a key in `X-Api-Key`.
+    pub async fn api_key_principal(&self, key: &str) -> Result<Arc<Principal>, AppError> {
+        let credential = Credential::ApiKey(key.trim().to_owned());
+        Ok(self.principal(&credential).await?.principal)
+    }
+
     async fn principal(&self, credential: &Credential) -> Result<Known, AppError> {
         let key = credential.key();
         let now = now_ms();

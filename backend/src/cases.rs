@@ -1,4 +1,4 @@
-//! Case commands: the one path by which anything (the API, the simulator, later Open311 and
+//! Case commands: the one path by which anything (the API, the simulator, Open311 and
 //! the time-limit watcher) reports or moves a case.
 //!
 //! Each command validates its input here and queues it for the single writer task
@@ -24,7 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 
 mod writer;
 
-const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// The longest description a report may carry.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 const MAX_NOTE_CHARS: usize = 1_000;
 const MAX_GRID_ID_CHARS: usize = 32;
 
@@ -314,6 +315,15 @@ impl Cases {
             reply,
         };
         self.send(write, answer).await
+    }
+
+    /// The grid that contains `point`, if any, so that a caller can name a point outside the
+    /// city in its own terms before it reports; [`Cases::report`] still decides.
+    pub fn grid_of(&self, point: Point) -> Option<String> {
+        self.inner
+            .grids
+            .locate([point.lon, point.lat])
+            .map(str::to_owned)
     }
 
     /// Asks, before a move's photos are stored, what the writer will ask, in its order: whether

@@ -20,6 +20,7 @@ pub mod import;
 pub mod live;
 pub mod maps;
 pub mod metrics;
+pub mod open311;
 pub mod photos;
 pub mod store;
 pub mod tokens;
@@ -49,6 +50,7 @@ pub struct AppState {
     pub access: Arc<tokens::Access>,
     pub photos: Arc<photos::PhotoStore>,
     pub auth: Arc<auth::Auth>,
+    pub open311: Arc<open311::Open311>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -73,6 +75,18 @@ pub fn app(state: AppState) -> Router {
         .route("/streets.geojson", get(maps::streets))
         .route("/places.geojson", get(maps::places))
         .fallback(api::not_found);
+    // Open311 GeoReport v2: every path names its format (`services.xml`), so each route
+    // takes the whole last segment and the handler splits it.
+    let open311 = Router::new()
+        .route(
+            "/{file}",
+            get(open311::get_resource).post(open311::post_resource),
+        )
+        .route("/services/{file}", get(open311::service_definition))
+        .route("/requests/{file}", get(open311::get_request))
+        .route("/tokens/{file}", get(open311::get_token))
+        .fallback(open311::not_found)
+        .method_not_allowed_fallback(open311::method_not_allowed);
     Router::new()
         .route("/", get(assets::index))
         .route("/assets/style.css", get(assets::style))
@@ -82,6 +96,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/ws", get(ws::upgrade))
         .nest("/api", api)
+        .nest("/open311/v2", open311)
         .with_state(state)
 }
 
@@ -207,9 +222,15 @@ pub async fn run(
             "walls are open to anyone (demo mode); `--open-walls false` asks for display tokens"
         );
     }
+    let open311 = Arc::new(open311::Open311::new(
+        config.utc_offset_minutes,
+        demo,
+        cases::now_ms(),
+    ));
     let state = AppState {
         access,
         auth,
+        open311,
         db: db.clone(),
         cases,
         hub,
