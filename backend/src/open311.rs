@@ -888,12 +888,13 @@ impl Query {
                 if !parsed.contains(&n) {
                     parsed.push(n);
                 }
-            }
-            if parsed.len() > MAX_REQUESTS {
-                return Err(Failure::bad(
-                    format,
-                    format!("service_request_id lists more than {MAX_REQUESTS} requests"),
-                ));
+                // Checked as the list grows, so that a huge list costs no more than this.
+                if parsed.len() > MAX_REQUESTS {
+                    return Err(Failure::bad(
+                        format,
+                        format!("service_request_id lists more than {MAX_REQUESTS} requests"),
+                    ));
+                }
             }
             return Ok(Query::Ids(parsed));
         }
