@@ -348,8 +348,10 @@ impl Auth {
             .fetch_optional(&self.db)
             .await?;
         let Some(row) = row else {
-            // Hash anyway, so that an unknown login takes as long as a wrong password.
-            let _ = hash_password(&req.password);
+            // Hash anyway, so that an unknown login takes as long as a wrong password; off
+            // the async workers, like the check below.
+            let password = req.password.clone();
+            let _ = tokio::task::spawn_blocking(move || hash_password(&password)).await;
             return Err(wrong());
         };
         let hash: String = row.try_get("password_hash")?;
