@@ -1,5 +1,6 @@
 //! The HTTP side of the load: finding grids to report in, reporting cases and moving them.
 
+use crate::wire::{Answer, Conn};
 use anyhow::{Context, bail, ensure};
 use shared::case::{Action, MoveCase, ReportCase};
 use std::sync::Arc;
@@ -102,13 +103,7 @@ impl Api {
         category: &str,
         sub_item: &str,
     ) -> anyhow::Result<Reported> {
-        let body = ReportCase {
-            category: category.to_owned(),
-            sub_item: Some(sub_item.to_owned()),
-            grid_id: Some(grid.to_owned()),
-            point: None,
-            description: "storm".to_owned(),
-        };
+        let body = report_body(grid, category, sub_item, "storm");
         let url = format!("{}/api/cases", self.base);
         let response = self
             .client
@@ -120,17 +115,20 @@ impl Api {
         read_case(response).await
     }
 
-    /// Reports one case in the next grid, round robin, so that the load is spread over the
-    /// city the way real reports are rather than piling onto one grid's counters.
+    /// The next grid, round robin, so that the load is spread over the city the way real
+    /// reports are rather than piling onto one grid's counters.
+    fn next_grid(&self) -> &str {
+        &self.grids[self.next_grid.fetch_add(1, Relaxed) % self.grids.len()]
+    }
+
+    /// Reports one case in the next grid.
     pub async fn report(&self) -> anyhow::Result<Reported> {
-        let grid = &self.grids[self.next_grid.fetch_add(1, Relaxed) % self.grids.len()];
-        let body = ReportCase {
-            category: "municipal_facilities".to_owned(),
-            sub_item: Some("0801".to_owned()),
-            grid_id: Some(grid.clone()),
-            point: None,
-            description: "load test".to_owned(),
-        };
+        let body = report_body(
+            self.next_grid(),
+            "municipal_facilities",
+            "0801",
+            "load test",
+        );
         let url = format!("{}/api/cases", self.base);
         let response = self
             .client
@@ -140,30 +138,96 @@ impl Api {
             .send()
             .await?;
         read_case(response).await
+    }
+
+    /// Reports one case over `conn`: in `grid` when given (as the load's closed loop does,
+    /// in the grid worker's grid), in the next grid otherwise.
+    pub async fn report_over(
+        &self,
+        conn: &mut Conn,
+        grid: Option<&str>,
+    ) -> anyhow::Result<Reported> {
+        let grid = grid.unwrap_or_else(|| self.next_grid());
+        let body = serde_json::to_vec(&report_body(
+            grid,
+            "municipal_facilities",
+            "0801",
+            "load test",
+        ))?;
+        let answer = conn
+            .post_json("/api/cases", &self.tokens.dispatcher, &body)
+            .await?;
+        parse_case(answer)
     }
 
     /// Moves case `id` by `action`; the server answers with the moved case.
     pub async fn move_case(&self, id: i64, action: Action) -> anyhow::Result<Reported> {
-        let body = MoveCase {
-            action: action.code().to_owned(),
-            note: None,
-            department: None,
-        };
-        let token = match action {
-            Action::Accept | Action::Resolve => &self.tokens.staff,
-            Action::Verify | Action::Return => &self.tokens.worker,
-            _ => &self.tokens.dispatcher,
-        };
         let url = format!("{}/api/cases/{id}/moves", self.base);
         let response = self
             .client
             .post(&url)
-            .bearer_auth(token)
-            .json(&body)
+            .bearer_auth(self.token_for(action))
+            .json(&move_body(action))
             .send()
             .await?;
         read_case(response).await
     }
+
+    /// Moves case `id` by `action` over `conn`.
+    pub async fn move_over(
+        &self,
+        conn: &mut Conn,
+        id: i64,
+        action: Action,
+    ) -> anyhow::Result<Reported> {
+        let body = serde_json::to_vec(&move_body(action))?;
+        let answer = conn
+            .post_json(
+                &format!("/api/cases/{id}/moves"),
+                self.token_for(action),
+                &body,
+            )
+            .await?;
+        parse_case(answer)
+    }
+
+    /// Each move is made by the role that makes it.
+    fn token_for(&self, action: Action) -> &str {
+        match action {
+            Action::Accept | Action::Resolve => &self.tokens.staff,
+            Action::Verify | Action::Return => &self.tokens.worker,
+            _ => &self.tokens.dispatcher,
+        }
+    }
+}
+
+fn report_body(grid: &str, category: &str, sub_item: &str, description: &str) -> ReportCase {
+    ReportCase {
+        category: category.to_owned(),
+        sub_item: Some(sub_item.to_owned()),
+        grid_id: Some(grid.to_owned()),
+        point: None,
+        description: description.to_owned(),
+    }
+}
+
+fn move_body(action: Action) -> MoveCase {
+    MoveCase {
+        action: action.code().to_owned(),
+        note: None,
+        department: None,
+    }
+}
+
+fn parse_case(answer: Answer<'_>) -> anyhow::Result<Reported> {
+    if !(200..300).contains(&answer.status) {
+        bail!(
+            "the server answered {}: {}",
+            answer.status,
+            String::from_utf8_lossy(answer.body)
+        );
+    }
+    serde_json::from_slice(answer.body).context("the server's answer is not a case")
 }
 
 /// Signs in as `login`; returns the bearer token and the account's grids.

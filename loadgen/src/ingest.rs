@@ -3,6 +3,7 @@
 
 use crate::http::{Api, Credentials};
 use crate::stats::Histogram;
+use crate::wire::Conn;
 use anyhow::{Context, bail};
 use shared::case::Action;
 use std::time::{Duration, Instant};
@@ -63,20 +64,22 @@ pub async fn run(base: &str, args: IngestArgs) -> anyhow::Result<()> {
     for _ in 0..concurrency {
         let api = api.clone();
         let loop_grid = loop_grid.clone();
+        let mut conn = Conn::open(base).await?;
+        let base = base.to_owned();
         tasks.push(tokio::spawn(async move {
             let mut tally = Tally::default();
+            let grid = args.moves.then_some(loop_grid.as_str());
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                let reported = if args.moves {
-                    api.report_in(&loop_grid, "municipal_facilities", "0801")
-                        .await
-                } else {
-                    api.report().await
-                };
-                let case = match reported {
+                let case = match api.report_over(&mut conn, grid).await {
                     Ok(case) => case,
                     Err(err) => {
                         tally.fail(&err);
+                        // The connection may be what failed; a fresh one goes on.
+                        match Conn::open(&base).await {
+                            Ok(fresh) => conn = fresh,
+                            Err(_) => break,
+                        }
                         continue;
                     }
                 };
@@ -89,7 +92,7 @@ pub async fn run(base: &str, args: IngestArgs) -> anyhow::Result<()> {
                 // every reported case counts its five moves.
                 for action in LOOP {
                     let sent = Instant::now();
-                    match api.move_case(case.id, action).await {
+                    match api.move_over(&mut conn, case.id, action).await {
                         Ok(_) => {
                             tally.latency.record_duration(sent.elapsed());
                             tally.moves += 1;

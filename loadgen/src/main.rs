@@ -11,6 +11,7 @@ mod ingest;
 mod stats;
 mod storm;
 mod walls;
+mod wire;
 
 use clap::{Parser, Subcommand};
 

@@ -373,26 +373,36 @@ impl Aggregate {
         if hour > now - TREND_HOURS {
             self.state.hourly.counts[(hour - (now - TREND_HOURS + 1)) as usize] += 1;
             if let (Some(grid), Some(item)) = (grid_id, sub_item) {
+                // The common case, a grid and sub-item already counted, allocates nothing
+                // but the window's entry.
                 let key = (grid.to_owned(), item.to_owned());
-                self.recent_reports
-                    .entry(hour)
-                    .or_default()
-                    .push(key.clone());
-                let n = self.hotspot_counts.entry(key.clone()).or_default();
-                *n += 1;
-                let n = *n;
-                if n >= HOTSPOT_REPORTS {
-                    let hotspot = Hotspot {
-                        grid_id: key.0,
-                        sub_item: key.1,
-                        count: n,
-                    };
-                    if n == HOTSPOT_REPORTS {
-                        alerts.push(Alert::Hotspot(hotspot.clone()));
+                let n = match self.hotspot_counts.get_mut(&key) {
+                    Some(n) => {
+                        *n += 1;
+                        *n
                     }
-                    self.state
-                        .hotspots
-                        .insert(Hotspot::key(&hotspot.grid_id, &hotspot.sub_item), hotspot);
+                    None => {
+                        self.hotspot_counts.insert(key.clone(), 1);
+                        1
+                    }
+                };
+                self.recent_reports.entry(hour).or_default().push(key);
+                if n >= HOTSPOT_REPORTS {
+                    let hotspot_key = Hotspot::key(grid, item);
+                    match self.state.hotspots.get_mut(&hotspot_key) {
+                        Some(h) => h.count = n,
+                        None => {
+                            let hotspot = Hotspot {
+                                grid_id: grid.to_owned(),
+                                sub_item: item.to_owned(),
+                                count: n,
+                            };
+                            if n == HOTSPOT_REPORTS {
+                                alerts.push(Alert::Hotspot(hotspot.clone()));
+                            }
+                            self.state.hotspots.insert(hotspot_key, hotspot);
+                        }
+                    }
                 }
             }
         }
