@@ -120,6 +120,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppErro
         (status = 403, description = "The account may not sign in (a demo account on a server that is not in demo mode).", body = ApiError),
         (status = 415, description = "The body is not `application/json`.", body = ApiError),
         (status = 422, description = "A field is missing or of the wrong type; `field` names it.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(())
 )]
@@ -138,6 +139,7 @@ pub async fn login(
     responses(
         (status = 204, description = "The session is over; its token no longer works."),
         (status = 401, description = "No bearer token, or one that does not work.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(("bearer" = []))
 )]
@@ -163,6 +165,7 @@ pub async fn logout(
         (status = 200, description = "The account (or the reporting app) behind the credential.", body = AccountView),
         (status = 401, description = "No credential, or one that does not work.", body = ApiError),
         (status = 403, description = "A demo account on a server that is not in demo mode.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -191,11 +194,12 @@ pub async fn me(
         (status = 201, description = "The case as reported, in state `reported`, its photos listed.", body = CaseView),
         (status = 400, description = "The body is not JSON, or the form cannot be read.", body = ApiError),
         (status = 401, description = "No credential, or one that does not work; the body is not read.", body = ApiError),
-        (status = 403, description = "The caller may not report in that grid.", body = ApiError),
+        (status = 403, description = "The caller's role does not report, or not in that grid.", body = ApiError),
         (status = 413, description = "A photo or the body is past its size limit; `field` names the part.", body = ApiError),
         (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
         (status = 422, description = "A field is missing or wrong (unknown category, a point outside the city…); `field` names it.", body = ApiError),
         (status = 503, description = "The server is shutting down.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -220,6 +224,7 @@ pub async fn report_case(
         (status = 401, description = "No credential, or one that does not work.", body = ApiError),
         (status = 403, description = "The case is outside what the caller may see.", body = ApiError),
         (status = 404, description = "There is no such case.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -257,6 +262,7 @@ pub async fn get_case(
         (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
         (status = 422, description = "An unknown action, an unknown department…; `field` names it.", body = ApiError),
         (status = 503, description = "The server is shutting down.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -328,6 +334,7 @@ pub struct WallView {
         (status = 404, description = "There is no such district or street.", body = ApiError),
         (status = 422, description = "`scope` is not `city`, `district:CODE` or `street:CODE`.", body = ApiError),
         (status = 503, description = "The live hub has stopped.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security((), ("display_token" = []), ("bearer" = []))
 )]
@@ -385,6 +392,7 @@ pub struct TeamView {
     responses(
         (status = 200, description = "The headcount.", body = TeamView),
         (status = 400, description = "`at` is not a number.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(())
 )]

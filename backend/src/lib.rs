@@ -149,6 +149,7 @@ impl Routes {
     }
 }
 
+/// Every route with its table; `with_photos` is the body limit of the routes that take photos.
 fn routes(with_photos: DefaultBodyLimit) -> Routes {
     let api = Routes::new("/api")
         .post("/login", api::login)

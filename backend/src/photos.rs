@@ -304,6 +304,7 @@ pub async fn cases_showing(db: &Db, hash: &str) -> Result<Vec<i64>, AppError> {
         (status = 401, description = "No credential, or one that does not work.", body = ApiError),
         (status = 403, description = "Every case that shows the photo is outside what the caller may see.", body = ApiError),
         (status = 404, description = "No committed move recorded a photo of this name.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]

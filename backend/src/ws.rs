@@ -53,6 +53,7 @@ const GOING_AWAY: u16 = 1001;
         (status = 404, description = "There is no such district or street.", body = ApiError),
         (status = 422, description = "`scope` is not `city`, `district:CODE` or `street:CODE`.", body = ApiError),
         (status = 503, description = "The live hub has stopped.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security((), ("display_token" = []), ("bearer" = []))
 )]
