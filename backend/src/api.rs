@@ -14,7 +14,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
 use shared::auth::{AccountView, LoginRequest, LoginResponse};
-use shared::case::{Action, CaseView, MoveCase, ReportCase};
+use shared::case::{Action, ApiError, CaseView, MoveCase, ReportCase};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A path parameter whose errors come in the API's one error shape.
@@ -107,6 +108,22 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppErro
 }
 
 /// `POST /api/login`: a password for a bearer token.
+#[utoipa::path(
+    post,
+    path = "/api/login",
+    tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in: a bearer token for `Authorization: Bearer …` and its account.", body = LoginResponse),
+        (status = 400, description = "The body is not JSON.", body = ApiError),
+        (status = 401, description = "Unknown login or wrong password.", body = ApiError),
+        (status = 403, description = "The account may not sign in (a demo account on a server that is not in demo mode).", body = ApiError),
+        (status = 415, description = "The body is not `application/json`.", body = ApiError),
+        (status = 422, description = "A field is missing or of the wrong type; `field` names it.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(())
+)]
 pub async fn login(
     State(auth): State<Arc<Auth>>,
     JsonBody(req): JsonBody<LoginRequest>,
@@ -115,6 +132,17 @@ pub async fn login(
 }
 
 /// `POST /api/logout`: ends the session of the bearer token.
+#[utoipa::path(
+    post,
+    path = "/api/logout",
+    tag = "accounts",
+    responses(
+        (status = 204, description = "The session is over; its token no longer works."),
+        (status = 401, description = "No bearer token, or one that does not work.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn logout(
     State(auth): State<Arc<Auth>>,
     headers: axum::http::HeaderMap,
@@ -129,6 +157,18 @@ pub async fn logout(
 }
 
 /// `GET /api/me`: who the credential belongs to and what it may do.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The account (or the reporting app) behind the credential.", body = AccountView),
+        (status = 401, description = "No credential, or one that does not work.", body = ApiError),
+        (status = 403, description = "A demo account on a server that is not in demo mode.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn me(
     State(auth): State<Arc<Auth>>,
     headers: axum::http::HeaderMap,
@@ -139,6 +179,30 @@ pub async fn me(
 
 /// `POST /api/cases`: a report as JSON, or as multipart with its before photos. The caller
 /// is extracted before the body, so an anonymous upload is refused before it is read.
+#[utoipa::path(
+    post,
+    path = "/api/cases",
+    tag = "cases",
+    description = "Reports a case: the JSON body alone, or `multipart/form-data` with the same \
+        JSON in a part named `case` and up to six parts named `photo` (JPEG, PNG or WebP, \
+        recognised by their bytes). Nothing is stored unless every check passes.",
+    request_body(content(
+        (ReportCase = "application/json"),
+        (crate::photos::ReportForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, description = "The case as reported, in state `reported`, its photos listed.", body = CaseView),
+        (status = 400, description = "The body is not JSON, or the form cannot be read.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work; the body is not read.", body = ApiError),
+        (status = 403, description = "The caller's role does not report, or not in that grid.", body = ApiError),
+        (status = 413, description = "A photo or the body is past its size limit; `field` names the part.", body = ApiError),
+        (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
+        (status = 422, description = "A field is missing or wrong (unknown category, a point outside the city…); `field` names it.", body = ApiError),
+        (status = 503, description = "The server is shutting down.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn report_case(
     State(cases): State<Cases>,
     Caller(who): Caller,
@@ -148,6 +212,22 @@ pub async fn report_case(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+/// `GET /api/cases/{id}`: one case as it stands, for a caller who may see it.
+#[utoipa::path(
+    get,
+    path = "/api/cases/{id}",
+    tag = "cases",
+    params(("id" = i64, Path, description = "The case's id.")),
+    responses(
+        (status = 200, description = "The case.", body = CaseView),
+        (status = 400, description = "The id is not a number.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work.", body = ApiError),
+        (status = 403, description = "The case is outside what the caller may see.", body = ApiError),
+        (status = 404, description = "There is no such case.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn get_case(
     State(cases): State<Cases>,
     Caller(who): Caller,
@@ -159,6 +239,33 @@ pub async fn get_case(
 /// `POST /api/cases/{id}/moves`: a move as JSON, or as multipart with its photos (the after
 /// photo of a resolution, the photo of a verification). The caller comes before the body, as
 /// for a report.
+#[utoipa::path(
+    post,
+    path = "/api/cases/{id}/moves",
+    tag = "cases",
+    description = "Moves a case by one action of the state machine: the JSON body alone, or \
+        `multipart/form-data` with the same JSON in a part named `move` and up to six parts \
+        named `photo`. The watcher's `warn` and `supervise` are refused.",
+    params(("id" = i64, Path, description = "The case's id.")),
+    request_body(content(
+        (MoveCase = "application/json"),
+        (crate::photos::MoveForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "The case after the move.", body = CaseView),
+        (status = 400, description = "The id is not a number, the body is not JSON, or the form cannot be read.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work; the body is not read.", body = ApiError),
+        (status = 403, description = "The caller's role does not make this move, or the case is outside its reach.", body = ApiError),
+        (status = 404, description = "There is no such case.", body = ApiError),
+        (status = 409, description = "The state machine does not allow the move from the case's state (`move_not_allowed`; the message lists the allowed moves).", body = ApiError),
+        (status = 413, description = "A photo or the body is past its size limit; `field` names the part.", body = ApiError),
+        (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
+        (status = 422, description = "An unknown action, an unknown department…; `field` names it.", body = ApiError),
+        (status = 503, description = "The server is shutting down.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn move_case(
     State(cases): State<Cases>,
     Caller(who): Caller,
@@ -191,8 +298,9 @@ pub async fn move_case(
     ))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct WallQuery {
     /// `city` (the default), `district:CODE` or `street:CODE`.
     pub scope: Option<String>,
@@ -202,7 +310,7 @@ pub struct WallQuery {
 
 /// The state of a scope as it is now, with where it stands in its stream (`seq`) and in the
 /// tables: `log_seq` (the last transition) and `visit_seq` (the last house visit) folded in.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct WallView {
     pub scope: shared::wall::Scope,
     pub seq: u64,
@@ -213,6 +321,23 @@ pub struct WallView {
 }
 
 /// `GET /api/wall?scope=`: a scope's live state, everything committed so far folded in.
+#[utoipa::path(
+    get,
+    path = "/api/wall",
+    tag = "wall",
+    params(WallQuery),
+    responses(
+        (status = 200, description = "The scope's state now.", body = WallView),
+        (status = 400, description = "An unknown query parameter.", body = ApiError),
+        (status = 401, description = "Walls need a display token here (outside demo mode) and none was given.", body = ApiError),
+        (status = 403, description = "The token does not open this scope.", body = ApiError),
+        (status = 404, description = "There is no such district or street.", body = ApiError),
+        (status = 422, description = "`scope` is not `city`, `district:CODE` or `street:CODE`.", body = ApiError),
+        (status = 503, description = "The live hub has stopped.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security((), ("display_token" = []), ("bearer" = []))
+)]
 pub async fn wall_state(
     State(hub): State<Hub>,
     State(access): State<Arc<crate::tokens::Access>>,
@@ -238,36 +363,69 @@ pub async fn wall_state(
     }))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TeamQuery {
     /// Unix milliseconds; now when absent.
     pub at: Option<i64>,
 }
 
+/// The grid team's headcount as of a moment.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct TeamView {
+    /// The moment counted, in Unix milliseconds.
+    pub at: i64,
+    /// Full-time grid workers (`grid_worker`).
+    pub full_time: i64,
+    /// Every other member: the "N" of "1+N".
+    pub co_governance: i64,
+    /// Members by kind code; kinds without members are absent.
+    pub by_kind: BTreeMap<String, i64>,
+}
+
 /// `GET /api/team?at=MS`: the grid team's headcount by kind as of a moment.
+#[utoipa::path(
+    get,
+    path = "/api/team",
+    tag = "wall",
+    params(TeamQuery),
+    responses(
+        (status = 200, description = "The headcount.", body = TeamView),
+        (status = 400, description = "`at` is not a number.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(())
+)]
 pub async fn team(
     State(db): State<Db>,
     ApiQuery(q): ApiQuery<TeamQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<TeamView>, AppError> {
     let at = q.at.unwrap_or_else(crate::cases::now_ms);
     let counts = crate::city::headcount(&db, at).await?;
-    let by_kind: serde_json::Map<String, serde_json::Value> = counts
-        .iter()
-        .map(|(kind, n)| (kind.clone(), serde_json::json!(n)))
-        .collect();
     let full_time = counts
         .iter()
         .find(|(kind, _)| kind == "grid_worker")
         .map_or(0, |(_, n)| *n);
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
-    Ok(Json(serde_json::json!({
-        "at": at,
-        "full_time": full_time,
-        "co_governance": total - full_time,
-        "by_kind": by_kind,
-    })))
+    Ok(Json(TeamView {
+        at,
+        full_time,
+        co_governance: total - full_time,
+        by_kind: counts.into_iter().collect(),
+    }))
 }
 
+/// `GET /healthz`: whether the server can reach its database.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers.", body = String, content_type = "text/plain", example = "ok"),
+        (status = 503, description = "The database does not answer.", body = String, content_type = "text/plain"),
+    ),
+    security(())
+)]
 pub async fn healthz(State(db): State<Db>) -> impl IntoResponse {
     if store::healthy(&db).await {
         (StatusCode::OK, "ok")

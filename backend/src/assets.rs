@@ -84,18 +84,66 @@ fn serve(asset: &'static Asset, headers: &HeaderMap) -> Response {
     (out, body).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "page",
+    tag = "page",
+    responses(
+        (status = 200, description = "The wall: `?layout=wall|seat|share`, `?lang=en`, `?scope=` and `?token=` are read by the page itself. Gzipped when the request accepts it and the asset is compressed; `no-cache` with an `ETag` of the build.",
+            content(("text/html"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
 pub async fn index(headers: HeaderMap) -> Response {
     serve(&INDEX, &headers)
 }
 
+#[utoipa::path(
+    get,
+    path = "/assets/style.css",
+    operation_id = "stylesheet",
+    tag = "page",
+    responses(
+        (status = 200, description = "The wall's stylesheet. Gzipped when the request accepts it and the asset is compressed; `no-cache` with an `ETag` of the build.",
+            content(("text/css"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
 pub async fn style(headers: HeaderMap) -> Response {
     serve(&STYLE, &headers)
 }
 
+#[utoipa::path(
+    get,
+    path = "/pkg/frontend.js",
+    operation_id = "wall_script",
+    tag = "page",
+    responses(
+        (status = 200, description = "The wall's JavaScript glue for its wasm bundle. Gzipped when the request accepts it and the asset is compressed; `no-cache` with an `ETag` of the build.",
+            content(("text/javascript"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
 pub async fn script(headers: HeaderMap) -> Response {
     serve(&JS, &headers)
 }
 
+#[utoipa::path(
+    get,
+    path = "/pkg/frontend_bg.wasm",
+    operation_id = "wall_wasm",
+    tag = "page",
+    responses(
+        (status = 200, description = "The wall's wasm bundle. Gzipped when the request accepts it and the asset is compressed; `no-cache` with an `ETag` of the build.",
+            content(("application/wasm"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
 pub async fn wasm(headers: HeaderMap) -> Response {
     serve(&WASM, &headers)
 }

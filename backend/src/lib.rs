@@ -21,6 +21,7 @@ pub mod live;
 pub mod maps;
 pub mod metrics;
 pub mod open311;
+pub mod openapi;
 pub mod photos;
 pub mod store;
 pub mod tokens;
@@ -33,7 +34,9 @@ use crate::store::Db;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::{get, post};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -60,44 +63,130 @@ pub fn app(state: AppState) -> Router {
     // Reports and moves may carry photos: their bodies may be as large as the photo limits
     // allow, which `photos::WithPhotos` enforces part by part (a plain JSON body keeps 2 MB).
     let with_photos = DefaultBodyLimit::max(state.photos.max_body_bytes());
-    let api = Router::new()
-        .route("/login", post(api::login))
-        .route("/logout", post(api::logout))
-        .route("/me", get(api::me))
-        .route("/cases", post(api::report_case).layer(with_photos))
-        .route("/cases/{id}", get(api::get_case))
-        .route("/cases/{id}/moves", post(api::move_case).layer(with_photos))
-        .route("/photos/{hash}", get(photos::serve))
-        .route("/wall", get(api::wall_state))
-        .route("/team", get(api::team))
-        .route("/grids.geojson", get(maps::grids))
-        .route("/districts.geojson", get(maps::districts))
-        .route("/streets.geojson", get(maps::streets))
-        .route("/places.geojson", get(maps::places))
+    routes(with_photos).router.with_state(state)
+}
+
+/// Every route of [`app`]: its method and its path as the router matches it (a `{name}`
+/// capture takes one whole segment). The `openapi` integration test checks that the OpenAPI
+/// document describes each of them, and describes nothing else.
+pub fn route_table() -> Vec<Route> {
+    routes(DefaultBodyLimit::disable()).table
+}
+
+/// One route of the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: Method,
+    pub path: String,
+}
+
+/// A router that records what it routes, so that [`route_table`] lists exactly the routes
+/// [`app`] serves: a route can only be added through it.
+struct Routes {
+    prefix: &'static str,
+    router: Router<AppState>,
+    table: Vec<Route>,
+}
+
+impl Routes {
+    fn new(prefix: &'static str) -> Routes {
+        Routes {
+            prefix,
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Routes {
+        self.add(Method::GET, path, get(handler))
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Routes {
+        self.add(Method::POST, path, post(handler))
+    }
+
+    /// A POST whose body may be as large as `limit` allows.
+    fn post_limited<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        handler: H,
+        limit: DefaultBodyLimit,
+    ) -> Routes {
+        self.add(Method::POST, path, post(handler).layer(limit))
+    }
+
+    fn add(mut self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Routes {
+        self.table.push(Route {
+            method,
+            path: format!("{}{path}", self.prefix),
+        });
+        // Two methods on one path merge into one method router.
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    /// Nests `inner`, whose prefix is its mount point.
+    fn nest(mut self, inner: Routes) -> Routes {
+        self.table.extend(inner.table);
+        self.router = self.router.nest(inner.prefix, inner.router);
+        self
+    }
+
+    /// What answers a path that no route matches.
+    fn fallback<H: Handler<T, AppState>, T: 'static>(mut self, handler: H) -> Routes {
+        self.router = self.router.fallback(handler);
+        self
+    }
+
+    /// What answers a known path with a method it does not take; after the routes, since it
+    /// applies to those already added.
+    fn method_not_allowed_fallback<H: Handler<T, AppState>, T: 'static>(
+        mut self,
+        handler: H,
+    ) -> Routes {
+        self.router = self.router.method_not_allowed_fallback(handler);
+        self
+    }
+}
+
+/// Every route with its table; `with_photos` is the body limit of the routes that take photos.
+fn routes(with_photos: DefaultBodyLimit) -> Routes {
+    let api = Routes::new("/api")
+        .post("/login", api::login)
+        .post("/logout", api::logout)
+        .get("/me", api::me)
+        .post_limited("/cases", api::report_case, with_photos)
+        .get("/cases/{id}", api::get_case)
+        .post_limited("/cases/{id}/moves", api::move_case, with_photos)
+        .get("/photos/{hash}", photos::serve)
+        .get("/wall", api::wall_state)
+        .get("/team", api::team)
+        .get("/grids.geojson", maps::grids)
+        .get("/districts.geojson", maps::districts)
+        .get("/streets.geojson", maps::streets)
+        .get("/places.geojson", maps::places)
+        .get("/openapi.json", openapi::serve)
         .fallback(api::not_found);
     // Open311 GeoReport v2: every path names its format (`services.xml`), so each route
     // takes the whole last segment and the handler splits it.
-    let open311 = Router::new()
-        .route(
-            "/{file}",
-            get(open311::get_resource).post(open311::post_resource),
-        )
-        .route("/services/{file}", get(open311::service_definition))
-        .route("/requests/{file}", get(open311::get_request))
-        .route("/tokens/{file}", get(open311::get_token))
+    let open311 = Routes::new("/open311/v2")
+        .get("/{file}", open311::get_resource)
+        .post("/{file}", open311::post_resource)
+        .get("/services/{file}", open311::service_definition)
+        .get("/requests/{file}", open311::get_request)
+        .get("/tokens/{file}", open311::get_token)
         .fallback(open311::not_found)
         .method_not_allowed_fallback(open311::method_not_allowed);
-    Router::new()
-        .route("/", get(assets::index))
-        .route("/assets/style.css", get(assets::style))
-        .route("/pkg/frontend.js", get(assets::script))
-        .route("/pkg/frontend_bg.wasm", get(assets::wasm))
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(metrics::metrics))
-        .route("/ws", get(ws::upgrade))
-        .nest("/api", api)
-        .nest("/open311/v2", open311)
-        .with_state(state)
+    Routes::new("")
+        .get("/", assets::index)
+        .get("/assets/style.css", assets::style)
+        .get("/pkg/frontend.js", assets::script)
+        .get("/pkg/frontend_bg.wasm", assets::wasm)
+        .get("/healthz", api::healthz)
+        .get("/metrics", metrics::metrics)
+        .get("/ws", ws::upgrade)
+        .nest(api)
+        .nest(open311)
 }
 
 /// Opens the database, rebuilds the wall's state, starts the live hub (and the simulator if

@@ -47,6 +47,20 @@ impl Document {
     }
 }
 
+/// A GeoJSON document as the OpenAPI document describes it: a `FeatureCollection` whose
+/// features' properties depend on the map (see the operation).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FeatureCollection {
+    /// Always `FeatureCollection`.
+    #[schema(rename = "type", pattern = "^FeatureCollection$")]
+    kind: String,
+    /// GeoJSON `Feature` objects: a `geometry` (Polygon, MultiPolygon or Point) and
+    /// `properties`.
+    #[schema(value_type = Vec<Object>)]
+    features: Vec<serde_json::Value>,
+}
+
 /// The documents of the map.
 #[derive(Debug)]
 pub struct Maps {
@@ -68,21 +82,65 @@ impl Maps {
 }
 
 /// `GET /api/grids.geojson`: every grid, with id, name, street, district and kind.
+#[utoipa::path(
+    get,
+    path = "/api/grids.geojson",
+    operation_id = "grids_geojson",
+    tag = "map",
+    responses(
+        (status = 200, description = "Every grid, with id, name, street, district and kind. Gzipped when the request accepts it; revalidated on every load (`no-cache`).",
+            body = FeatureCollection, content_type = "application/geo+json"),
+    ),
+    security(())
+)]
 pub async fn grids(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Response {
     maps.grids.respond(&headers)
 }
 
 /// `GET /api/streets.geojson`: street and township outlines.
+#[utoipa::path(
+    get,
+    path = "/api/streets.geojson",
+    operation_id = "streets_geojson",
+    tag = "map",
+    responses(
+        (status = 200, description = "Street and township outlines. Gzipped when the request accepts it; revalidated on every load (`no-cache`).",
+            body = FeatureCollection, content_type = "application/geo+json"),
+    ),
+    security(())
+)]
 pub async fn streets(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Response {
     maps.streets.respond(&headers)
 }
 
 /// `GET /api/districts.geojson`: district and county outlines.
+#[utoipa::path(
+    get,
+    path = "/api/districts.geojson",
+    operation_id = "districts_geojson",
+    tag = "map",
+    responses(
+        (status = 200, description = "District and county outlines. Gzipped when the request accepts it; revalidated on every load (`no-cache`).",
+            body = FeatureCollection, content_type = "application/geo+json"),
+    ),
+    security(())
+)]
 pub async fn districts(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Response {
     maps.districts.respond(&headers)
 }
 
 /// `GET /api/places.geojson`: grid stations, mediation centres and key places.
+#[utoipa::path(
+    get,
+    path = "/api/places.geojson",
+    operation_id = "places_geojson",
+    tag = "map",
+    responses(
+        (status = 200, description = "Grid stations, mediation centres and key places. Gzipped when the request accepts it; revalidated on every load (`no-cache`).",
+            body = FeatureCollection, content_type = "application/geo+json"),
+    ),
+    security(())
+)]
 pub async fn places(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Response {
     maps.places.respond(&headers)
 }

@@ -171,6 +171,17 @@ impl Drop for Connected {
     }
 }
 
+/// `GET /metrics`: the counters and histograms in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Walls connected, frames and bytes sent, resyncs, walls dropped, transitions committed and folded, and the commit-to-send latency histogram.",
+            body = String, content_type = "text/plain; version=0.0.4"),
+    ),
+    security(())
+)]
 pub async fn metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

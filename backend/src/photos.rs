@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
-use shared::case::{MoveCase, ReportCase};
+use shared::case::{ApiError, MoveCase, ReportCase};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -292,6 +292,22 @@ pub async fn cases_showing(db: &Db, hash: &str) -> Result<Vec<i64>, AppError> {
 /// changes under its name, so its caller's browser may keep it for a year (`private`: no
 /// shared cache may, since another caller may not be allowed to see it); `nosniff` keeps
 /// browsers from second-guessing the type.
+#[utoipa::path(
+    get,
+    path = "/api/photos/{hash}",
+    operation_id = "get_photo",
+    tag = "cases",
+    params(("hash" = String, Path, description = "The SHA-256 of the photo's bytes, in lowercase hex, as a case's `photos` list it.")),
+    responses(
+        (status = 200, description = "The photo's bytes, `private, max-age=31536000, immutable`, with `nosniff`.",
+            content(("image/jpeg"), ("image/png"), ("image/webp"))),
+        (status = 401, description = "No credential, or one that does not work.", body = ApiError),
+        (status = 403, description = "Every case that shows the photo is outside what the caller may see.", body = ApiError),
+        (status = 404, description = "No committed move recorded a photo of this name.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
 pub async fn serve(
     State(db): State<Db>,
     State(store): State<Arc<PhotoStore>>,
@@ -342,6 +358,39 @@ pub async fn serve(
     )
         .into_response())
 }
+
+/// The `multipart/form-data` body of `POST /api/cases`, for the OpenAPI document only:
+/// `WithPhotos` reads the parts as they arrive rather than into a struct.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ReportForm {
+    /// The report, the same JSON as the `application/json` body.
+    case: ReportCase,
+    /// Up to six before photos (JPEG, PNG or WebP, recognised by their bytes), each within the
+    /// server's `--max-photo-bytes`.
+    #[serde(default)]
+    photo: Vec<PhotoPart>,
+}
+
+/// The `multipart/form-data` body of `POST /api/cases/{id}/moves`, for the OpenAPI document
+/// only.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct MoveForm {
+    /// The move, the same JSON as the `application/json` body.
+    #[schema(rename = "move")]
+    move_: MoveCase,
+    /// Up to six photos (the after photo of a resolution, the photo of a verification).
+    #[serde(default)]
+    photo: Vec<PhotoPart>,
+}
+
+/// One `photo` part: the image's bytes. Its type is recognised from them, whatever the part's
+/// `Content-Type` says.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(content_media_type = "application/octet-stream")]
+#[allow(dead_code)]
+pub struct PhotoPart(String);
 
 /// The name of the JSON part that carries a body beside its photos.
 pub trait FormPart {

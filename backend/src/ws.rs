@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
+use shared::case::ApiError;
 use shared::wall::{ClientMsg, Scope};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -29,6 +30,33 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// WebSocket close code 1001: the server is going away.
 const GOING_AWAY: u16 = 1001;
 
+/// `GET /ws`: a wall's stream of its scope's state.
+#[utoipa::path(
+    get,
+    path = "/ws",
+    operation_id = "wall_stream",
+    tag = "wall",
+    description = "Upgrades to a WebSocket that streams the scope's state: the server sends \
+        `hello`, a `snapshot`, then `delta`s, `alert`s and `heartbeat`s in sequence order (the \
+        `ServerMsg` schema); the wall sends `{\"type\":\"snapshot\"}` when it finds a gap \
+        (`ClientMsg`). A wall that reconnects gives `stream` and `since` to resume. The \
+        protocol, its sequence rule and its resumption are described in ARCHITECTURE.md, \
+        section \"The stream on `/ws`\". The scope, the token and the scope's existence are \
+        checked before the upgrade, so those errors come in the API's error shape; a request \
+        that is not a WebSocket handshake gets axum's plain-text 400 (or 426).",
+    params(ResumeQuery),
+    responses(
+        (status = 101, description = "Switching Protocols: the WebSocket is open; its text frames are `ServerMsg` JSON objects."),
+        (status = 400, description = "An unknown query parameter, `since` not a number, or not a WebSocket handshake (plain text).", body = ApiError),
+        (status = 401, description = "Walls need a display token here (outside demo mode) and none was given.", body = ApiError),
+        (status = 403, description = "The token does not open this scope.", body = ApiError),
+        (status = 404, description = "There is no such district or street.", body = ApiError),
+        (status = 422, description = "`scope` is not `city`, `district:CODE` or `street:CODE`.", body = ApiError),
+        (status = 503, description = "The live hub has stopped.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security((), ("display_token" = []), ("bearer" = []))
+)]
 pub async fn upgrade(
     // The query first, so that a malformed one is named before the upgrade is looked at.
     crate::api::ApiQuery(query): crate::api::ApiQuery<ResumeQuery>,
@@ -66,13 +94,19 @@ pub async fn upgrade(
 
 /// `/ws?scope=SCOPE&token=TOKEN&stream=ID&since=SEQ`: the scope a wall watches (the city
 /// when absent), its display token, and, for a wall that reconnects, where it left off.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ResumeQuery {
+    /// `city` (the default), `district:CODE` or `street:CODE`.
     scope: Option<String>,
-    /// A display token, for walls outside demo mode.
+    /// A display token, for walls outside demo mode (browsers cannot set headers on a
+    /// WebSocket; an `Authorization: Bearer` header works too).
     token: Option<String>,
+    /// For a wall that reconnects: the `stream` of the `hello` it had.
     stream: Option<String>,
+    /// For a wall that reconnects: the last `seq` it applied. With `stream`, the server
+    /// sends what followed instead of a snapshot when it still can.
     since: Option<u64>,
 }
 

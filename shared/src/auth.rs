@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What an account is for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -86,6 +87,7 @@ impl fmt::Display for Role {
 }
 
 /// `POST /api/login`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginRequest {
     pub login: String,
@@ -93,6 +95,7 @@ pub struct LoginRequest {
 }
 
 /// The answer to a login: a bearer token for `Authorization: Bearer …`, and who it is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginResponse {
     pub token: String,
@@ -102,6 +105,7 @@ pub struct LoginResponse {
 }
 
 /// An account as `GET /api/me` shows it to its holder.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountView {
     pub login: String,

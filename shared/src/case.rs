@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The 15 event categories (大类) of the city's case taxonomy.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
@@ -97,6 +98,7 @@ impl Category {
 }
 
 /// Where a case stands in its life cycle.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseState {
@@ -129,6 +131,7 @@ pub enum Bucket {
 }
 
 /// A move of a case from one state to another; every transition row records one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -319,6 +322,7 @@ impl fmt::Display for CaseState {
 
 /// How a case stands against its time limit. The limit is set when a centre dispatches the
 /// case and runs while the department holds it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Supervision {
@@ -424,6 +428,7 @@ impl TimeLimit {
 }
 
 /// A point in WGS 84 longitude and latitude.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     pub lon: f64,
@@ -434,6 +439,7 @@ pub struct Point {
 ///
 /// Fields are kept loose (strings) so that the server can say exactly which field is wrong
 /// rather than fail the whole body on an unknown code.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportCase {
@@ -453,6 +459,7 @@ pub struct ReportCase {
 }
 
 /// The body of `POST /api/cases/{id}/moves`: one move of the state machine.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MoveCase {
@@ -467,6 +474,7 @@ pub struct MoveCase {
 }
 
 /// A case as the API returns it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseView {
     pub id: i64,
@@ -497,6 +505,7 @@ pub struct CaseView {
 
 /// An evidence photo of a case: a before photo with the report, an after photo with the
 /// resolution, a check photo with the verification. Its bytes are at `/api/photos/{hash}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CasePhoto {
     /// The SHA-256 of the photo's bytes, in lowercase hex: the photo's name.
@@ -514,11 +523,13 @@ fn no_supervision() -> Supervision {
 }
 
 /// The one error body shape of the HTTP API.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     pub error: ApiErrorBody,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiErrorBody {
     /// A stable machine-readable code, for example `invalid_field` or `move_not_allowed`.

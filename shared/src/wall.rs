@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Which part of the city a wall watches: the whole city, one district or one street.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Scope {
@@ -52,6 +53,7 @@ impl fmt::Display for Scope {
 }
 
 /// The headline counters.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     /// Every case ever reported.
@@ -99,6 +101,7 @@ fn ratio(part: u64, whole: u64) -> f64 {
 }
 
 /// Cases of one category, sub-item, district or street.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub reported_total: u64,
@@ -111,6 +114,7 @@ pub struct Tally {
 }
 
 /// Cases and house visits of one grid, for the map.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GridTally {
     pub reported_total: u64,
@@ -135,6 +139,7 @@ impl GridTally {
 }
 
 /// One department's work: what it holds now and how its closures went.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeptTally {
     /// Open cases dispatched to the department.
@@ -170,6 +175,7 @@ impl DeptTally {
 }
 
 /// Reports per hour for the last 24 local hours, the current hour last.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hourly {
     /// The current hour, as hours since 1970-01-01 00:00 local time.
@@ -179,6 +185,7 @@ pub struct Hourly {
 }
 
 /// How far a case has run over its time.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningLevel {
@@ -191,6 +198,7 @@ pub enum WarningLevel {
 }
 
 /// A case on the warning and supervision list.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     pub case_id: i64,
@@ -218,6 +226,7 @@ impl Warning {
 pub const LATEST_CASES: usize = 30;
 
 /// One of the latest cases of a scope, with its current facts.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatestCase {
     pub case_id: i64,
@@ -258,6 +267,7 @@ impl LatestCase {
 }
 
 /// Three or more reports of one sub-item in one grid within 24 hours.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hotspot {
     pub grid_id: String,
@@ -273,6 +283,7 @@ impl Hotspot {
 }
 
 /// A district reporting at three times its usual rate or more.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Surge {
     pub district: String,
@@ -294,6 +305,7 @@ impl Surge {
 }
 
 /// People and housing (人房), and the grid workers' house visits (入户走访).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct People {
     pub residents: u64,
@@ -315,6 +327,7 @@ impl People {
 }
 
 /// One kind of the "1+N" grid team: full-time grid workers or a co-governance kind.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamKind {
     /// Members on the team now.
@@ -324,6 +337,7 @@ pub struct TeamKind {
 }
 
 /// Everything a wall shows for its scope, as of one sequence number.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WallState {
     /// The local day the "today" figures count (days since 1970-01-01, centre time).
@@ -376,6 +390,7 @@ pub struct WallState {
 }
 
 /// A value with the key it belongs to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Keyed<K, V> {
     pub key: K,
@@ -384,6 +399,7 @@ pub struct Keyed<K, V> {
 
 /// One changed part of the wall's state, with its new value. A keyed value of `None` means
 /// the entry is gone.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Change {
@@ -518,6 +534,7 @@ impl WallState {
 }
 
 /// Something the command room should notice now: shown once, not kept in the state.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Alert {
@@ -532,6 +549,7 @@ pub enum Alert {
 /// A message from the server to a wall.
 // A snapshot is much larger than the other messages, but messages are short-lived values
 // built once and serialised (or parsed and applied) at once; boxing it buys nothing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -588,6 +606,7 @@ pub fn split_snapshot(state: &WallState) -> (WallState, Vec<Change>) {
 }
 
 /// A message from a wall to the server.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {

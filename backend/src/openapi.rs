@@ -1,0 +1,146 @@
+//! The OpenAPI 3.1 document of the HTTP interface, served at `GET /api/openapi.json`.
+//!
+//! It is generated from the code: each handler's `#[utoipa::path]` describes its operation
+//! (parameters, bodies, every status it answers with, and who may call it), and the wire types
+//! of `shared` (with its `openapi` feature) and of the handlers derive their schemas from the
+//! same definitions serde uses. [`ApiDoc`]'s `paths(...)` is the one list of documented
+//! operations: a new route is added to `crate::routes` (next to `app`) and its annotated
+//! handler here, and the `openapi` integration test fails while the two disagree.
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use std::sync::OnceLock;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+/// The document's operations, schemas, security schemes and tags.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "gridwall",
+        description = "The grid-governance command centre's HTTP interface: the case API \
+            (reports, moves and their evidence photos), the wall's state and its stream, the \
+            city's map, Open311 GeoReport v2 for citizen-reporting apps, and operations. \
+            Every error of the `/api` routes and of `/ws` before its upgrade comes as \
+            `ApiError`; Open311 errors come in the standard's `[{code, description}]`.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(
+        crate::api::login,
+        crate::api::logout,
+        crate::api::me,
+        crate::api::report_case,
+        crate::api::get_case,
+        crate::api::move_case,
+        crate::photos::serve,
+        crate::api::wall_state,
+        crate::api::team,
+        crate::maps::grids,
+        crate::maps::districts,
+        crate::maps::streets,
+        crate::maps::places,
+        serve,
+        crate::ws::upgrade,
+        crate::open311::open311_discovery,
+        crate::open311::open311_services,
+        crate::open311::service_definition,
+        crate::open311::open311_requests,
+        crate::open311::post_resource,
+        crate::open311::get_request,
+        crate::open311::get_token,
+        crate::api::healthz,
+        crate::metrics::metrics,
+        crate::assets::index,
+        crate::assets::style,
+        crate::assets::script,
+        crate::assets::wasm,
+    ),
+    // The stream's messages are no HTTP body, but `/ws` names them; listing them here puts
+    // their schemas in the document.
+    components(schemas(shared::wall::ServerMsg, shared::wall::ClientMsg)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "accounts", description = "Signing in and out, and who a credential is."),
+        (name = "cases", description = "Reporting and moving cases, and their evidence photos."),
+        (name = "wall", description = "A scope's state: now (`/api/wall`) and as a stream (`/ws`)."),
+        (name = "map", description = "The city's map as GeoJSON, read once at start."),
+        (name = "open311", description = "Open311 GeoReport v2 for citizen-reporting apps; every path names its format."),
+        (name = "operations", description = "Health, metrics and this document."),
+        (name = "page", description = "The wall's page and its assets, embedded in the binary."),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds the security schemes the operations name.
+#[derive(Debug)]
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A login's session token from `POST /api/login`, as \
+                         `Authorization: Bearer <token>`.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Api-Key",
+                "A reporting app's API key (Open311 clients, the hotline's system).",
+            ))),
+        );
+        components.add_security_scheme(
+            "display_token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "token",
+                "A wall's display token (`gridwall token display`), which opens one scope \
+                 and those inside it; not needed in demo mode, where walls are open.",
+            ))),
+        );
+        components.add_security_scheme(
+            "open311_api_key",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "api_key",
+                "Open311's `api_key`, a reporting app's key, in the form or the query string.",
+            ))),
+        );
+    }
+}
+
+/// The document, built once: it depends on nothing but the code.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(ApiDoc::openapi)
+}
+
+/// The document as JSON, serialised once.
+fn json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        // The document is plain data with string keys; serialising it cannot fail.
+        document().to_json().unwrap_or_else(|_| "{}".to_owned())
+    })
+}
+
+/// `GET /api/openapi.json`: this document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "operations",
+    operation_id = "openapi_json",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of every route.", content(("application/json"))),
+    ),
+    security(())
+)]
+pub async fn serve() -> Response {
+    ([(CONTENT_TYPE, "application/json")], json()).into_response()
+}
