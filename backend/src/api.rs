@@ -14,7 +14,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
 use shared::auth::{AccountView, LoginRequest, LoginResponse};
-use shared::case::{Action, CaseView, MoveCase, ReportCase};
+use shared::case::{Action, CaseList, CaseView, MoveCase, ReportCase};
 use std::sync::Arc;
 
 /// A path parameter whose errors come in the API's one error shape.
@@ -146,6 +146,16 @@ pub async fn report_case(
 ) -> Result<(StatusCode, Json<CaseView>), AppError> {
     let view = cases.report(req, who, photos).await?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `GET /api/cases?view=&state=&limit=`: the cases the caller may see, filtered to its work
+/// (its own by default), newest report first.
+pub async fn list_cases(
+    State(cases): State<Cases>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<crate::cases::ListQuery>,
+) -> Result<Json<CaseList>, AppError> {
+    Ok(Json(cases.list_for(&who, &q).await?))
 }
 
 pub async fn get_case(

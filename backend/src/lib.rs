@@ -33,6 +33,7 @@ use crate::store::Db;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::handler::Handler;
 use axum::routing::{get, post};
 use std::future::Future;
 use std::sync::Arc;
@@ -64,7 +65,10 @@ pub fn app(state: AppState) -> Router {
         .route("/login", post(api::login))
         .route("/logout", post(api::logout))
         .route("/me", get(api::me))
-        .route("/cases", post(api::report_case).layer(with_photos))
+        .route(
+            "/cases",
+            get(api::list_cases).post(api::report_case.layer(with_photos)),
+        )
         .route("/cases/{id}", get(api::get_case))
         .route("/cases/{id}/moves", post(api::move_case).layer(with_photos))
         .route("/photos/{hash}", get(photos::serve))
@@ -89,6 +93,8 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(open311::method_not_allowed);
     Router::new()
         .route("/", get(assets::index))
+        // The field page is the same page and bundle; the app mounts it by the path.
+        .route("/field", get(assets::index))
         .route("/assets/style.css", get(assets::style))
         .route("/pkg/frontend.js", get(assets::script))
         .route("/pkg/frontend_bg.wasm", get(assets::wasm))
