@@ -1,7 +1,10 @@
-//! The wall's entry point: installs the panic hook and mounts the app on the page's body.
+//! The bundle's entry point: installs the panic hook and mounts the wall, or the field page
+//! when the address is `/field`, on the page's body.
 
 mod app;
 mod charts;
+mod fetch;
+mod field;
 mod link;
 mod map;
 mod page;
@@ -11,5 +14,9 @@ mod widgets;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    if field::wanted() {
+        leptos::mount::mount_to_body(field::FieldApp);
+    } else {
+        leptos::mount::mount_to_body(app::App);
+    }
 }

@@ -135,9 +135,15 @@ async fn each_role_lists_its_own_work_within_its_reach(store: Store) {
     assert_eq!(ids(&server, &worker_a, "").await, vec![lamp]);
     assert_eq!(ids(&server, &worker_a, "view=mine").await, vec![lamp]);
     assert_eq!(ids(&server, &worker_a, "view=queue").await, vec![lamp]);
-    assert_eq!(ids(&server, &worker_a, "view=all").await, vec![waiting, lamp]);
+    assert_eq!(
+        ids(&server, &worker_a, "view=all").await,
+        vec![waiting, lamp]
+    );
     assert_eq!(ids(&server, &worker_b, "view=mine").await, vec![other_lamp]);
-    assert_eq!(ids(&server, &worker_b, "view=queue").await, Vec::<i64>::new());
+    assert_eq!(
+        ids(&server, &worker_b, "view=queue").await,
+        Vec::<i64>::new()
+    );
     assert_eq!(
         ids(&server, &everyone, "view=mine").await,
         vec![water, waiting, lamp]
@@ -154,8 +160,14 @@ async fn each_role_lists_its_own_work_within_its_reach(store: Store) {
     let city = server.tokens.dispatcher.clone();
     assert_eq!(ids(&server, &city, "").await, vec![waiting]);
     assert_eq!(ids(&server, &street, "view=queue").await, vec![waiting]);
-    assert_eq!(ids(&server, &elsewhere, "view=queue").await, Vec::<i64>::new());
-    assert_eq!(ids(&server, &elsewhere, "view=all").await, Vec::<i64>::new());
+    assert_eq!(
+        ids(&server, &elsewhere, "view=queue").await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        ids(&server, &elsewhere, "view=all").await,
+        Vec::<i64>::new()
+    );
 
     // The leader reads everything, newest report first, narrowed by state and cut by limit.
     let leader = server.tokens.leader.clone();
@@ -200,8 +212,18 @@ async fn bad_list_parameters_are_named(store: Store) {
     let dispatcher = server.tokens.dispatcher.clone();
     let leader = server.tokens.leader.clone();
     for (token, query, field, words) in [
-        (&worker, "view=everything", "view", "unknown view `everything`"),
-        (&dispatcher, "view=mine", "view", "a dispatcher has no `mine` view"),
+        (
+            &worker,
+            "view=everything",
+            "view",
+            "unknown view `everything`",
+        ),
+        (
+            &dispatcher,
+            "view=mine",
+            "view",
+            "a dispatcher has no `mine` view",
+        ),
         (&leader, "view=queue", "view", "it has: all"),
         (&worker, "state=done", "state", "unknown state `done`"),
         (&worker, "limit=0", "limit", "from 1 to 200"),
