@@ -1,5 +1,5 @@
-//! The bundle's entry point: installs the panic hook and mounts the wall, or the field page
-//! when the address is `/field`, on the page's body.
+//! The bundle's entry point: installs the panic hook and mounts the wall on the page's body,
+//! or starts the field page when the address is `/field`.
 
 mod app;
 mod charts;
@@ -15,7 +15,7 @@ mod widgets;
 fn main() {
     console_error_panic_hook::set_once();
     if field::wanted() {
-        leptos::mount::mount_to_body(field::FieldApp);
+        field::start();
     } else {
         leptos::mount::mount_to_body(app::App);
     }

@@ -14,13 +14,11 @@ const PASSWORD: &str = "field-test-password";
 /// compressor is needed, with the chunks' CRCs.
 fn png(rgb: [u8; 3]) -> Vec<u8> {
     const SIDE: u32 = 8;
-    let mut raw = Vec::new();
-    for _ in 0..SIDE {
-        raw.push(0);
-        for _ in 0..SIDE {
-            raw.extend_from_slice(&rgb);
-        }
-    }
+    // Each row: filter type 0, then the pixels.
+    let row: Vec<u8> = std::iter::once(0)
+        .chain(rgb.iter().copied().cycle().take(3 * SIDE as usize))
+        .collect();
+    let raw = row.repeat(SIDE as usize);
     let len = raw.len() as u16;
     let mut zlib = vec![0x78, 0x01, 0x01];
     zlib.extend_from_slice(&len.to_le_bytes());
