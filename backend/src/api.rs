@@ -14,7 +14,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
 use shared::auth::{AccountView, LoginRequest, LoginResponse};
-use shared::case::{Action, ApiError, CaseView, MoveCase, ReportCase};
+use shared::case::{Action, ApiError, CaseList, CaseView, MoveCase, ReportCase};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -210,6 +210,29 @@ pub async fn report_case(
 ) -> Result<(StatusCode, Json<CaseView>), AppError> {
     let view = cases.report(req, who, photos).await?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `GET /api/cases?view=&state=&limit=`: the cases the caller may see, filtered to its work
+/// (its own by default), newest report first.
+#[utoipa::path(
+    get,
+    path = "/api/cases",
+    tag = "cases",
+    params(crate::cases::ListQuery),
+    responses(
+        (status = 200, description = "The caller's cases in the chosen view, newest report first; `more` says whether the limit cut the list.", body = CaseList),
+        (status = 400, description = "A bad `view` (unknown, or not one of the caller's role), `state` or `limit` (1 to 200), or an unknown parameter; `field` names it.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work.", body = ApiError),
+        (status = 500, description = "The server failed (database); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn list_cases(
+    State(cases): State<Cases>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<crate::cases::ListQuery>,
+) -> Result<Json<CaseList>, AppError> {
+    Ok(Json(cases.list_for(&who, &q).await?))
 }
 
 /// `GET /api/cases/{id}`: one case as it stands, for a caller who may see it.

@@ -102,6 +102,23 @@ pub async fn index(headers: HeaderMap) -> Response {
 
 #[utoipa::path(
     get,
+    path = "/field",
+    operation_id = "field_page",
+    tag = "page",
+    responses(
+        (status = 200, description = "The phone-sized field page for grid workers, department staff and dispatchers (sign in, report with a photo, queues, moves with photos); `?lang=en` is read by the page. Caching as for `/`.",
+            content(("text/html"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
+pub async fn field(headers: HeaderMap) -> Response {
+    // The same page and bundle as the wall: the app mounts the field page by the path.
+    serve(&INDEX, &headers)
+}
+
+#[utoipa::path(
+    get,
     path = "/assets/style.css",
     operation_id = "stylesheet",
     tag = "page",

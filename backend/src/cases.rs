@@ -22,7 +22,10 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
+mod list;
 mod writer;
+
+pub use list::{DEFAULT_LIMIT, ListQuery, MAX_LIMIT};
 
 /// The longest description a report may carry.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;

@@ -13,6 +13,9 @@ pub enum AppError {
     /// The body is not JSON at all.
     #[error("{0}")]
     BadRequest(String),
+    /// A query parameter with a value the server does not take; named in the body's `field`.
+    #[error("{parameter}: {message}")]
+    BadParameter { parameter: String, message: String },
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// A part of a multipart body in a form the server does not take (a photo that is not a
@@ -52,10 +55,18 @@ impl AppError {
         }
     }
 
+    pub fn bad_parameter(parameter: &str, message: impl Into<String>) -> AppError {
+        AppError::BadParameter {
+            parameter: parameter.to_owned(),
+            message: message.into(),
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::BadParameter { .. } => (StatusCode::BAD_REQUEST, "bad_parameter"),
             AppError::UnsupportedMediaType(_) | AppError::UnsupportedPart { .. } => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -85,6 +96,10 @@ impl IntoResponse for AppError {
             }
             | AppError::TooLarge {
                 part: field,
+                message,
+            }
+            | AppError::BadParameter {
+                parameter: field,
                 message,
             } => (message.clone(), Some(field.clone())),
             AppError::Database(err) => {

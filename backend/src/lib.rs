@@ -156,6 +156,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .post("/logout", api::logout)
         .get("/me", api::me)
         .post_limited("/cases", api::report_case, with_photos)
+        .get("/cases", api::list_cases)
         .get("/cases/{id}", api::get_case)
         .post_limited("/cases/{id}/moves", api::move_case, with_photos)
         .get("/photos/{hash}", photos::serve)
@@ -179,6 +180,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .method_not_allowed_fallback(open311::method_not_allowed);
     Routes::new("")
         .get("/", assets::index)
+        .get("/field", assets::field)
         .get("/assets/style.css", assets::style)
         .get("/pkg/frontend.js", assets::script)
         .get("/pkg/frontend_bg.wasm", assets::wasm)

@@ -378,9 +378,12 @@ impl Failure {
             AppError::BadRequest(m) | AppError::UnsupportedMediaType(m) => {
                 (StatusCode::BAD_REQUEST, m)
             }
-            AppError::UnsupportedPart { part, message } | AppError::TooLarge { part, message } => {
-                (StatusCode::BAD_REQUEST, format!("{part}: {message}"))
-            }
+            AppError::UnsupportedPart { part, message }
+            | AppError::TooLarge { part, message }
+            | AppError::BadParameter {
+                parameter: part,
+                message,
+            } => (StatusCode::BAD_REQUEST, format!("{part}: {message}")),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             AppError::Unauthorized(m) | AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             AppError::MoveNotAllowed(e) => (StatusCode::BAD_REQUEST, e.to_string()),

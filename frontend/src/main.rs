@@ -1,7 +1,10 @@
-//! The wall's entry point: installs the panic hook and mounts the app on the page's body.
+//! The bundle's entry point: installs the panic hook and mounts the wall on the page's body,
+//! or starts the field page when the address is `/field`.
 
 mod app;
 mod charts;
+mod fetch;
+mod field;
 mod link;
 mod map;
 mod page;
@@ -11,5 +14,9 @@ mod widgets;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    if field::wanted() {
+        field::start();
+    } else {
+        leptos::mount::mount_to_body(app::App);
+    }
 }

@@ -518,6 +518,96 @@ pub struct CasePhoto {
     pub seq: u64,
 }
 
+/// Which of a caller's cases `GET /api/cases` lists (`?view=`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseListView {
+    /// A grid worker's own work: the cases of its grids that it reported, and those that
+    /// wait for its check on site (resolved) or its closing (verified).
+    Mine,
+    /// What waits for the caller's next move: a department's dispatched, accepted and
+    /// returned cases; a centre's reported and escalated cases in its area; the resolved and
+    /// verified cases of a grid worker's grids.
+    Queue,
+    /// Every case the caller may read.
+    All,
+}
+
+impl CaseListView {
+    pub const ALL: [CaseListView; 3] = [CaseListView::Mine, CaseListView::Queue, CaseListView::All];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseListView::Mine => "mine",
+            CaseListView::Queue => "queue",
+            CaseListView::All => "all",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<CaseListView> {
+        CaseListView::ALL.into_iter().find(|v| v.code() == code)
+    }
+}
+
+/// One case in a list: what a row shows and what a seat needs to act on it. The photos
+/// are left out; `GET /api/cases/{id}` has them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    pub id: i64,
+    pub category: Category,
+    pub sub_item: Option<String>,
+    pub grid_id: Option<String>,
+    pub description: String,
+    pub state: CaseState,
+    /// The moves the state machine allows now.
+    pub allowed: Vec<Action>,
+    pub department: Option<String>,
+    pub supervision: Supervision,
+    pub deadline_ms: Option<i64>,
+    pub reported_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// The sequence number of the transition that last changed the case.
+    pub seq: u64,
+}
+
+impl From<&CaseView> for CaseSummary {
+    fn from(v: &CaseView) -> CaseSummary {
+        CaseSummary {
+            id: v.id,
+            category: v.category,
+            sub_item: v.sub_item.clone(),
+            grid_id: v.grid_id.clone(),
+            description: v.description.clone(),
+            state: v.state,
+            allowed: v.allowed.clone(),
+            department: v.department.clone(),
+            supervision: v.supervision,
+            deadline_ms: v.deadline_ms,
+            reported_at_ms: v.reported_at_ms,
+            updated_at_ms: v.updated_at_ms,
+            seq: v.seq,
+        }
+    }
+}
+
+/// The answer of `GET /api/cases`: the newest reports first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseList {
+    /// The view listed (the caller's default when the request named none).
+    pub view: CaseListView,
+    /// The state asked for, if any.
+    #[serde(default)]
+    pub state: Option<CaseState>,
+    /// The most cases one answer holds, as asked for or the default.
+    pub limit: u32,
+    pub cases: Vec<CaseSummary>,
+    /// Whether more cases match than `limit` let through.
+    pub more: bool,
+}
+
 fn no_supervision() -> Supervision {
     Supervision::None
 }

@@ -1,5 +1,8 @@
 //! The wall in a real browser: it goes live, follows reports, says when the link is gone,
-//! and catches up by itself when the server comes back.
+//! and catches up by itself when the server comes back; the field page plays a case's whole
+//! story at phone size (`field`).
+
+mod field;
 
 use std::time::Duration;
 use tests::browser::Browser;

@@ -65,3 +65,20 @@ async fn the_bundle_is_wasm_and_gzipped_for_browsers_that_accept_it() {
     assert_eq!(again.status(), 304);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_field_page_is_the_same_page_and_bundle() {
+    let server = TestServer::start().await;
+    let wall = server.get("/").await.text().await.expect("the wall's page");
+    let field = server.get("/field").await;
+    assert_eq!(field.status(), 200);
+    assert!(
+        field.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
+    // One page: the app reads the path and mounts the field page instead of the wall.
+    assert_eq!(field.text().await.expect("the field page"), wall);
+    server.stop().await;
+}

@@ -7,6 +7,7 @@ mod cases;
 mod city;
 mod demo;
 mod health;
+mod lists;
 mod open311;
 mod openapi;
 mod photos;
