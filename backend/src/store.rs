@@ -11,6 +11,9 @@ use std::sync::Once;
 
 pub type Db = AnyPool;
 
+/// How long an SQLite connection waits for a lock before it fails with "database is locked".
+pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -59,10 +62,10 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
                 if backend == Backend::Sqlite {
                     // WAL with NORMAL is durable against process crashes, which is what a
                     // wall needs; FULL would add an fsync to every report.
-                    conn.execute(
+                    conn.execute(sqlx::AssertSqlSafe(format!(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                    )
+                         PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;"
+                    )))
                     .await?;
                 }
                 Ok(())

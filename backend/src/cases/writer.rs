@@ -327,6 +327,39 @@ pub(super) async fn run_writer(
     tracing::debug!("case writer stopped");
 }
 
+/// How long a full checkpoint waits for readers of an older snapshot, holding the writer back
+/// meanwhile; when they take longer it gives up and the next one tries again.
+const FULL_CHECKPOINT_WAIT_MS: u32 = 200;
+
+/// One checkpoint: passive, or `full`; returns the pages in the log.
+async fn checkpoint(conn: &mut sqlx::AnyConnection, full: bool) -> Result<i64, sqlx::Error> {
+    if !full {
+        let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut *conn)
+            .await?;
+        // The answer is (busy, pages in the log, pages copied).
+        return row.try_get::<i64, _>(1);
+    }
+    // A full checkpoint holds new writers back while it waits (with the connection's busy
+    // timeout) for the writer's batch and for readers of older snapshots, so it waits briefly
+    // rather than the pool's five seconds.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA busy_timeout = {FULL_CHECKPOINT_WAIT_MS}"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query("PRAGMA wal_checkpoint(FULL)")
+        .fetch_one(&mut *conn)
+        .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA busy_timeout = {}",
+        crate::store::SQLITE_BUSY_TIMEOUT_MS
+    )))
+    .execute(&mut *conn)
+    .await?;
+    row?.try_get::<i64, _>(1)
+}
+
 /// How often the write-ahead log is copied back into the database file, beside the writer.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 /// Pages of log past which a checkpoint waits for the writer, so that the log starts again
@@ -366,14 +399,9 @@ async fn run_checkpointer(db: Db) {
             // PostgreSQL checkpoints by itself, without stopping writers.
             break;
         }
-        let sql = if log_pages > RESTART_LOG_PAGES {
-            "PRAGMA wal_checkpoint(FULL)"
-        } else {
-            "PRAGMA wal_checkpoint(PASSIVE)"
-        };
-        // The answer is (busy, pages in the log, pages copied).
-        match sqlx::query(sql).fetch_one(&mut *conn).await {
-            Ok(row) => log_pages = row.try_get::<i64, _>(1).unwrap_or(0),
+        let full = log_pages > RESTART_LOG_PAGES;
+        match checkpoint(&mut conn, full).await {
+            Ok(pages) => log_pages = pages,
             Err(err) => {
                 tracing::warn!(error = %err, "the write-ahead log checkpoint failed; trying again")
             }
@@ -932,6 +960,51 @@ async fn hand_to_feed(feed: &mpsc::Sender<Event>, event: Event) {
 mod tests {
     use super::*;
     use crate::photos::ImageKind;
+
+    /// The writer's connection never checkpoints in its commits, so the log grows until the
+    /// checkpointer copies it; after a full checkpoint the next write starts the log again
+    /// from its beginning.
+    async fn write_rows(conn: &mut sqlx::AnyConnection, rows: usize) {
+        let sql = format!(
+            "INSERT INTO t (v) VALUES {}",
+            vec!["(randomblob(2000))"; rows].join(", ")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(conn)
+            .await
+            .expect("insert");
+    }
+
+    #[tokio::test]
+    async fn a_full_checkpoint_lets_the_log_start_again() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite:{}", dir.path().join("c.db").display());
+        let db = crate::store::connect(&url).await.expect("database");
+        let mut writer = own_connection(&db).await.expect("the writer's connection");
+        sqlx::query("CREATE TABLE t (v TEXT)")
+            .execute(&mut *writer)
+            .await
+            .expect("table");
+        // About 1,500 pages: past the 1,000 at which SQLite would checkpoint in the commit.
+        for _ in 0..30 {
+            write_rows(&mut writer, 100).await;
+        }
+        let mut other = db.acquire().await.expect("a second connection");
+        let grown = checkpoint(&mut other, false).await.expect("passive");
+        assert!(grown > 1_000, "the writer never checkpoints: {grown} pages");
+        checkpoint(&mut other, true).await.expect("full");
+        write_rows(&mut writer, 1).await;
+        let restarted = checkpoint(&mut other, false).await.expect("passive");
+        assert!(restarted < 10, "the log started again: {restarted} pages");
+        // The full checkpoint's short wait is not left on the pooled connection.
+        let timeout: i64 = sqlx::query("PRAGMA busy_timeout")
+            .fetch_one(&mut *other)
+            .await
+            .expect("busy timeout")
+            .try_get(0)
+            .expect("a number");
+        assert_eq!(timeout, i64::from(crate::store::SQLITE_BUSY_TIMEOUT_MS));
+    }
 
     fn reported(id: i64) -> CaseRow {
         report_row(
