@@ -830,26 +830,54 @@ pub(super) fn placeholders(sqlite: bool, rows: usize, cols: usize) -> String {
 /// Writes a planned batch: one statement per table, however many rows. A batch's largest
 /// statement binds 512 moves × 6 photos × 4 columns = 12,288 values, within SQLite's limit of
 /// 32,766 and PostgreSQL's of 65,535.
+/// A statement being built, with the values bound so far.
+type Query<'a> = sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Inserts `rows` with one multi-row statement: `head` names the table and its `columns`
+/// columns, `tail` follows the values, and `bind` binds one row's values in column order.
+/// Nothing is sent for no rows.
+async fn insert_rows<'a, R>(
+    tx: &mut sqlx::AnyConnection,
+    sqlite: bool,
+    (head, columns, tail): (&str, usize, &str),
+    rows: &[R],
+    bind: impl Fn(Query<'a>, &R) -> Query<'a>,
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "{head} VALUES {} {tail}",
+        placeholders(sqlite, rows.len(), columns)
+    );
+    let query = rows
+        .iter()
+        .fold(sqlx::query(sqlx::AssertSqlSafe(sql)), bind);
+    query.execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// Writes a planned batch: one statement per table that has rows.
 async fn write_plan(
     tx: &mut sqlx::AnyConnection,
     sqlite: bool,
     plan: &Plan,
 ) -> Result<(), sqlx::Error> {
-    if !plan.cases.is_empty() {
-        // New cases are inserted and moved ones updated by the same statement: the batch has
-        // every column of each, read or made by the plan.
-        let sql = format!(
-            "INSERT INTO cases ({CASE_COLUMNS}) VALUES {}
-             ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
-                 last_seq = excluded.last_seq, department_code = excluded.department_code,
-                 supervision = excluded.supervision, dispatched_at = excluded.dispatched_at,
-                 deadline_at = excluded.deadline_at, next_check_at = excluded.next_check_at",
-            placeholders(sqlite, plan.cases.len(), CASE_COLUMN_COUNT)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for c in &plan.cases {
-            query = query
-                .bind(c.id)
+    // New cases are inserted and moved ones updated by the same statement: the batch has
+    // every column of each, read or made by the plan.
+    let cases_head = format!("INSERT INTO cases ({CASE_COLUMNS})");
+    let cases_tail =
+        "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
+         last_seq = excluded.last_seq, department_code = excluded.department_code,
+         supervision = excluded.supervision, dispatched_at = excluded.dispatched_at,
+         deadline_at = excluded.deadline_at, next_check_at = excluded.next_check_at";
+    insert_rows(
+        tx,
+        sqlite,
+        (&cases_head, CASE_COLUMN_COUNT, cases_tail),
+        &plan.cases,
+        |q, c| {
+            q.bind(c.id)
                 .bind(c.category.code())
                 .bind(c.sub_item.clone())
                 .bind(c.grid_id.clone())
@@ -865,10 +893,10 @@ async fn write_plan(
                 .bind(c.facts.supervision.code())
                 .bind(c.dispatched_ms)
                 .bind(c.facts.deadline_ms)
-                .bind(c.next_check_ms());
-        }
-        query.execute(&mut *tx).await?;
-    }
+                .bind(c.next_check_ms())
+        },
+    )
+    .await?;
     // A photo's row before the links that name it. A photo already recorded (sent again, with
     // another move or case) keeps its first row.
     let mut seen = HashSet::new();
@@ -877,30 +905,29 @@ async fn write_plan(
         .iter()
         .filter(|(p, _)| seen.insert(p.hash.as_str()))
         .collect();
-    if !photos.is_empty() {
-        let sql = format!(
-            "INSERT INTO photos ({PHOTO_COLUMNS}) VALUES {} ON CONFLICT (hash) DO NOTHING",
-            placeholders(sqlite, photos.len(), PHOTO_COLUMN_COUNT)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (p, at_ms) in photos {
-            query = query
-                .bind(p.hash.clone())
+    let photos_head = format!("INSERT INTO photos ({PHOTO_COLUMNS})");
+    let photos_tail = "ON CONFLICT (hash) DO NOTHING";
+    insert_rows(
+        tx,
+        sqlite,
+        (&photos_head, PHOTO_COLUMN_COUNT, photos_tail),
+        &photos,
+        |q, (p, at_ms)| {
+            q.bind(p.hash.clone())
                 .bind(p.kind.content_type())
                 .bind(p.bytes as i64)
-                .bind(*at_ms);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    if !plan.transitions.is_empty() {
-        let sql = format!(
-            "INSERT INTO transitions ({TRANSITION_COLUMNS}) VALUES {}",
-            placeholders(sqlite, plan.transitions.len(), TRANSITION_COLUMN_COUNT)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for t in &plan.transitions {
-            query = query
-                .bind(t.seq as i64)
+                .bind(*at_ms)
+        },
+    )
+    .await?;
+    let transitions_head = format!("INSERT INTO transitions ({TRANSITION_COLUMNS})");
+    insert_rows(
+        tx,
+        sqlite,
+        (&transitions_head, TRANSITION_COLUMN_COUNT, ""),
+        &plan.transitions,
+        |q, t| {
+            q.bind(t.seq as i64)
                 .bind(t.case_id)
                 .bind(t.action.code())
                 .bind(t.from.map(CaseState::code))
@@ -911,41 +938,38 @@ async fn write_plan(
                 .bind(t.note.clone())
                 .bind(t.after.department.clone())
                 .bind(t.after.supervision.code())
-                .bind(t.after.deadline_ms);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    if !plan.photo_links.is_empty() {
-        let sql = format!(
-            "INSERT INTO transition_photos ({PHOTO_LINK_COLUMNS}) VALUES {}",
-            placeholders(sqlite, plan.photo_links.len(), PHOTO_LINK_COLUMN_COUNT)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for link in &plan.photo_links {
-            query = query
-                .bind(link.seq as i64)
+                .bind(t.after.deadline_ms)
+        },
+    )
+    .await?;
+    let links_head = format!("INSERT INTO transition_photos ({PHOTO_LINK_COLUMNS})");
+    insert_rows(
+        tx,
+        sqlite,
+        (&links_head, PHOTO_LINK_COLUMN_COUNT, ""),
+        &plan.photo_links,
+        |q, link| {
+            q.bind(link.seq as i64)
                 .bind(link.position as i64)
-                .bind(link.hash.clone());
-        }
-        query.execute(&mut *tx).await?;
-    }
-    if !plan.visits.is_empty() {
-        let sql = format!(
-            "INSERT INTO house_visits ({VISIT_COLUMNS}) VALUES {}",
-            placeholders(sqlite, plan.visits.len(), VISIT_COLUMN_COUNT)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for v in &plan.visits {
-            query = query
-                .bind(v.id)
+                .bind(link.hash.clone())
+        },
+    )
+    .await?;
+    let visits_head = format!("INSERT INTO house_visits ({VISIT_COLUMNS})");
+    insert_rows(
+        tx,
+        sqlite,
+        (&visits_head, VISIT_COLUMN_COUNT, ""),
+        &plan.visits,
+        |q, v| {
+            q.bind(v.id)
                 .bind(v.grid_id.clone())
                 .bind(v.member_id)
                 .bind(v.at_ms)
-                .bind(v.household.clone());
-        }
-        query.execute(&mut *tx).await?;
-    }
-    Ok(())
+                .bind(v.household.clone())
+        },
+    )
+    .await
 }
 
 async fn hand_to_feed(feed: &mpsc::Sender<Event>, event: Event) {
@@ -961,9 +985,6 @@ mod tests {
     use super::*;
     use crate::photos::ImageKind;
 
-    /// The writer's connection never checkpoints in its commits, so the log grows until the
-    /// checkpointer copies it; after a full checkpoint the next write starts the log again
-    /// from its beginning.
     async fn write_rows(conn: &mut sqlx::AnyConnection, rows: usize) {
         let sql = format!(
             "INSERT INTO t (v) VALUES {}",
@@ -975,6 +996,9 @@ mod tests {
             .expect("insert");
     }
 
+    /// The writer's connection never checkpoints in its commits, so the log grows until the
+    /// checkpointer copies it; after a full checkpoint the next write starts the log again
+    /// from its beginning.
     #[tokio::test]
     async fn a_full_checkpoint_lets_the_log_start_again() {
         let dir = tempfile::tempdir().expect("temporary directory");
