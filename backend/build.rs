@@ -1,9 +1,10 @@
-//! Builds the wall's wasm bundle and prepares it for embedding in the `gridwall` binary.
+//! Builds the wasm bundles, the wall's and the field page's, and prepares them for embedding in
+//! the `gridwall` binary.
 //!
-//! A plain `cargo build` of the backend runs a nested `cargo build` of the `frontend` crate
-//! for wasm32 (in `target/wasm`, so that it never contends with the outer build's lock),
-//! runs wasm-bindgen as a library, gzips the result, and leaves it in `OUT_DIR/pkg` where
-//! `src/assets.rs` includes it.
+//! A plain `cargo build` of the backend runs one nested `cargo build` of the `frontend` and
+//! `field` crates for wasm32 (in `target/wasm`, so that it never contends with the outer
+//! build's lock), runs wasm-bindgen as a library on each, gzips the results, and leaves them
+//! in `OUT_DIR/pkg` where `src/assets.rs` includes them.
 //!
 //! There is deliberately no `wasm-opt` pass: Debian's binaryen (version 108) rewrites the
 //! externref table that wasm-bindgen sets up, and the wall then fails to start in Chromium
@@ -18,6 +19,8 @@ use std::process::Command;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
+/// The wasm binaries built, each into `OUT_DIR/pkg/{name}.js` and `{name}_bg.wasm`.
+const PACKAGES: [&str; 2] = ["frontend", "field"];
 
 fn main() {
     let manifest_dir =
@@ -30,6 +33,8 @@ fn main() {
     for input in [
         "frontend/src",
         "frontend/Cargo.toml",
+        "field/src",
+        "field/Cargo.toml",
         "shared/src",
         "shared/Cargo.toml",
         "Cargo.toml",
@@ -39,22 +44,28 @@ fn main() {
     }
 
     check_wasm_target();
-    let wasm = build_frontend(&root);
+    let wasm_dir = build_wasm(&root);
     let pkg = out_dir.join("pkg");
     fs::create_dir_all(&pkg).expect("create OUT_DIR/pkg");
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .web(true)
-        .expect("wasm-bindgen accepts the web target")
-        .omit_default_module_path(false)
-        .typescript(false)
-        .generate(&pkg)
-        .unwrap_or_else(|err| panic!("wasm-bindgen failed on {}: {err:#}", wasm.display()));
-    gzip(
-        &pkg.join("frontend_bg.wasm"),
-        &pkg.join("frontend_bg.wasm.gz"),
-    );
-    gzip(&pkg.join("frontend.js"), &pkg.join("frontend.js.gz"));
+    for name in PACKAGES {
+        let wasm = wasm_dir.join(format!("{name}.wasm"));
+        wasm_bindgen_cli_support::Bindgen::new()
+            .input_path(&wasm)
+            .web(true)
+            .expect("wasm-bindgen accepts the web target")
+            .omit_default_module_path(false)
+            .typescript(false)
+            .generate(&pkg)
+            .unwrap_or_else(|err| panic!("wasm-bindgen failed on {}: {err:#}", wasm.display()));
+        gzip(
+            &pkg.join(format!("{name}_bg.wasm")),
+            &pkg.join(format!("{name}_bg.wasm.gz")),
+        );
+        gzip(
+            &pkg.join(format!("{name}.js")),
+            &pkg.join(format!("{name}.js.gz")),
+        );
+    }
 }
 
 /// Fails the build with the command to run when the wasm32 standard library is missing.
@@ -76,15 +87,17 @@ fn check_wasm_target() {
     }
 }
 
-/// Runs the nested cargo build of the frontend and returns the path of its `.wasm`.
-fn build_frontend(root: &Path) -> PathBuf {
+/// Runs the one nested cargo build of every package in [`PACKAGES`] and returns the directory
+/// that holds their `.wasm` files.
+fn build_wasm(root: &Path) -> PathBuf {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let target_dir = root.join("target").join("wasm");
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(root).args([
-        "build",
-        "--package",
-        "frontend",
+    cmd.current_dir(root).arg("build");
+    for name in PACKAGES {
+        cmd.args(["--package", name]);
+    }
+    cmd.args([
         "--target",
         WASM_TARGET,
         "--profile",
@@ -119,14 +132,13 @@ fn build_frontend(root: &Path) -> PathBuf {
     }
     let status = cmd
         .status()
-        .unwrap_or_else(|err| panic!("could not run cargo for the frontend: {err}"));
+        .unwrap_or_else(|err| panic!("could not run cargo for the wasm bundles: {err}"));
     if !status.success() {
-        panic!("building the frontend for {WASM_TARGET} failed ({status}); see the errors above");
+        panic!(
+            "building the wasm bundles for {WASM_TARGET} failed ({status}); see the errors above"
+        );
     }
-    target_dir
-        .join(WASM_TARGET)
-        .join(PROFILE)
-        .join("frontend.wasm")
+    target_dir.join(WASM_TARGET).join(PROFILE)
 }
 
 fn gzip(input: &Path, output: &Path) {

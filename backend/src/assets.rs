@@ -1,4 +1,5 @@
-//! The wall itself, embedded in the binary: the page, its styles and the wasm bundle.
+//! The wall and the field page, embedded in the binary: the pages, their styles and their wasm
+//! bundles (one each, so that neither page downloads the other's code).
 
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
@@ -17,6 +18,11 @@ struct Asset {
 static INDEX: Asset = Asset {
     content_type: "text/html; charset=utf-8",
     body: include_bytes!("../../assets/index.html"),
+    gzipped: None,
+};
+static FIELD: Asset = Asset {
+    content_type: "text/html; charset=utf-8",
+    body: include_bytes!("../../assets/field.html"),
     gzipped: None,
 };
 static STYLE: Asset = Asset {
@@ -40,11 +46,24 @@ static WASM: Asset = Asset {
         "/pkg/frontend_bg.wasm.gz"
     ))),
 };
+static FIELD_JS: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_bytes!(concat!(env!("OUT_DIR"), "/pkg/field.js")),
+    gzipped: Some(include_bytes!(concat!(env!("OUT_DIR"), "/pkg/field.js.gz"))),
+};
+static FIELD_WASM: Asset = Asset {
+    content_type: "application/wasm",
+    body: include_bytes!(concat!(env!("OUT_DIR"), "/pkg/field_bg.wasm")),
+    gzipped: Some(include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/pkg/field_bg.wasm.gz"
+    ))),
+};
 
 /// One tag for the whole build: any change to any asset makes every cached copy stale.
 static ETAG_VALUE: LazyLock<HeaderValue> = LazyLock::new(|| {
     let mut h = DefaultHasher::new();
-    for asset in [&INDEX, &STYLE, &JS, &WASM] {
+    for asset in [&INDEX, &FIELD, &STYLE, &JS, &WASM, &FIELD_JS, &FIELD_WASM] {
         asset.body.hash(&mut h);
     }
     HeaderValue::from_str(&format!("\"{:016x}\"", h.finish()))
@@ -113,8 +132,7 @@ pub async fn index(headers: HeaderMap) -> Response {
     security(())
 )]
 pub async fn field(headers: HeaderMap) -> Response {
-    // The same page and bundle as the wall: the app mounts the field page by the path.
-    serve(&INDEX, &headers)
+    serve(&FIELD, &headers)
 }
 
 #[utoipa::path(
@@ -163,4 +181,36 @@ pub async fn script(headers: HeaderMap) -> Response {
 )]
 pub async fn wasm(headers: HeaderMap) -> Response {
     serve(&WASM, &headers)
+}
+
+#[utoipa::path(
+    get,
+    path = "/pkg/field.js",
+    operation_id = "field_script",
+    tag = "page",
+    responses(
+        (status = 200, description = "The field page's JavaScript glue for its own wasm bundle. Gzipped when the request accepts it and the asset is compressed; `no-cache` with an `ETag` of the build.",
+            content(("text/javascript"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
+pub async fn field_script(headers: HeaderMap) -> Response {
+    serve(&FIELD_JS, &headers)
+}
+
+#[utoipa::path(
+    get,
+    path = "/pkg/field_bg.wasm",
+    operation_id = "field_wasm",
+    tag = "page",
+    responses(
+        (status = 200, description = "The field page's wasm bundle, separate from the wall's. Gzipped when the request accepts it and the asset is compressed; `no-cache` with an `ETag` of the build.",
+            content(("application/wasm"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
+pub async fn field_wasm(headers: HeaderMap) -> Response {
+    serve(&FIELD_WASM, &headers)
 }

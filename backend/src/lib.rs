@@ -184,6 +184,8 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/assets/style.css", assets::style)
         .get("/pkg/frontend.js", assets::script)
         .get("/pkg/frontend_bg.wasm", assets::wasm)
+        .get("/pkg/field.js", assets::field_script)
+        .get("/pkg/field_bg.wasm", assets::field_wasm)
         .get("/healthz", api::healthz)
         .get("/metrics", metrics::metrics)
         .get("/ws", ws::upgrade)

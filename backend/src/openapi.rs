@@ -56,6 +56,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         crate::assets::style,
         crate::assets::script,
         crate::assets::wasm,
+        crate::assets::field_script,
+        crate::assets::field_wasm,
     ),
     // The stream's messages are no HTTP body, but `/ws` names them; listing them here puts
     // their schemas in the document.

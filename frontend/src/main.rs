@@ -1,10 +1,10 @@
-//! The bundle's entry point: installs the panic hook and mounts the wall on the page's body,
-//! or starts the field page when the address is `/field`.
+//! The bundle's entry point: installs the panic hook and mounts the wall on the page's body.
+//!
+//! The field page at `/field` is its own bundle (the `field` crate), so the wall's holds only
+//! the wall.
 
 mod app;
 mod charts;
-mod fetch;
-mod field;
 mod link;
 mod map;
 mod page;
@@ -14,9 +14,5 @@ mod widgets;
 
 fn main() {
     console_error_panic_hook::set_once();
-    if field::wanted() {
-        field::start();
-    } else {
-        leptos::mount::mount_to_body(app::App);
-    }
+    leptos::mount::mount_to_body(app::App);
 }

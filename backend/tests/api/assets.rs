@@ -1,4 +1,5 @@
-//! `/`, `/assets/style.css` and `/pkg/*`: the wall embedded in the binary.
+//! `/`, `/field`, `/assets/style.css` and `/pkg/*`: the wall and the field page embedded in the
+//! binary.
 
 use crate::support::TestServer;
 use std::io::Read;
@@ -67,9 +68,10 @@ async fn the_bundle_is_wasm_and_gzipped_for_browsers_that_accept_it() {
 }
 
 #[tokio::test]
-async fn the_field_page_is_the_same_page_and_bundle() {
+async fn the_field_page_loads_its_own_bundle_and_the_wall_does_not() {
     let server = TestServer::start().await;
     let wall = server.get("/").await.text().await.expect("the wall's page");
+    assert!(!wall.contains("/pkg/field.js"), "{wall}");
     let field = server.get("/field").await;
     assert_eq!(field.status(), 200);
     assert!(
@@ -78,7 +80,19 @@ async fn the_field_page_is_the_same_page_and_bundle() {
             .expect("ascii")
             .starts_with("text/html")
     );
-    // One page: the app reads the path and mounts the field page instead of the wall.
-    assert_eq!(field.text().await.expect("the field page"), wall);
+    let html = field.text().await.expect("the field page");
+    assert!(html.contains("/pkg/field.js"), "{html}");
+    assert!(!html.contains("/pkg/frontend.js"), "{html}");
+    assert!(html.contains("/assets/style.css"), "{html}");
+
+    let js = server.get("/pkg/field.js").await;
+    assert_eq!(js.status(), 200);
+    // wasm-bindgen must keep the default module path, or the page stays blank.
+    assert!(js.text().await.expect("js").contains("field_bg.wasm"));
+
+    let wasm = server.get("/pkg/field_bg.wasm").await;
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(&wasm.bytes().await.expect("wasm")[..4], b"\0asm");
     server.stop().await;
 }

@@ -2,16 +2,14 @@
 //! camera, follows its cases and verifies them on site; department staff accept and resolve
 //! their queue with an after photo; a centre's dispatcher dispatches what was reported.
 //!
-//! It shares the wall's bundle and starts instead of the wall when the path is `/field`, so the
-//! wall's start is unchanged. It builds its few elements with plain DOM calls and handles every
-//! tap with one listener on its root rather than through Leptos views: each view type costs the
-//! shared bundle its own compiled code, and the wall's download should not grow for a page it
-//! never shows. Every write goes through the same API as any other client, and whatever the
-//! server refuses is shown in the server's own words.
+//! It is its own small bundle, loaded only by `/field`, so the wall's download never carries it.
+//! It builds its few elements with plain DOM calls and handles every tap with one listener on
+//! its root, without Leptos, which keeps this bundle small for a phone on a mobile network.
+//! Every write goes through the same API as any other client, and whatever the server refuses
+//! is shown in the server's own words.
 
 use crate::fetch::{self, Body, Failure};
-use crate::page::Lang;
-use crate::text;
+use crate::text::{self, Lang};
 use serde::{Deserialize, Serialize};
 use shared::auth::{AccountView, LoginRequest, LoginResponse, Role};
 use shared::case::{
@@ -25,13 +23,6 @@ use web_sys::{Document, Element, HtmlInputElement};
 
 /// Where a signed-in phone keeps its token, so a reload does not ask for the password again.
 const TOKEN_KEY: &str = "gridwall.field.token";
-
-/// Whether the address asks for the field page rather than the wall.
-pub fn wanted() -> bool {
-    web_sys::window()
-        .and_then(|w| w.location().pathname().ok())
-        .is_some_and(|p| p == "/field" || p.starts_with("/field/"))
-}
 
 /// The part of a case the page shows, read from a list's summary or from the case itself:
 /// one decoder for both keeps the bundle small.
@@ -217,7 +208,7 @@ fn fail(failure: Failure) {
 
 /// Starts the field page on the page's body.
 pub fn start() {
-    let lang = crate::page::read().lang;
+    let lang = text::read_lang();
     text::set_lang(lang);
     let document = doc();
     if let Some(root) = document.document_element() {
