@@ -91,6 +91,36 @@ impl Category {
         }
     }
 
+    /// The category's short English name, as the walls and pages show it with `?lang=en`.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Category::Livelihood => "Livelihood",
+            Category::Environment => "Environment",
+            Category::TrafficSafety => "Traffic safety",
+            Category::DisputeMediation => "Disputes",
+            Category::PublicSecurity => "Public security",
+            Category::FireSafety => "Fire safety",
+            Category::WorkSafety => "Work safety",
+            Category::MunicipalFacilities => "Municipal facilities",
+            Category::CityAppearance => "City appearance",
+            Category::FoodDrugSafety => "Food and drugs",
+            Category::Ecology => "Ecology",
+            Category::HousingSafety => "Housing safety",
+            Category::SpecialGroups => "Special groups",
+            Category::Emergency => "Emergencies",
+            Category::MarketOrder => "Market order",
+        }
+    }
+
+    /// The name of the category with `code`, in English or Chinese; a dash for an unknown code.
+    pub fn name_of(code: &str, english: bool) -> &'static str {
+        match Category::from_code(code) {
+            Some(c) if english => c.name_en(),
+            Some(c) => c.name_zh(),
+            None => "—",
+        }
+    }
+
     /// Parses a category code; `None` when the code is not one of the 15.
     pub fn from_code(code: &str) -> Option<Category> {
         Category::ALL.into_iter().find(|c| c.code() == code)
@@ -227,6 +257,22 @@ impl fmt::Display for MoveNotAllowed {
 impl std::error::Error for MoveNotAllowed {}
 
 impl CaseState {
+    /// The state's name as the command room says it, or in English.
+    pub fn name(self, english: bool) -> &'static str {
+        let (zh, en) = match self {
+            CaseState::Reported => ("待分派", "Reported"),
+            CaseState::Dispatched => ("已分派", "Dispatched"),
+            CaseState::Accepted => ("处置中", "In hand"),
+            CaseState::Resolved => ("待核查", "Resolved"),
+            CaseState::Verified => ("已核查", "Verified"),
+            CaseState::Closed => ("已办结", "Closed"),
+            CaseState::Returned => ("已退回", "Returned"),
+            CaseState::Rejected => ("不予受理", "Rejected"),
+            CaseState::Escalated => ("升级上报", "Escalated"),
+        };
+        if english { en } else { zh }
+    }
+
     /// The state a new report starts in.
     pub const INITIAL: CaseState = CaseState::Reported;
 

@@ -528,6 +528,24 @@ pub static SUB_ITEMS: [SubItem; 332] = [
     item("1518", Category::MarketOrder, "非法销售烟花爆竹", "Illegal sale of fireworks", 24, "D11"),
 ];
 
+/// The name of the department with `code`, in English or Chinese; a dash for an unknown code.
+pub fn department_name(code: &str, english: bool) -> &'static str {
+    match department(code) {
+        Some(d) if english => d.name_en,
+        Some(d) => d.name_zh,
+        None => "—",
+    }
+}
+
+/// The name of the sub-item with `code`, in English or Chinese; a dash for an unknown code.
+pub fn sub_item_name(code: &str, english: bool) -> &'static str {
+    match sub_item(code) {
+        Some(s) if english => s.name_en,
+        Some(s) => s.name_zh,
+        None => "—",
+    }
+}
+
 /// Returns the department with the given code, such as "D01".
 pub fn department(code: &str) -> Option<&'static Department> {
     DEPARTMENTS.iter().find(|d| d.code == code)
@@ -601,6 +619,27 @@ mod tests {
     fn sub_item_codes_are_unique() {
         let codes: HashSet<_> = SUB_ITEMS.iter().map(|s| s.code).collect();
         assert_eq!(codes.len(), SUB_ITEMS.len());
+    }
+
+    #[test]
+    fn names_come_in_both_languages_and_a_dash_for_an_unknown_code() {
+        assert_eq!(sub_item_name("0801", false), "路灯杆倾斜");
+        assert_eq!(
+            sub_item_name("0801", true),
+            sub_item("0801").map_or("", |s| s.name_en)
+        );
+        assert_eq!(
+            department_name("D01", false),
+            department("D01").map_or("", |d| d.name_zh)
+        );
+        assert_eq!(
+            department_name("D01", true),
+            department("D01").map_or("", |d| d.name_en)
+        );
+        assert_eq!(
+            (sub_item_name("9999", true), department_name("D99", false)),
+            ("—", "—")
+        );
     }
 
     #[test]
