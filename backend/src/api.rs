@@ -387,6 +387,97 @@ pub async fn wall_state(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WallAtQuery {
+    /// `city` (the default), `district:CODE` or `street:CODE`.
+    pub scope: Option<String>,
+    /// The moment, in Unix milliseconds; not in the future.
+    pub at: Option<i64>,
+    /// A display token, for walls outside demo mode.
+    pub token: Option<String>,
+}
+
+/// A scope's state as it stood at a past moment, rebuilt from the transition log: the last
+/// transition (`log_seq`) and house visit (`visit_seq`) at or before the moment, and how it was
+/// found: from the checkpoint at `checkpoint_log_seq` (none: from the log's start) and `folded`
+/// events after it, in `elapsed_ms` on the server.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PastWallView {
+    pub scope: shared::wall::Scope,
+    pub at_ms: i64,
+    pub log_seq: u64,
+    pub visit_seq: u64,
+    pub checkpoint_log_seq: Option<u64>,
+    pub folded: u64,
+    pub elapsed_ms: u64,
+    pub state: shared::wall::WallState,
+}
+
+/// `GET /api/wall/at?scope=&at=`: a scope's wall as it stood at a past moment.
+#[utoipa::path(
+    get,
+    path = "/api/wall/at",
+    tag = "wall",
+    params(WallAtQuery),
+    responses(
+        (status = 200, description = "The scope's state at the moment.", body = PastWallView),
+        (status = 400, description = "`at` is missing or in the future, or an unknown query parameter.", body = ApiError),
+        (status = 401, description = "Walls need a display token here (outside demo mode) and none was given.", body = ApiError),
+        (status = 403, description = "The token does not open this scope.", body = ApiError),
+        (status = 404, description = "There is no such district or street.", body = ApiError),
+        (status = 422, description = "`scope` is not `city`, `district:CODE` or `street:CODE`.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security((), ("display_token" = []), ("bearer" = []))
+)]
+pub async fn wall_at(
+    State(history): State<Arc<crate::live::history::History>>,
+    State(access): State<Arc<crate::tokens::Access>>,
+    headers: axum::http::HeaderMap,
+    ApiQuery(q): ApiQuery<WallAtQuery>,
+) -> Result<Json<PastWallView>, AppError> {
+    let scope = crate::ws::parse_scope(q.scope.as_deref())?;
+    access
+        .check(crate::ws::token_of(q.token.as_deref(), &headers), &scope)
+        .await?;
+    let at_ms = q.at.ok_or_else(|| {
+        AppError::bad_parameter(
+            "at",
+            "the moment to look back to is missing (Unix milliseconds)",
+        )
+    })?;
+    let now = crate::cases::now_ms();
+    if at_ms > now {
+        return Err(AppError::bad_parameter(
+            "at",
+            format!(
+                "{at_ms} is in the future (the server's time is {now}); the wall shows the present at /api/wall"
+            ),
+        ));
+    }
+    if !history.knows(&scope).await? {
+        return Err(AppError::NotFound(format!(
+            "there is no {scope} in the city"
+        )));
+    }
+    let began = std::time::Instant::now();
+    let past = history.state_at(&scope, at_ms).await?;
+    let elapsed_ms = began.elapsed().as_millis() as u64;
+    tracing::debug!(%scope, at_ms, folded = past.folded, elapsed_ms, "looked back");
+    Ok(Json(PastWallView {
+        scope,
+        at_ms,
+        log_seq: past.log_seq,
+        visit_seq: past.visit_seq,
+        checkpoint_log_seq: past.checkpoint_log_seq,
+        folded: past.folded,
+        elapsed_ms,
+        state: past.state,
+    }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TeamQuery {
     /// Unix milliseconds; now when absent.

@@ -166,6 +166,10 @@ pub struct ServeArgs {
     /// random one when not given.
     #[arg(long, env = "GRIDWALL_DEMO_PASSWORD")]
     pub demo_password: Option<String>,
+    /// Each scope's look-back checkpoint comes after this many of its own events: the longest
+    /// tail of the log that showing a past moment folds.
+    #[arg(long, env = "GRIDWALL_CHECKPOINT_EVERY", default_value_t = crate::live::history::CHECKPOINT_EVERY, value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: u64,
 }
 
 /// The settings `run` needs, independent of how they were read.
@@ -188,6 +192,11 @@ pub struct Config {
     pub max_photo_bytes: usize,
     /// The demo accounts' password in demo mode; random when `None`.
     pub demo_password: Option<String>,
+    /// Each scope's look-back checkpoint comes after this many of its own events.
+    pub checkpoint_every: u64,
+    /// Whether a start over a log without checkpoints folds the log in the background to
+    /// write them. Look back answers without them, only more slowly.
+    pub backfill_history: bool,
 }
 
 impl ServeArgs {
@@ -207,13 +216,15 @@ impl ServeArgs {
                 .unwrap_or_else(|| default_photo_dir(&self.database_url)),
             max_photo_bytes: self.max_photo_bytes,
             demo_password: self.demo_password.clone(),
+            checkpoint_every: self.checkpoint_every,
+            backfill_history: true,
         }
     }
 }
 
 impl Config {
     /// A configuration for tests and tools: the given database, no demo city, no simulator,
-    /// UTC+8.
+    /// UTC+8, and no look-back backfill at start.
     pub fn new(database_url: impl Into<String>) -> Config {
         let database_url = database_url.into();
         Config {
@@ -227,6 +238,8 @@ impl Config {
             watch_every: crate::deadlines::INTERVAL,
             walls_open: true,
             demo_password: None,
+            checkpoint_every: crate::live::history::CHECKPOINT_EVERY,
+            backfill_history: false,
         }
     }
 }

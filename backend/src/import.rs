@@ -275,8 +275,10 @@ pub async fn import_grids(db: &Db, grids: &[ImportedGrid]) -> Result<Imported, s
         }
     }
     city::insert_areas(&mut tx, &areas).await?;
-    // The saved wall state counts cases into areas that may have just changed.
+    // The saved wall state and the look-back checkpoints count cases into areas that may
+    // have just changed.
     crate::live::saved::forget(&mut tx).await?;
+    crate::live::history::forget(&mut tx).await?;
     tx.commit().await?;
     Ok(done)
 }

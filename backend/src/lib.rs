@@ -48,6 +48,7 @@ pub struct AppState {
     pub db: Db,
     pub cases: Cases,
     pub hub: Hub,
+    pub history: Arc<live::history::History>,
     pub maps: Arc<maps::Maps>,
     pub metrics: Arc<metrics::Metrics>,
     pub access: Arc<tokens::Access>,
@@ -161,6 +162,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .post_limited("/cases/{id}/moves", api::move_case, with_photos)
         .get("/photos/{hash}", photos::serve)
         .get("/wall", api::wall_state)
+        .get("/wall/at", api::wall_at)
         .get("/team", api::team)
         .get("/grids.geojson", maps::grids)
         .get("/districts.geojson", maps::districts)
@@ -250,7 +252,29 @@ pub async fn run(
     }
     let token = CancellationToken::new();
     let metrics = metrics::Metrics::new();
-    let (hub, feed, hub_task) = live::spawn(scopes, city, metrics.clone(), token.clone());
+    let (sink, checkpoints, checkpoint_writer) =
+        live::history::start_writer(db.clone(), config.checkpoint_every);
+    let history = Arc::new(live::history::History::new(
+        db.clone(),
+        city.clone(),
+        config.utc_offset_minutes,
+    ));
+    // A first start over a log without checkpoints writes them in the background; until then
+    // look back folds longer tails.
+    let preparing = config.backfill_history.then(|| {
+        let (db, city, start) = (db.clone(), city.clone(), scopes.clone());
+        let every = config.checkpoint_every;
+        tokio::spawn(async move {
+            if let Err(err) = live::history::prepare(db, city, every, start, checkpoints).await {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "cannot prepare the look-back checkpoints; looking back folds from the log's start"
+                );
+            }
+        })
+    });
+    let (hub, feed, hub_task) =
+        live::spawn(scopes, city, metrics.clone(), Some(sink), token.clone());
     let photos = Arc::new(
         photos::PhotoStore::open(&config.photo_dir, config.max_photo_bytes).with_context(|| {
             format!(
@@ -327,6 +351,7 @@ pub async fn run(
         db: db.clone(),
         cases,
         hub,
+        history,
         maps,
         metrics,
         photos,
@@ -355,8 +380,15 @@ pub async fn run(
     // Every holder of the case commands is gone now; the writer hands the feed what it
     // committed and stops.
     let _ = writer.await;
+    if let Some(preparing) = preparing {
+        preparing.abort();
+        let _ = preparing.await;
+    }
     // The hub hands back its state when it stops; saving it makes the next start quick.
-    if let Ok(scopes) = hub_task.await {
+    let stopped = hub_task.await;
+    // The hub's checkpoint sink went with it: the writer writes what it was given and stops.
+    let _ = checkpoint_writer.await;
+    if let Ok(scopes) = stopped {
         match live::saved::save(&db, scopes).await {
             Ok(bytes) => tracing::info!(bytes, "wall state saved for the next start"),
             Err(err) => tracing::warn!(

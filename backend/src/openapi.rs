@@ -35,6 +35,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         crate::api::move_case,
         crate::photos::serve,
         crate::api::wall_state,
+        crate::api::wall_at,
         crate::api::team,
         crate::maps::grids,
         crate::maps::districts,
@@ -66,7 +67,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
     tags(
         (name = "accounts", description = "Signing in and out, and who a credential is."),
         (name = "cases", description = "Reporting and moving cases, and their evidence photos."),
-        (name = "wall", description = "A scope's state: now (`/api/wall`) and as a stream (`/ws`)."),
+        (name = "wall", description = "A scope's state: now (`/api/wall`), at a past moment (`/api/wall/at`) and as a stream (`/ws`)."),
         (name = "map", description = "The city's map as GeoJSON, read once at start."),
         (name = "open311", description = "Open311 GeoReport v2 for citizen-reporting apps; every path names its format."),
         (name = "operations", description = "Health, metrics and this document."),

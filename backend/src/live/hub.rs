@@ -260,6 +260,8 @@ struct HubTask {
     city: Arc<CityFacts>,
     streams: HashMap<Scope, Stream>,
     metrics: Arc<Metrics>,
+    /// Where the look-back checkpoints go; `None` keeps none.
+    history: Option<super::history::Sink>,
 }
 
 /// Starts the hub task with rebuilt (or loaded) aggregates. Returns the handle for walls, the
@@ -268,6 +270,7 @@ pub fn spawn(
     scopes: Scopes,
     city: Arc<CityFacts>,
     metrics: Arc<Metrics>,
+    history: Option<super::history::Sink>,
     shutdown: CancellationToken,
 ) -> (Hub, mpsc::Sender<Event>, JoinHandle<Scopes>) {
     let (feed_tx, feed_rx) = mpsc::channel(FEED_CAPACITY);
@@ -304,6 +307,7 @@ pub fn spawn(
         city,
         streams,
         metrics,
+        history,
     };
     let task = tokio::spawn(run_hub(hub, stream_id, feed_rx, cmd_rx, shutdown));
     (Hub { commands: cmd_tx }, feed_tx, task)
@@ -332,10 +336,33 @@ impl HubTask {
                 }
             }
         };
-        touch(Scope::City);
-        if let Some(place) = place {
-            touch(Scope::District(place.district.clone()));
-            touch(Scope::Street(place.street.clone()));
+        let scopes = match place {
+            Some(place) => vec![
+                Scope::City,
+                Scope::District(place.district.clone()),
+                Scope::Street(place.street.clone()),
+            ],
+            None => vec![Scope::City],
+        };
+        for scope in &scopes {
+            touch(scope.clone());
+        }
+        if let Some(history) = &mut self.history {
+            for scope in scopes {
+                if history.count(&scope)
+                    && let Some(aggregate) = self.scopes.aggregates.get(&scope)
+                {
+                    history.offer(super::history::Checkpoint {
+                        aggregate: aggregate.clone(),
+                        scope,
+                        log_seq: self.scopes.log_seq,
+                        visit_seq: self.scopes.visit_seq,
+                        // The hub's clock is at most now: the checkpoint serves any moment
+                        // from now on.
+                        as_of: now_ms(),
+                    });
+                }
+            }
         }
         for (scope, alert) in alerts {
             if let Some(stream) = self.streams.get_mut(&scope)
@@ -678,6 +705,7 @@ pub(crate) mod tests {
             scopes_at(now),
             Arc::new(city()),
             Metrics::new(),
+            None,
             token.clone(),
         );
         let mut sub = hub.subscribe(Scope::City, None).await.expect("subscribe");
@@ -747,6 +775,7 @@ pub(crate) mod tests {
             scopes_at(now),
             Arc::new(city()),
             Metrics::new(),
+            None,
             token.clone(),
         );
         let mut sub = hub.subscribe(Scope::City, None).await.expect("subscribe");
@@ -781,6 +810,7 @@ pub(crate) mod tests {
             scopes_at(now),
             Arc::new(city()),
             Metrics::new(),
+            None,
             token.clone(),
         );
         for seq in 1..=3 {
@@ -843,6 +873,7 @@ pub(crate) mod tests {
             scopes_at(now),
             Arc::new(city()),
             Metrics::new(),
+            None,
             token.clone(),
         );
         let street = Scope::Street("S".to_owned());

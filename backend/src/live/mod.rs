@@ -1,7 +1,9 @@
 //! The live path: the aggregates that fold committed events into every wall's state, the hub
-//! task that turns them into frames, and the saved snapshot that makes a restart fast.
+//! task that turns them into frames, the saved snapshot that makes a restart fast, and the
+//! checkpoints that rebuild any past moment.
 
 pub mod aggregate;
+pub mod history;
 pub mod hub;
 pub mod saved;
 pub mod scopes;

@@ -22,17 +22,26 @@ pub const FORMAT: i64 = 3;
 /// How often the hub's state is saved while the server runs.
 pub const SAVE_INTERVAL: Duration = Duration::from_secs(60);
 
-fn encode(scopes: &Scopes) -> anyhow::Result<Vec<u8>> {
-    let json = serde_json::to_vec(scopes).context("cannot encode the wall's state")?;
+/// Gzipped JSON: the encoding of the saved state and of the look-back checkpoints.
+pub(super) fn encode_json<T: serde::Serialize>(value: &T) -> anyhow::Result<Vec<u8>> {
+    let json = serde_json::to_vec(value).context("cannot encode the wall's state")?;
     let mut gz = GzEncoder::new(Vec::with_capacity(json.len() / 6), Compression::fast());
     gz.write_all(&json)?;
     Ok(gz.finish()?)
 }
 
-fn decode(body: &[u8]) -> anyhow::Result<Scopes> {
+pub(super) fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> anyhow::Result<T> {
     let mut json = Vec::new();
     GzDecoder::new(body).read_to_end(&mut json)?;
-    let mut scopes: Scopes = serde_json::from_slice(&json)?;
+    Ok(serde_json::from_slice(&json)?)
+}
+
+fn encode(scopes: &Scopes) -> anyhow::Result<Vec<u8>> {
+    encode_json(scopes)
+}
+
+fn decode(body: &[u8]) -> anyhow::Result<Scopes> {
+    let mut scopes: Scopes = decode_json(body)?;
     scopes.after_load();
     Ok(scopes)
 }

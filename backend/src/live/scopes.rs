@@ -78,7 +78,7 @@ pub async fn city_facts(db: &Db) -> Result<CityFacts, sqlx::Error> {
 
 impl Scopes {
     /// The scopes an event of `grid_id` folds into: the city, then its district and street.
-    fn scopes_of(grid_id: Option<&str>, city: &CityFacts) -> Vec<Scope> {
+    pub(crate) fn scopes_of(grid_id: Option<&str>, city: &CityFacts) -> Vec<Scope> {
         let mut scopes = vec![Scope::City];
         if let Some(place) = grid_id.and_then(|g| city.grids.get(g)) {
             scopes.push(Scope::District(place.district.clone()));
@@ -144,7 +144,7 @@ fn decode(e: crate::error::AppError) -> sqlx::Error {
 }
 
 /// A `house_visits` row (`id, grid_id, member_id, household, at`).
-fn visit_from_row(row: &sqlx::any::AnyRow) -> Result<Visit, sqlx::Error> {
+pub(crate) fn visit_from_row(row: &sqlx::any::AnyRow) -> Result<Visit, sqlx::Error> {
     Ok(Visit {
         id: row.try_get("id")?,
         grid_id: row.try_get("grid_id")?,
@@ -581,6 +581,63 @@ pub async fn rebuild_now(
     .await
 }
 
+/// The columns of a transition as the fold needs it, with its case's fixed facts and the facts
+/// of the case's move before (`p_*`, all null for a report), for `committed_from_row`.
+pub(crate) const COMMITTED_COLUMNS: &str = "t.seq AS seq, t.case_id AS case_id, t.action AS action, t.to_state AS to_state,
+        t.department_code AS department_code, t.supervision AS supervision, t.deadline_at AS deadline_at,
+        t.at AS at, c.category AS category, c.sub_item_code AS sub_item_code, c.grid_id AS grid_id,
+        c.reported_at AS reported_at, c.reporter_id AS reporter_id,
+        p.to_state AS p_state, p.department_code AS p_department, p.supervision AS p_supervision,
+        p.deadline_at AS p_deadline";
+
+/// The join that finds each transition's predecessor for `COMMITTED_COLUMNS`: the case's
+/// move just before it.
+pub(crate) const PREVIOUS_MOVE: &str = "LEFT JOIN transitions p ON p.seq = (
+        SELECT MAX(q.seq) FROM transitions q WHERE q.case_id = t.case_id AND q.seq < t.seq)";
+
+/// One row of `COMMITTED_COLUMNS` as the fold's committed transition.
+pub(crate) fn committed_from_row(
+    row: &sqlx::any::AnyRow,
+    committed_at: std::time::Instant,
+) -> Result<Committed, sqlx::Error> {
+    let action_code: String = row.try_get("action")?;
+    let action = shared::case::Action::from_code(&action_code).ok_or_else(|| {
+        sqlx::Error::Decode(format!("unknown action `{action_code}` in the log").into())
+    })?;
+    let p_state: Option<String> = row.try_get("p_state")?;
+    let before = match p_state {
+        None => None,
+        Some(state) => Some(Facts {
+            state: cases::parse_state(&state).map_err(decode)?,
+            department: row.try_get("p_department")?,
+            supervision: cases::parse_supervision(&row.try_get::<String, _>("p_supervision")?)
+                .map_err(decode)?,
+            deadline_ms: row.try_get("p_deadline")?,
+        }),
+    };
+    let category_code: String = row.try_get("category")?;
+    Ok(Committed {
+        seq: u(row.try_get("seq")?),
+        case_id: row.try_get("case_id")?,
+        action,
+        before,
+        after: Facts {
+            state: cases::parse_state(&row.try_get::<String, _>("to_state")?).map_err(decode)?,
+            department: row.try_get("department_code")?,
+            supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
+                .map_err(decode)?,
+            deadline_ms: row.try_get("deadline_at")?,
+        },
+        at_ms: row.try_get("at")?,
+        category: cases::parse_category(&category_code).map_err(decode)?,
+        sub_item: row.try_get("sub_item_code")?,
+        grid_id: row.try_get("grid_id")?,
+        reported_at_ms: row.try_get("reported_at")?,
+        reporter_id: row.try_get("reporter_id")?,
+        committed_at,
+    })
+}
+
 /// Replays the log after `scopes` (the transitions after its `log_seq` and the visits after
 /// its `visit_seq`) through the fold: how a saved snapshot is brought up to date.
 pub async fn fold_tail(db: &Db, city: &CityFacts, scopes: &mut Scopes) -> Result<u64, sqlx::Error> {
@@ -604,43 +661,7 @@ pub async fn fold_tail(db: &Db, city: &CityFacts, scopes: &mut Scopes) -> Result
     let mut folded = 0;
     let now = std::time::Instant::now();
     for row in rows {
-        let action_code: String = row.try_get("action")?;
-        let action = shared::case::Action::from_code(&action_code).ok_or_else(|| {
-            sqlx::Error::Decode(format!("unknown action `{action_code}` in the log").into())
-        })?;
-        let p_state: Option<String> = row.try_get("p_state")?;
-        let before = match p_state {
-            None => None,
-            Some(state) => Some(Facts {
-                state: cases::parse_state(&state).map_err(decode)?,
-                department: row.try_get("p_department")?,
-                supervision: cases::parse_supervision(&row.try_get::<String, _>("p_supervision")?)
-                    .map_err(decode)?,
-                deadline_ms: row.try_get("p_deadline")?,
-            }),
-        };
-        let category_code: String = row.try_get("category")?;
-        let t = Committed {
-            seq: u(row.try_get("seq")?),
-            case_id: row.try_get("case_id")?,
-            action,
-            before,
-            after: Facts {
-                state: cases::parse_state(&row.try_get::<String, _>("to_state")?)
-                    .map_err(decode)?,
-                department: row.try_get("department_code")?,
-                supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
-                    .map_err(decode)?,
-                deadline_ms: row.try_get("deadline_at")?,
-            },
-            at_ms: row.try_get("at")?,
-            category: cases::parse_category(&category_code).map_err(decode)?,
-            sub_item: row.try_get("sub_item_code")?,
-            grid_id: row.try_get("grid_id")?,
-            reported_at_ms: row.try_get("reported_at")?,
-            reporter_id: row.try_get("reporter_id")?,
-            committed_at: now,
-        };
+        let t = committed_from_row(&row, now)?;
         scopes.fold(&Event::Transition(t), city);
         folded += 1;
     }

@@ -8,6 +8,7 @@ mod city;
 mod demo;
 mod health;
 mod lists;
+mod lookback;
 mod open311;
 mod openapi;
 mod photos;
