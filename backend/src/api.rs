@@ -259,6 +259,31 @@ pub async fn get_case(
     Ok(Json(cases.get_for(id, &who).await?))
 }
 
+/// `GET /api/cases/{id}/moves`: a case's timeline, every move from its report on, with who
+/// made it, when, its note and its photos, for a caller who may see the case.
+#[utoipa::path(
+    get,
+    path = "/api/cases/{id}/moves",
+    tag = "cases",
+    params(("id" = i64, Path, description = "The case's id.")),
+    responses(
+        (status = 200, description = "The case's moves, oldest first.", body = Vec<shared::case::CaseMove>),
+        (status = 400, description = "The id is not a number.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work.", body = ApiError),
+        (status = 403, description = "The case is outside what the caller may see.", body = ApiError),
+        (status = 404, description = "There is no such case.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn case_moves(
+    State(cases): State<Cases>,
+    Caller(who): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<shared::case::CaseMove>>, AppError> {
+    Ok(Json(cases.moves_for(id, &who).await?))
+}
+
 /// `POST /api/cases/{id}/moves`: a move as JSON, or as multipart with its photos (the after
 /// photo of a resolution, the photo of a verification). The caller comes before the body, as
 /// for a report.

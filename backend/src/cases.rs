@@ -14,10 +14,12 @@ use crate::metrics::Metrics;
 use crate::photos::{MAX_PHOTOS_PER_MOVE, PhotoStore, StoredPhoto, Upload};
 use crate::store::Db;
 use shared::case::{
-    Action, CaseState, CaseView, Category, Point, ReportCase, Supervision, TimeLimit,
+    Action, CaseMove, CasePhoto, CaseState, CaseView, Category, Point, ReportCase, Supervision,
+    TimeLimit,
 };
 use shared::taxonomy;
 use sqlx::Row;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
@@ -375,6 +377,61 @@ impl Cases {
                 who.role
             )))
         }
+    }
+
+    /// A case's moves from its report on, for `who`, under the rule of [`Cases::get_for`].
+    pub async fn moves_for(
+        &self,
+        case_id: i64,
+        who: &Principal,
+    ) -> Result<Vec<CaseMove>, AppError> {
+        let view = self.get_for(case_id, who).await?;
+        let mut conn = self.inner.db.acquire().await?;
+        let sqlite = conn.backend_name() == "SQLite";
+        let mut photos: HashMap<u64, Vec<CasePhoto>> = HashMap::new();
+        for photo in writer::read_photos(&mut conn, sqlite, &[case_id])
+            .await?
+            .remove(&case_id)
+            .unwrap_or_default()
+        {
+            photos.entry(photo.seq).or_default().push(photo);
+        }
+        // The moves up to the case as `get_for` read it, so that the timeline and the case
+        // agree even while a move commits.
+        let rows = sqlx::query(
+            "SELECT seq, action, from_state, to_state, actor, role, at, note, department_code,
+                    supervision, deadline_at
+             FROM transitions WHERE case_id = $1 AND seq <= $2 ORDER BY seq",
+        )
+        .bind(case_id)
+        .bind(view.seq as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let seq = row.try_get::<i64, _>("seq")? as u64;
+                let action: String = row.try_get("action")?;
+                Ok(CaseMove {
+                    seq,
+                    action: Action::from_code(&action).ok_or_else(|| {
+                        sqlx::Error::Decode(format!("unknown action `{action}` in the log").into())
+                    })?,
+                    from_state: row
+                        .try_get::<Option<String>, _>("from_state")?
+                        .map(|s| parse_state(&s))
+                        .transpose()?,
+                    to_state: parse_state(&row.try_get::<String, _>("to_state")?)?,
+                    actor: row.try_get("actor")?,
+                    role: row.try_get("role")?,
+                    at_ms: row.try_get("at")?,
+                    note: row.try_get("note")?,
+                    department: row.try_get("department_code")?,
+                    supervision: parse_supervision(&row.try_get::<String, _>("supervision")?)?,
+                    deadline_ms: row.try_get("deadline_at")?,
+                    photos: photos.remove(&seq).unwrap_or_default(),
+                })
+            })
+            .collect::<Result<_, AppError>>()
     }
 
     /// Whether `who` may see at least one of the cases `case_ids`, by the rule of

@@ -160,6 +160,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/cases", api::list_cases)
         .get("/cases/{id}", api::get_case)
         .post_limited("/cases/{id}/moves", api::move_case, with_photos)
+        .get("/cases/{id}/moves", api::case_moves)
         .get("/photos/{hash}", photos::serve)
         .get("/wall", api::wall_state)
         .get("/wall/at", api::wall_at)

@@ -33,6 +33,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         crate::api::report_case,
         crate::api::get_case,
         crate::api::move_case,
+        crate::api::case_moves,
         crate::photos::serve,
         crate::api::wall_state,
         crate::api::wall_at,

@@ -8,6 +8,7 @@
 mod ceiling;
 mod http;
 mod ingest;
+mod lookback;
 mod stats;
 mod storm;
 mod walls;
@@ -46,6 +47,14 @@ enum Command {
         #[command(flatten)]
         args: storm::StormArgs,
     },
+    /// Ask for walls at past moments and measure how long each takes.
+    Lookback {
+        /// The running server, for example http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        args: lookback::LookbackArgs,
+    },
     /// Insert the rows of N reports straight into a fresh SQLite database.
     SqliteCeiling {
         #[command(flatten)]
@@ -74,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Walls { url, args } => walls::run(&url, args).await,
         Command::Ingest { url, args } => ingest::run(&url, args).await,
         Command::Storm { args } => storm::run(args).await,
+        Command::Lookback { url, args } => lookback::run(&url, args).await,
         Command::SqliteCeiling { args } => ceiling::run(args).await,
     }
 }

@@ -549,6 +549,29 @@ pub struct CaseView {
     pub photos: Vec<CasePhoto>,
 }
 
+/// One move of a case's timeline, as the log holds it: what was done, by whom and when, with
+/// the note, the department, time limit and supervision after it, and the photos it attached.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseMove {
+    /// The transition's sequence number in the log.
+    pub seq: u64,
+    pub action: Action,
+    /// `None` for the report, which creates the case.
+    pub from_state: Option<CaseState>,
+    pub to_state: CaseState,
+    /// Who moved it: an account's login, a reporting app, or the time-limit watcher.
+    pub actor: String,
+    /// The actor's role, for moves made by an account.
+    pub role: Option<String>,
+    pub at_ms: i64,
+    pub note: Option<String>,
+    pub department: Option<String>,
+    pub supervision: Supervision,
+    pub deadline_ms: Option<i64>,
+    pub photos: Vec<CasePhoto>,
+}
+
 /// An evidence photo of a case: a before photo with the report, an after photo with the
 /// resolution, a check photo with the verification. Its bytes are at `/api/photos/{hash}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

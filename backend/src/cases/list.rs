@@ -10,7 +10,7 @@ use super::writer::{CASE_COLUMNS, CaseRow};
 use crate::auth::Principal;
 use crate::error::AppError;
 use shared::auth::Role;
-use shared::case::{CaseList, CaseListView, CaseState, CaseSummary};
+use shared::case::{CaseList, CaseListView, CaseState, CaseSummary, Supervision};
 use shared::wall::Scope;
 
 /// Cases in one answer when the request names no limit.
@@ -31,6 +31,13 @@ pub struct ListQuery {
     /// the API's own message rather than the query parser's.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
+    /// One grid's id: the cases reported in it.
+    pub grid: Option<String>,
+    /// `none`, `warned` or `overdue`: the cases whose time limit stands so.
+    pub supervision: Option<String>,
+    /// `true` for the cases still open (neither closed nor rejected), `false` for the others.
+    #[param(value_type = Option<bool>)]
+    pub open: Option<String>,
 }
 
 /// A query whose values were checked.
@@ -39,6 +46,9 @@ struct Checked {
     view: CaseListView,
     state: Option<CaseState>,
     limit: u32,
+    grid: Option<String>,
+    supervision: Option<Supervision>,
+    open: Option<bool>,
 }
 
 /// The view a role gets when it asks for none: its own work.
@@ -139,7 +149,56 @@ fn check(query: &ListQuery, role: Role) -> Result<Checked, AppError> {
                 )
             })?,
     };
-    Ok(Checked { view, state, limit })
+    let grid = match query.grid.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) if id.len() <= 64 && !id.contains(char::is_control) => Some(id.to_owned()),
+        Some(id) => {
+            return Err(AppError::bad_parameter(
+                "grid",
+                format!(
+                    "`{}` is no grid id (at most 64 characters, no control characters)",
+                    id.chars()
+                        .filter(|c| !c.is_control())
+                        .take(32)
+                        .collect::<String>()
+                ),
+            ));
+        }
+    };
+    let supervision = match query.supervision.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(code) => Some(Supervision::from_code(code).ok_or_else(|| {
+            AppError::bad_parameter(
+                "supervision",
+                format!(
+                    "unknown supervision `{}`; expected one of: none, warned, overdue",
+                    code.chars().take(32).collect::<String>()
+                ),
+            )
+        })?),
+    };
+    let open = match query.open.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(text) => {
+            return Err(AppError::bad_parameter(
+                "open",
+                format!(
+                    "`{}` is neither `true` nor `false`",
+                    text.chars().take(32).collect::<String>()
+                ),
+            ));
+        }
+    };
+    Ok(Checked {
+        view,
+        state,
+        limit,
+        grid,
+        supervision,
+        open,
+    })
 }
 
 /// A `WHERE` clause being built, with its values bound in order as `$1`, `$2`, …
@@ -235,6 +294,22 @@ impl Cases {
             let p = filter.bind(state.code());
             filter.clauses.push(format!("state = {p}"));
         }
+        if let Some(grid) = &checked.grid {
+            let p = filter.bind(grid);
+            filter.clauses.push(format!("grid_id = {p}"));
+        }
+        if let Some(supervision) = checked.supervision {
+            let p = filter.bind(supervision.code());
+            filter.clauses.push(format!("supervision = {p}"));
+        }
+        if let Some(open) = checked.open {
+            let ended = [CaseState::Closed, CaseState::Rejected].map(|s| filter.bind(s.code()));
+            filter.clauses.push(format!(
+                "state {}IN ({})",
+                if open { "NOT " } else { "" },
+                ended.join(", ")
+            ));
+        }
         let mut list = CaseList {
             view: checked.view,
             state: checked.state,
@@ -284,6 +359,7 @@ mod tests {
             view: view.map(str::to_owned),
             state: state.map(str::to_owned),
             limit: limit.map(str::to_owned),
+            ..ListQuery::default()
         }
     }
 
@@ -324,6 +400,30 @@ mod tests {
             (query(None, None, Some("-1")), Role::GridWorker, "limit"),
             (query(None, None, Some("ten")), Role::GridWorker, "limit"),
             (query(None, None, Some("")), Role::GridWorker, "limit"),
+            (
+                ListQuery {
+                    supervision: Some("late".to_owned()),
+                    ..ListQuery::default()
+                },
+                Role::Leader,
+                "supervision",
+            ),
+            (
+                ListQuery {
+                    open: Some("yes".to_owned()),
+                    ..ListQuery::default()
+                },
+                Role::Leader,
+                "open",
+            ),
+            (
+                ListQuery {
+                    grid: Some("x".repeat(65)),
+                    ..ListQuery::default()
+                },
+                Role::Leader,
+                "grid",
+            ),
         ] {
             let err = check(&q, role).expect_err("a bad value");
             assert_eq!(parameter_of(err), parameter, "for {q:?} as {role}");
@@ -338,7 +438,10 @@ mod tests {
             Checked {
                 view: CaseListView::All,
                 state: Some(CaseState::Closed),
-                limit: 200
+                limit: 200,
+                grid: None,
+                supervision: None,
+                open: None
             }
         );
     }

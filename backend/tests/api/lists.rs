@@ -201,6 +201,35 @@ async fn each_role_lists_its_own_work_within_its_reach(store: Store) {
     let (_, default) = list(&server, &d01, "").await;
     assert_eq!(default["view"], "queue");
     assert_eq!(default["limit"], 50);
+
+    // A seat drills down to one grid's cases, and to the open or the late ones.
+    assert_eq!(
+        ids(&server, &leader, "grid=SR-01-001").await,
+        vec![waiting, lamp]
+    );
+    assert_eq!(
+        ids(&server, &leader, "grid=SR-01-003&open=true").await,
+        vec![water]
+    );
+    assert_eq!(ids(&server, &leader, "open=false").await, Vec::<i64>::new());
+    assert_eq!(
+        ids(&server, &leader, "supervision=none&open=true").await,
+        vec![water, waiting, other_lamp, lamp]
+    );
+    sqlx::query("UPDATE cases SET supervision = 'overdue' WHERE id = $1")
+        .bind(other_lamp)
+        .execute(&db)
+        .await
+        .expect("make a case late");
+    assert_eq!(
+        ids(&server, &leader, "supervision=overdue&open=true").await,
+        vec![other_lamp]
+    );
+    // Filters never widen the reach: another district's centre sees none of the grid's.
+    assert_eq!(
+        ids(&server, &elsewhere, "view=all&grid=SR-01-001").await,
+        Vec::<i64>::new()
+    );
     server.stop().await;
 }
 
@@ -226,6 +255,13 @@ async fn bad_list_parameters_are_named(store: Store) {
         ),
         (&leader, "view=queue", "view", "it has: all"),
         (&worker, "state=done", "state", "unknown state `done`"),
+        (
+            &leader,
+            "supervision=late",
+            "supervision",
+            "unknown supervision `late`",
+        ),
+        (&leader, "open=yes", "open", "neither `true` nor `false`"),
         (&worker, "limit=0", "limit", "from 1 to 200"),
         (&worker, "limit=201", "limit", "from 1 to 200"),
         (&worker, "limit=-3", "limit", "`-3`"),

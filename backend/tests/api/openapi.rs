@@ -262,6 +262,9 @@ async fn real_responses_match_the_documented_schemas() {
     let (status, body) = answer(server.get(&format!("/api/cases/{id}")).await).await;
     assert_eq!(status, 200);
     check(&doc, "get", "/api/cases/{id}", 200, &body);
+    let (status, body) = answer(server.get(&format!("/api/cases/{id}/moves")).await).await;
+    assert_eq!(status, 200);
+    check(&doc, "get", "/api/cases/{id}/moves", 200, &body);
     let moves = format!("/api/cases/{id}/moves");
     let (status, body) = answer(
         server

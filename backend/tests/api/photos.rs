@@ -318,6 +318,63 @@ async fn the_lamp_post_story_keeps_its_photos(store: Store) {
     assert_eq!(files_under(&server.db.photo_dir()).len(), 3);
     assert_eq!(photo_rows(&server).await, (3, 3));
     assert_eq!(table_counts(&db).await, (1, 6));
+
+    // The timeline tells the same story move by move: who, in which role, with which note
+    // and photos, each move starting from the state the one before left.
+    let timeline: Value = server
+        .get(&moves)
+        .await
+        .json()
+        .await
+        .expect("timeline JSON");
+    let timeline = timeline.as_array().expect("moves");
+    let actions: Vec<&str> = timeline
+        .iter()
+        .map(|m| m["action"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        actions,
+        ["report", "dispatch", "accept", "resolve", "verify", "close"]
+    );
+    let timeline_roles: Vec<&str> = timeline
+        .iter()
+        .map(|m| m["role"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(timeline_roles, roles);
+    assert_eq!(timeline[0]["from_state"], Value::Null);
+    for pair in timeline.windows(2) {
+        assert_eq!(pair[1]["from_state"], pair[0]["to_state"]);
+        assert!(pair[1]["seq"].as_u64() > pair[0]["seq"].as_u64());
+    }
+    assert_eq!(timeline[1]["note"], "dispatch by the book");
+    assert_eq!(timeline[1]["department"], "D01");
+    assert!(
+        timeline[1]["deadline_ms"].is_i64(),
+        "dispatch sets the time limit"
+    );
+    assert_eq!(timeline[5]["to_state"], "closed");
+    let with_photos: Vec<(&str, Value)> = timeline
+        .iter()
+        .filter(|m| m["photos"].as_array().is_some_and(|p| !p.is_empty()))
+        .map(|m| {
+            (
+                m["action"].as_str().unwrap_or_default(),
+                m["photos"][0].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        with_photos,
+        [
+            ("report", photos[0].clone()),
+            ("resolve", photos[1].clone()),
+            ("verify", photos[2].clone())
+        ]
+    );
+    // Whoever may not see the case may not see its timeline.
+    let other = server.staff_token("D02").await;
+    assert_eq!(get_as(&server, &other, &moves).await.status(), 403);
+    assert_eq!(server.get("/api/cases/999999/moves").await.status(), 404);
     server.stop().await;
 }
 
