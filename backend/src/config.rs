@@ -166,7 +166,15 @@ pub struct ServeArgs {
     /// random one when not given.
     #[arg(long, env = "GRIDWALL_DEMO_PASSWORD")]
     pub demo_password: Option<String>,
+    /// The font the PNG briefing (`/api/briefing.png`) sets its Chinese text in: a .ttf, .otf
+    /// or .ttc (from a collection, its Simplified Chinese face). Read on the first PNG; when
+    /// it cannot be read the PNG answers 503 (the SVG needs no font file).
+    #[arg(long, env = "GRIDWALL_BRIEFING_FONT", default_value = DEFAULT_BRIEFING_FONT)]
+    pub briefing_font: PathBuf,
 }
+
+/// Noto Sans CJK as Debian's `fonts-noto-cjk` installs it (`scripts/setup` does).
+pub const DEFAULT_BRIEFING_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
 
 /// The settings `run` needs, independent of how they were read.
 #[derive(Debug, Clone)]
@@ -188,6 +196,8 @@ pub struct Config {
     pub max_photo_bytes: usize,
     /// The demo accounts' password in demo mode; random when `None`.
     pub demo_password: Option<String>,
+    /// The font of the PNG briefing's text.
+    pub briefing_font: PathBuf,
 }
 
 impl ServeArgs {
@@ -207,6 +217,7 @@ impl ServeArgs {
                 .unwrap_or_else(|| default_photo_dir(&self.database_url)),
             max_photo_bytes: self.max_photo_bytes,
             demo_password: self.demo_password.clone(),
+            briefing_font: self.briefing_font.clone(),
         }
     }
 }
@@ -227,6 +238,7 @@ impl Config {
             watch_every: crate::deadlines::INTERVAL,
             walls_open: true,
             demo_password: None,
+            briefing_font: PathBuf::from(DEFAULT_BRIEFING_FONT),
         }
     }
 }
