@@ -81,10 +81,16 @@ impl Sql {
         match scope {
             Scope::City => String::new(),
             Scope::District(code) => {
-                format!(" AND s.district_code = {}", self.bind(Arg::Text(code.clone())))
+                format!(
+                    " AND s.district_code = {}",
+                    self.bind(Arg::Text(code.clone()))
+                )
             }
             Scope::Street(code) => {
-                format!(" AND g.street_code = {}", self.bind(Arg::Text(code.clone())))
+                format!(
+                    " AND g.street_code = {}",
+                    self.bind(Arg::Text(code.clone()))
+                )
             }
         }
     }
@@ -122,9 +128,8 @@ const COUNT_COLUMNS: &str = "\
     CAST(COALESCE(SUM(CASE WHEN t.action = 'reopen' THEN 1 ELSE 0 END), 0) AS BIGINT) AS reopened";
 
 fn counts_of(row: &sqlx::any::AnyRow) -> Result<Counts, sqlx::Error> {
-    let n = |name: &str| -> Result<u64, sqlx::Error> {
-        Ok(row.try_get::<i64, _>(name)?.max(0) as u64)
-    };
+    let n =
+        |name: &str| -> Result<u64, sqlx::Error> { Ok(row.try_get::<i64, _>(name)?.max(0) as u64) };
     Ok(Counts {
         reports: n("reports")?,
         closures: n("closures")?,
@@ -427,7 +432,11 @@ fn by_of(by: Option<&str>) -> Result<RankBy, AppError> {
 
 impl Assessment {
     /// Checks that the caller may assess `scope` and opens a snapshot in which it exists.
-    async fn open(&self, who: &crate::auth::Principal, scope: &Scope) -> Result<(Tx, String), AppError> {
+    async fn open(
+        &self,
+        who: &crate::auth::Principal,
+        scope: &Scope,
+    ) -> Result<(Tx, String), AppError> {
         who.may_assess(scope, &self.areas)?;
         let mut tx = crate::store::begin_snapshot(&self.db).await?;
         let name = scope_name(&mut tx, scope)
@@ -501,7 +510,11 @@ impl Assessment {
         let period = period_of(q.from.as_deref(), q.to.as_deref())?;
         let (mut tx, scope_name) = self.open(who, &scope).await?;
         let overdue = overdue_now(&mut tx, &scope).await?;
-        let figures = PeriodFigures::new(period, &total_counts(&mut tx, period, &scope).await?, overdue);
+        let figures = PeriodFigures::new(
+            period,
+            &total_counts(&mut tx, period, &scope).await?,
+            overdue,
+        );
         let departments = ranking(&mut tx, RankBy::Department, period, &scope).await?;
         let streets = ranking(&mut tx, RankBy::Street, period, &scope).await?;
         let daily = daily_reports(&mut tx, period, &scope, self.utc_offset_minutes).await?;
@@ -748,12 +761,13 @@ pub async fn briefing_svg(
     let svg = tokio::task::spawn_blocking(move || briefing::svg(&data))
         .await
         .map_err(|_| AppError::Unavailable("the briefing's drawing stopped".to_owned()))??;
-    tracing::debug!(bytes = svg.len(), elapsed_ms = started.elapsed().as_millis() as u64, "briefing drawn as SVG");
+    tracing::debug!(
+        bytes = svg.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "briefing drawn as SVG"
+    );
     Ok((
-        [
-            (CONTENT_TYPE, "image/svg+xml"),
-            (CACHE_CONTROL, "no-store"),
-        ],
+        [(CONTENT_TYPE, "image/svg+xml"), (CACHE_CONTROL, "no-store")],
         svg,
     )
         .into_response())
@@ -788,12 +802,16 @@ pub async fn briefing_png(
     let font = assessment.font.clone();
     let started = Instant::now();
     let png = tokio::task::spawn_blocking(move || {
-        let family = briefing::font_family(&font)?;
-        briefing::png(&data, &family)
+        let font = briefing::font(&font)?;
+        briefing::png(&data, &font)
     })
     .await
     .map_err(|_| AppError::Unavailable("the briefing's drawing stopped".to_owned()))??;
-    tracing::debug!(bytes = png.len(), elapsed_ms = started.elapsed().as_millis() as u64, "briefing drawn as PNG");
+    tracing::debug!(
+        bytes = png.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "briefing drawn as PNG"
+    );
     Ok((
         [(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")],
         png,
@@ -840,7 +858,13 @@ mod tests {
             to_ms: DAY_MS,
         };
         assert_eq!(
-            attachment("rankings-street", &Scope::District("230602".to_owned()), period, 0, "csv"),
+            attachment(
+                "rankings-street",
+                &Scope::District("230602".to_owned()),
+                period,
+                0,
+                "csv"
+            ),
             "attachment; filename=\"rankings-street-district-230602-1970-01-01-1970-01-01.csv\""
         );
     }

@@ -3,11 +3,12 @@
 //! plotters as SVG or as PNG.
 //!
 //! One drawing routine serves both backends. It places every label itself rather than
-//! letting plotters lay out axes, because plotters measures text with the registered font:
-//! that way the SVG, whose text the viewer sets, needs no font file on the server, and only
-//! the PNG needs the CJK font (`--briefing-font`), loaded once per path.
+//! letting plotters lay out axes (which would need plotters to measure text with a font), so
+//! the SVG, whose text the viewer sets, needs no font file on the server; only the PNG needs
+//! the CJK font (`--briefing-font`), read once per path, and sets its text itself (see `Pen`).
 
 use crate::error::AppError;
+use ab_glyph::{Font, FontArc, FontVec, GlyphId, PxScale, ScaleFont, point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -61,18 +62,18 @@ pub fn svg(b: &Briefing) -> Result<String, AppError> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, b, SVG_FONTS).map_err(drawing_error)?;
+        draw(&root, b, Pen { glyphs: None }).map_err(drawing_error)?;
         root.present().map_err(drawing_error)?;
     }
     Ok(out)
 }
 
-/// The briefing as a PNG image, its text set in the registered font `family`.
-pub fn png(b: &Briefing, family: &str) -> Result<Vec<u8>, AppError> {
+/// The briefing as a PNG image, its text set in `font`.
+pub fn png(b: &Briefing, font: &FontArc) -> Result<Vec<u8>, AppError> {
     let mut pixels = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
-        draw(&root, b, family).map_err(drawing_error)?;
+        draw(&root, b, Pen { glyphs: Some(font) }).map_err(drawing_error)?;
         root.present().map_err(drawing_error)?;
     }
     let mut out = Vec::with_capacity(pixels.len() / 8);
@@ -87,17 +88,17 @@ pub fn png(b: &Briefing, family: &str) -> Result<Vec<u8>, AppError> {
     Ok(out)
 }
 
-/// The fonts registered with plotters, by the path they came from: plotters keeps them for
-/// the life of the process, so each file is read (and its bytes leaked) once.
-static FONTS: Mutex<BTreeMap<PathBuf, String>> = Mutex::new(BTreeMap::new());
+/// The fonts read so far, by path: each file is read and parsed once.
+static FONTS: Mutex<BTreeMap<PathBuf, FontArc>> = Mutex::new(BTreeMap::new());
 
-/// The plotters font family under which the font at `path` is registered, loading it on
-/// first use. A font that cannot be read is a 503 naming the option, and is tried again on
-/// the next request, so that installing it needs no restart.
-pub fn font_family(path: &Path) -> Result<String, AppError> {
-    let mut fonts = FONTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(family) = fonts.get(path) {
-        return Ok(family.clone());
+/// The font at `path`, read on first use. A font that cannot be read is a 503 naming the
+/// option, and is tried again on the next request, so that installing it needs no restart.
+pub fn font(path: &Path) -> Result<FontArc, AppError> {
+    let mut fonts = FONTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(font) = fonts.get(path) {
+        return Ok(font.clone());
     }
     let unavailable = |why: String| {
         tracing::warn!(path = %path.display(), why, "the PNG briefing has no font");
@@ -109,28 +110,24 @@ pub fn font_family(path: &Path) -> Result<String, AppError> {
         ))
     };
     let bytes = std::fs::read(path).map_err(|e| unavailable(format!("cannot be read ({e})")))?;
-    let (bytes, face) = chinese_face_first(bytes).map_err(unavailable)?;
-    // plotters keeps a registered font's bytes for good; this is the one copy, made once.
-    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-    let family = format!("gridwall-briefing:{}", path.display());
-    plotters::style::register_font(&family, FontStyle::Normal, bytes)
+    let face = chinese_face(&bytes).map_err(unavailable)?;
+    let size = bytes.len();
+    let font = FontVec::try_from_vec_and_index(bytes, face)
         .map_err(|_| unavailable("is not a font ab_glyph can read".to_owned()))?;
-    tracing::info!(path = %path.display(), face, bytes = bytes.len(), "font for the PNG briefing loaded");
-    fonts.insert(path.to_owned(), family.clone());
-    Ok(family)
+    tracing::info!(path = %path.display(), face, bytes = size, "font for the PNG briefing loaded");
+    let font = FontArc::from(font);
+    fonts.insert(path.to_owned(), font.clone());
+    Ok(font)
 }
 
-/// Makes the Simplified Chinese face of a font collection its first face, since plotters
-/// (through ab_glyph) reads only the first face of a `.ttc`: Noto Sans CJK's first is the
-/// Japanese one, whose forms of some characters differ from those read in China. The
-/// collection's header lists each face's offset and every face's tables are addressed from
-/// the file's start, so copying the chosen face's offset into the first entry is enough.
-/// A single font is taken as it is. Returns the bytes and the index of the face chosen.
-fn chinese_face_first(mut bytes: Vec<u8>) -> Result<(Vec<u8>, u32), String> {
+/// The face of a font collection to draw Chinese with: its Simplified Chinese face (Noto Sans
+/// CJK's first face is the Japanese one, whose forms of some characters differ from those
+/// read in China), else its first. A single font is face 0. It must have Chinese glyphs.
+fn chinese_face(bytes: &[u8]) -> Result<u32, String> {
     let mut chosen = 0;
-    if let Some(count) = ttf_parser::fonts_in_collection(&bytes) {
+    if let Some(count) = ttf_parser::fonts_in_collection(bytes) {
         for index in 0..count {
-            let Ok(face) = ttf_parser::Face::parse(&bytes, index) else {
+            let Ok(face) = ttf_parser::Face::parse(bytes, index) else {
                 continue;
             };
             let simplified = face.names().into_iter().any(|name| {
@@ -146,37 +143,106 @@ fn chinese_face_first(mut bytes: Vec<u8>) -> Result<(Vec<u8>, u32), String> {
                 break;
             }
         }
-        if chosen != 0 {
-            let at = 12 + 4 * chosen as usize;
-            let offset: [u8; 4] = bytes
-                .get(at..at + 4)
-                .and_then(|b| b.try_into().ok())
-                .ok_or("has a broken collection header")?;
-            bytes[12..16].copy_from_slice(&offset);
-        }
     }
-    let face = ttf_parser::Face::parse(&bytes, 0).map_err(|e| format!("is not a font ({e})"))?;
+    let face =
+        ttf_parser::Face::parse(bytes, chosen).map_err(|e| format!("is not a font ({e})"))?;
     if face.glyph_index('综').is_none() {
         return Err("has no Chinese glyphs".to_owned());
     }
-    Ok((bytes, chosen))
+    Ok(chosen)
+}
+
+/// How text is set. plotters' own text drawing on a bitmap (its `ab_glyph` feature, 0.3.7)
+/// drops each glyph's left side bearing, which runs Chinese characters into each other
+/// (每日 drawn as one blot, then a gap), so on a bitmap the briefing sets its text itself
+/// with ab_glyph, pixel by pixel through plotters; an SVG gets plotters' `<text>` elements,
+/// which the viewer sets.
+#[derive(Clone, Copy)]
+struct Pen<'a> {
+    /// The font for a bitmap; `None` for an SVG.
+    glyphs: Option<&'a FontArc>,
+}
+
+impl Pen<'_> {
+    /// Writes `text` at `(x, y)` in `size` pixels (the em), anchored as `h` and `v` say.
+    #[allow(clippy::too_many_arguments)]
+    fn text<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        text: &str,
+        (x, y): (i32, i32),
+        size: f64,
+        color: &RGBColor,
+        (h, v): (HPos, VPos),
+        heavy: bool,
+    ) -> DrawResult<DB> {
+        let Some(font) = self.glyphs else {
+            // plotters' SVG writes the size divided by 1.24 as the CSS font size.
+            let style = FontDesc::new(
+                FontFamily::Name(SVG_FONTS),
+                size * 1.24,
+                if heavy {
+                    FontStyle::Bold
+                } else {
+                    FontStyle::Normal
+                },
+            );
+            let style = TextStyle::from(style).color(color).pos(Pos::new(h, v));
+            return root.draw(&Text::new(text.to_owned(), (x, y), style));
+        };
+        let font = font.as_scaled(PxScale::from(size as f32));
+        let ids: Vec<GlyphId> = text.chars().map(|c| font.glyph_id(c)).collect();
+        let mut width = 0.0f32;
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                width += font.kern(ids[i - 1], *id);
+            }
+            width += font.h_advance(*id);
+        }
+        let left = match h {
+            HPos::Left => x as f32,
+            HPos::Center => x as f32 - width / 2.0,
+            HPos::Right => x as f32 - width,
+        };
+        // Anchored by the em box: ascent above the baseline, descent (negative) below.
+        let baseline = match v {
+            VPos::Top => y as f32 + font.ascent(),
+            VPos::Center => y as f32 + (font.ascent() + font.descent()) / 2.0,
+            VPos::Bottom => y as f32 + font.descent(),
+        };
+        let mut caret = left;
+        let mut failed = None;
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                caret += font.kern(ids[i - 1], *id);
+            }
+            let glyph = id.with_scale_and_position(font.scale(), point(caret, baseline));
+            caret += font.h_advance(*id);
+            let Some(outline) = font.outline_glyph(glyph) else {
+                continue;
+            };
+            let bounds = outline.px_bounds();
+            // No bold face is loaded: a heavy text is drawn twice, a pixel apart.
+            for shift in if heavy { 0..2 } else { 0..1 } {
+                outline.draw(|gx, gy, coverage| {
+                    if failed.is_some() || coverage <= 0.0 {
+                        return;
+                    }
+                    let at = (
+                        bounds.min.x as i32 + gx as i32 + shift,
+                        bounds.min.y as i32 + gy as i32,
+                    );
+                    if let Err(e) = root.draw_pixel(at, &color.mix(f64::from(coverage.min(1.0)))) {
+                        failed = Some(e);
+                    }
+                });
+            }
+        }
+        failed.map_or(Ok(()), Err)
+    }
 }
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-
-fn style<'a>(family: &'a str, size: f64, color: &'a RGBColor, h: HPos, v: VPos) -> TextStyle<'a> {
-    TextStyle::from(FontDesc::new(FontFamily::Name(family), size, FontStyle::Normal))
-        .color(color)
-        .pos(Pos::new(h, v))
-}
-
-fn bold<'a>(family: &'a str, size: f64, color: &'a RGBColor, h: HPos, v: VPos) -> TextStyle<'a> {
-    // The PNG's font has no bold face registered, so plotters falls back to the normal one;
-    // the SVG asks the viewer for bold.
-    TextStyle::from(FontDesc::new(FontFamily::Name(family), size, FontStyle::Bold))
-        .color(color)
-        .pos(Pos::new(h, v))
-}
 
 fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
@@ -194,47 +260,66 @@ fn clipped(name: &str, max: usize) -> String {
 }
 
 /// Draws the whole briefing on `root`, which is `WIDTH`×`HEIGHT`.
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Briefing, family: &str) -> DrawResult<DB> {
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    b: &Briefing,
+    pen: Pen<'_>,
+) -> DrawResult<DB> {
     root.fill(&WHITE)?;
     // The banner: the scope and the period.
-    root.draw(&Rectangle::new([(0, 0), (WIDTH as i32, 96)], BANNER.filled()))?;
-    root.draw(&Text::new(
-        format!("{} 综治考核简报", b.scope_name),
+    root.draw(&Rectangle::new(
+        [(0, 0), (WIDTH as i32, 96)],
+        BANNER.filled(),
+    ))?;
+    pen.text(
+        root,
+        &format!("{} 综治考核简报", b.scope_name),
         (40, 48),
-        bold(family, 44.0, &WHITE, HPos::Left, VPos::Center),
-    ))?;
-    root.draw(&Text::new(
-        b.period_text.clone(),
+        40.0,
+        &WHITE,
+        (HPos::Left, VPos::Center),
+        true,
+    )?;
+    pen.text(
+        root,
+        &b.period_text,
         (WIDTH as i32 - 40, 48),
-        style(family, 30.0, &WHITE, HPos::Right, VPos::Center),
-    ))?;
+        28.0,
+        &WHITE,
+        (HPos::Right, VPos::Center),
+        false,
+    )?;
 
-    figures(root, b, family)?;
+    figures(root, b, pen)?;
     let half = (WIDTH as i32 - 40 * 2 - 32) / 2;
     bars(
         root,
-        family,
+        pen,
         (40, 272),
         (half, 360),
-        "职能部门按期结案率（前10）",
+        "职能部门按期结案率 · 前10",
         &b.departments,
         &BAR,
     )?;
     bars(
         root,
-        family,
+        pen,
         (40 + half + 32, 272),
         (half, 360),
-        "街道按期结案率（前10）",
+        "街道按期结案率 · 前10",
         &b.streets,
         &STREET_BAR,
     )?;
-    daily(root, b, family, (40, 656), (WIDTH as i32 - 80, 224))?;
+    daily(root, b, pen, (40, 656), (WIDTH as i32 - 80, 224))?;
     Ok(())
 }
 
 /// The key figures, one tile each.
-fn figures<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Briefing, family: &str) -> DrawResult<DB> {
+fn figures<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    b: &Briefing,
+    pen: Pen<'_>,
+) -> DrawResult<DB> {
     let f = &b.figures;
     let hours = f
         .avg_handling_hours
@@ -253,18 +338,29 @@ fn figures<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Briefing, fami
     for (i, (label, value, color)) in tiles.iter().enumerate() {
         let x = 40 + i as i32 * (width + gap);
         let (top, bottom) = (120, 240);
-        root.draw(&Rectangle::new([(x, top), (x + width, bottom)], PANEL.filled()))?;
+        root.draw(&Rectangle::new(
+            [(x, top), (x + width, bottom)],
+            PANEL.filled(),
+        ))?;
         root.draw(&Rectangle::new([(x, top), (x + 6, bottom)], color.filled()))?;
-        root.draw(&Text::new(
-            label.to_string(),
+        pen.text(
+            root,
+            label,
             (x + 22, top + 18),
-            style(family, 22.0, &MUTED, HPos::Left, VPos::Top),
-        ))?;
-        root.draw(&Text::new(
-            value.clone(),
+            20.0,
+            &MUTED,
+            (HPos::Left, VPos::Top),
+            false,
+        )?;
+        pen.text(
+            root,
+            value,
             (x + 22, bottom - 18),
-            bold(family, 40.0, color, HPos::Left, VPos::Bottom),
-        ))?;
+            36.0,
+            color,
+            (HPos::Left, VPos::Bottom),
+            true,
+        )?;
     }
     Ok(())
 }
@@ -273,18 +369,22 @@ fn figures<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Briefing, fami
 /// anything, with each row's rate and closures beside its bar.
 fn bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    family: &str,
+    pen: Pen<'_>,
     (x, y): (i32, i32),
     (width, height): (i32, i32),
     title: &str,
     rows: &[RankRow],
     color: &RGBColor,
 ) -> DrawResult<DB> {
-    root.draw(&Text::new(
-        title.to_owned(),
+    pen.text(
+        root,
+        title,
         (x, y),
-        bold(family, 26.0, &INK, HPos::Left, VPos::Top),
-    ))?;
+        24.0,
+        &INK,
+        (HPos::Left, VPos::Top),
+        true,
+    )?;
     let shown: Vec<&RankRow> = rows
         .iter()
         .filter(|r| r.on_time_rate.is_some())
@@ -292,11 +392,15 @@ fn bars<DB: DrawingBackend>(
         .collect();
     let top = y + 44;
     if shown.is_empty() {
-        root.draw(&Text::new(
-            "本期无结案".to_owned(),
+        pen.text(
+            root,
+            "本期无结案",
             (x, top + 20),
-            style(family, 22.0, &MUTED, HPos::Left, VPos::Top),
-        ))?;
+            20.0,
+            &MUTED,
+            (HPos::Left, VPos::Top),
+            false,
+        )?;
         return Ok(());
     }
     let label_width = 300;
@@ -306,28 +410,42 @@ fn bars<DB: DrawingBackend>(
     let row_height = (height - 44) / TOP as i32;
     // The 100% line, for reading the bars against.
     root.draw(&PathElement::new(
-        vec![(bar_x + bar_width, top), (bar_x + bar_width, top + row_height * shown.len() as i32)],
+        vec![
+            (bar_x + bar_width, top),
+            (bar_x + bar_width, top + row_height * shown.len() as i32),
+        ],
         RULE.stroke_width(1),
     ))?;
     for (i, row) in shown.iter().enumerate() {
         let row_y = top + i as i32 * row_height;
         let middle = row_y + row_height / 2;
-        root.draw(&Text::new(
-            format!("{}. {}", row.rank, clipped(&row.name, 17)),
+        pen.text(
+            root,
+            &format!("{}. {}", row.rank, clipped(&row.name, 17)),
             (x + label_width, middle),
-            style(family, 18.0, &INK, HPos::Right, VPos::Center),
-        ))?;
+            17.0,
+            &INK,
+            (HPos::Right, VPos::Center),
+            false,
+        )?;
         let rate = row.on_time_rate.unwrap_or(0.0).clamp(0.0, 1.0);
         let length = ((bar_width as f64) * rate).round() as i32;
         root.draw(&Rectangle::new(
-            [(bar_x, row_y + 5), (bar_x + length.max(1), row_y + row_height - 5)],
+            [
+                (bar_x, row_y + 5),
+                (bar_x + length.max(1), row_y + row_height - 5),
+            ],
             color.filled(),
         ))?;
-        root.draw(&Text::new(
-            format!("{}（{}件）", percent(row.on_time_rate), row.closures),
+        pen.text(
+            root,
+            &format!("{}  结案 {} 件", percent(row.on_time_rate), row.closures),
             (bar_x + bar_width + 10, middle),
-            style(family, 18.0, &INK, HPos::Left, VPos::Center),
-        ))?;
+            17.0,
+            &INK,
+            (HPos::Left, VPos::Center),
+            false,
+        )?;
     }
     Ok(())
 }
@@ -337,35 +455,49 @@ fn bars<DB: DrawingBackend>(
 fn daily<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     b: &Briefing,
-    family: &str,
+    pen: Pen<'_>,
     (x, y): (i32, i32),
     (width, height): (i32, i32),
 ) -> DrawResult<DB> {
     let total: u64 = b.daily.iter().map(|(_, n)| n).sum();
-    root.draw(&Text::new(
-        format!("每日上报案件（共 {total} 件）"),
+    pen.text(
+        root,
+        &format!("每日上报案件 · 共 {total} 件"),
         (x, y),
-        bold(family, 26.0, &INK, HPos::Left, VPos::Top),
-    ))?;
+        24.0,
+        &INK,
+        (HPos::Left, VPos::Top),
+        true,
+    )?;
     let plot_x = x + 70;
     let plot_top = y + 44;
     let plot_width = width - 70;
     let plot_height = height - 44 - 30;
     let top_value = b.daily.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     // A round top for the scale, a little above the highest day.
-    let magnitude = 10f64.powi((top_value as f64).log10().floor() as i32).max(1.0);
+    let magnitude = 10f64
+        .powi((top_value as f64).log10().floor() as i32)
+        .max(1.0);
     let scale_top = ((top_value as f64 * 1.1 / magnitude).ceil() * magnitude).max(1.0);
     let bottom = plot_top + plot_height;
-    for (value, at) in [(0.0, bottom), (scale_top / 2.0, plot_top + plot_height / 2), (scale_top, plot_top)] {
+    for (value, at) in [
+        (0.0, bottom),
+        (scale_top / 2.0, plot_top + plot_height / 2),
+        (scale_top, plot_top),
+    ] {
         root.draw(&PathElement::new(
             vec![(plot_x, at), (plot_x + plot_width, at)],
             RULE.stroke_width(1),
         ))?;
-        root.draw(&Text::new(
-            format!("{value}"),
+        pen.text(
+            root,
+            &format!("{value}"),
             (plot_x - 10, at),
-            style(family, 16.0, &MUTED, HPos::Right, VPos::Center),
-        ))?;
+            15.0,
+            &MUTED,
+            (HPos::Right, VPos::Center),
+            false,
+        )?;
     }
     let days = b.daily.len();
     if days > 0 {
@@ -379,17 +511,20 @@ fn daily<DB: DrawingBackend>(
                 i if i == last => HPos::Right,
                 _ => HPos::Center,
             };
-            root.draw(&Text::new(
-                b.daily[i].0.clone(),
+            pen.text(
+                root,
+                &b.daily[i].0,
                 (at, bottom + 8),
-                style(family, 16.0, &MUTED, h, VPos::Top),
-            ))?;
+                15.0,
+                &MUTED,
+                (h, VPos::Top),
+                false,
+            )?;
         }
         // The line itself, on a cartesian chart over the plot's rectangle.
-        let area = root.clone().shrink(
-            (plot_x, plot_top),
-            (plot_width as u32, plot_height as u32),
-        );
+        let area = root
+            .clone()
+            .shrink((plot_x, plot_top), (plot_width as u32, plot_height as u32));
         let mut chart = ChartBuilder::on(&area)
             .build_cartesian_2d(0f64..last.max(1) as f64, 0f64..scale_top)?;
         chart.draw_series(LineSeries::new(
@@ -414,7 +549,7 @@ mod tests {
     }
 
     #[test]
-    fn a_single_font_file_is_taken_as_it_is() {
-        assert!(chinese_face_first(b"not a font".to_vec()).is_err());
+    fn what_is_not_a_font_is_refused() {
+        assert!(chinese_face(b"not a font").is_err());
     }
 }
