@@ -39,6 +39,8 @@ fn main() {
         "shared/Cargo.toml",
         "Cargo.toml",
         "Cargo.lock",
+        // `sqlx::migrate!` embeds the migrations: a new one must rebuild the crate.
+        "backend/migrations",
     ] {
         println!("cargo::rerun-if-changed={}", root.join(input).display());
     }

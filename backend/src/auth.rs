@@ -150,6 +150,28 @@ impl Principal {
         }
     }
 
+    /// Whether the caller may read the assessment (rankings, comparisons, briefings) of
+    /// `scope`: a leader of any scope, since assessing is comparing areas; a dispatcher of
+    /// the scopes inside its area; nobody else, since staff and grid workers are what is
+    /// assessed.
+    pub fn may_assess(&self, scope: &Scope, areas: &Areas) -> Result<(), AppError> {
+        match self.role {
+            Role::Leader | Role::System => Ok(()),
+            Role::Dispatcher => match &self.area {
+                Some(area) if areas.contains(area, scope) => Ok(()),
+                Some(area) => Err(AppError::Forbidden(format!(
+                    "{scope} is outside your area ({area})"
+                ))),
+                None => Err(AppError::Forbidden(
+                    "a dispatcher without an area assesses nothing".to_owned(),
+                )),
+            },
+            Role::GridWorker | Role::DepartmentStaff | Role::ReportingApp => Err(
+                AppError::Forbidden(format!("a {} does not read the assessment", self.role)),
+            ),
+        }
+    }
+
     fn reaches(&self, grid: Option<&str>, areas: &Areas) -> bool {
         match self.role {
             Role::GridWorker => grid.is_some_and(|g| self.grids.contains(g)),
@@ -228,6 +250,18 @@ impl Areas {
             Scope::City => true,
             Scope::Street(code) => street == Some(code),
             Scope::District(code) => street.and_then(|s| self.street_district.get(s)) == Some(code),
+        }
+    }
+
+    /// Whether the area `outer` holds the scope `inner`: the city holds everything, a
+    /// district itself and its streets, a street itself.
+    pub fn contains(&self, outer: &Scope, inner: &Scope) -> bool {
+        match (outer, inner) {
+            (Scope::City, _) => true,
+            (Scope::District(d), Scope::District(w)) => d == w,
+            (Scope::District(d), Scope::Street(s)) => self.street_district.get(s) == Some(d),
+            (Scope::Street(s), Scope::Street(w)) => s == w,
+            _ => false,
         }
     }
 

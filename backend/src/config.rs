@@ -170,7 +170,15 @@ pub struct ServeArgs {
     /// tail of the log that showing a past moment folds.
     #[arg(long, env = "GRIDWALL_CHECKPOINT_EVERY", default_value_t = crate::live::history::CHECKPOINT_EVERY, value_parser = clap::value_parser!(u64).range(1..))]
     pub checkpoint_every: u64,
+    /// The font the PNG briefing (`/api/briefing.png`) sets its Chinese text in: a .ttf, .otf
+    /// or .ttc (from a collection, its Simplified Chinese face). Read on the first PNG; when
+    /// it cannot be read the PNG answers 503 (the SVG needs no font file).
+    #[arg(long, env = "GRIDWALL_BRIEFING_FONT", default_value = DEFAULT_BRIEFING_FONT)]
+    pub briefing_font: PathBuf,
 }
+
+/// Noto Sans CJK as Debian's `fonts-noto-cjk` installs it (`scripts/setup` does).
+pub const DEFAULT_BRIEFING_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
 
 /// The settings `run` needs, independent of how they were read.
 #[derive(Debug, Clone)]
@@ -197,6 +205,8 @@ pub struct Config {
     /// Whether a start over a log without checkpoints folds the log in the background to
     /// write them. Look back answers without them, only more slowly.
     pub backfill_history: bool,
+    /// The font of the PNG briefing's text.
+    pub briefing_font: PathBuf,
 }
 
 impl ServeArgs {
@@ -218,6 +228,7 @@ impl ServeArgs {
             demo_password: self.demo_password.clone(),
             checkpoint_every: self.checkpoint_every,
             backfill_history: true,
+            briefing_font: self.briefing_font.clone(),
         }
     }
 }
@@ -240,6 +251,7 @@ impl Config {
             demo_password: None,
             checkpoint_every: crate::live::history::CHECKPOINT_EVERY,
             backfill_history: false,
+            briefing_font: PathBuf::from(DEFAULT_BRIEFING_FONT),
         }
     }
 }

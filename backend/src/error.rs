@@ -45,6 +45,10 @@ pub enum AppError {
     /// The photo directory failed.
     #[error("storage error")]
     Storage(#[from] std::io::Error),
+    /// Something else inside the server failed (drawing a briefing); the details go to the
+    /// log only.
+    #[error("internal error")]
+    Internal(String),
 }
 
 impl AppError {
@@ -78,7 +82,7 @@ impl AppError {
                 (StatusCode::CONFLICT, "move_not_allowed")
             }
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            AppError::Database(_) | AppError::Storage(_) => {
+            AppError::Database(_) | AppError::Storage(_) | AppError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         }
@@ -112,6 +116,13 @@ impl IntoResponse for AppError {
             }
             AppError::Storage(err) => {
                 tracing::error!(error = %err, "photo storage error while handling a request");
+                (
+                    "internal error; the server log has the details".to_owned(),
+                    None,
+                )
+            }
+            AppError::Internal(details) => {
+                tracing::error!(error = %details, "internal error while handling a request");
                 (
                     "internal error; the server log has the details".to_owned(),
                     None,

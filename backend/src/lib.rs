@@ -5,6 +5,7 @@
 //! a database of their own.
 
 pub mod api;
+pub mod assessment;
 pub mod assets;
 pub mod auth;
 pub mod bulk;
@@ -55,6 +56,7 @@ pub struct AppState {
     pub photos: Arc<photos::PhotoStore>,
     pub auth: Arc<auth::Auth>,
     pub open311: Arc<open311::Open311>,
+    pub assessment: Arc<assessment::Assessment>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -165,6 +167,11 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/wall", api::wall_state)
         .get("/wall/at", api::wall_at)
         .get("/team", api::team)
+        .get("/rankings", assessment::rankings)
+        .get("/rankings.csv", assessment::rankings_csv)
+        .get("/compare", assessment::compare)
+        .get("/briefing.svg", assessment::briefing_svg)
+        .get("/briefing.png", assessment::briefing_png)
         .get("/grids.geojson", maps::grids)
         .get("/districts.geojson", maps::districts)
         .get("/streets.geojson", maps::streets)
@@ -345,7 +352,14 @@ pub async fn run(
         demo,
         cases::now_ms(),
     ));
+    let assessment = Arc::new(assessment::Assessment::new(
+        db.clone(),
+        auth.areas.clone(),
+        config.utc_offset_minutes,
+        config.briefing_font.clone(),
+    ));
     let state = AppState {
+        assessment,
         access,
         auth,
         open311,

@@ -403,6 +403,13 @@ impl Failure {
                     "internal error; the server log has the details".to_owned(),
                 )
             }
+            AppError::Internal(details) => {
+                tracing::error!(error = %details, "internal error while answering Open311");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; the server log has the details".to_owned(),
+                )
+            }
         };
         Failure::new(status, format, description)
     }

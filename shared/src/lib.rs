@@ -4,6 +4,7 @@
 //! plain data and pure functions only: no tokio, no sqlx, no I/O. Changing a type here changes
 //! the protocol; bump [`PROTOCOL_VERSION`] when a change is not backwards compatible.
 
+pub mod assess;
 pub mod auth;
 pub mod case;
 pub mod taxonomy;

@@ -1,6 +1,7 @@
 //! The backend's integration tests: a real server on port 0 with its own database, one
 //! module per route.
 
+mod assessment;
 mod assets;
 mod auth;
 mod cases;

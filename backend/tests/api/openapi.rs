@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
 /// The document as the server serves it.
-async fn document(server: &TestServer) -> Value {
+pub(crate) async fn document(server: &TestServer) -> Value {
     let res = server.get("/api/openapi.json").await;
     assert_eq!(res.status(), 200);
     assert_eq!(
@@ -213,7 +213,7 @@ fn validator(doc: &Value, method: &str, path: &str, status: u16) -> jsonschema::
 }
 
 /// Checks `body` against the document's schema for `method path` answering `status`.
-fn check(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
+pub(crate) fn check(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
     let validator = validator(doc, method, path, status);
     let errors: Vec<String> = validator
         .iter_errors(body)
