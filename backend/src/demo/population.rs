@@ -389,6 +389,9 @@ pub async fn insert_house_visits(
         let weekday = (day + 3).rem_euclid(7);
         let rate = if weekday >= 5 { 0.3 } else { 1.0 };
         let start = local_day_start_ms(day, utc_offset_minutes);
+        // A day's visits are drawn worker by worker but written in time order, as the
+        // server numbers the visits it records: look back cuts the visits by number.
+        let mut day_visits = Vec::new();
         for &(member, gi) in &team.workers {
             if !rng.random_bool(rate * 0.8) {
                 continue;
@@ -414,18 +417,17 @@ pub async fn insert_house_visits(
                         rng.random_range(1..=80)
                     )
                 };
-                visits
-                    .push(
-                        conn,
-                        vec![
-                            g.id.clone().into(),
-                            member.into(),
-                            at.into(),
-                            household.into(),
-                        ],
-                    )
-                    .await?;
+                day_visits.push((at, g.id.clone(), member, household));
             }
+        }
+        day_visits.sort_by_key(|v| v.0);
+        for (at, grid, member, household) in day_visits {
+            visits
+                .push(
+                    conn,
+                    vec![grid.into(), member.into(), at.into(), household.into()],
+                )
+                .await?;
         }
     }
     visits.finish(conn).await

@@ -68,6 +68,13 @@ async fn the_demo_city_has_the_seed_numbers_and_a_consistent_history(store: Stor
         count("SELECT COUNT(*) FROM transitions a JOIN transitions b ON b.seq = a.seq + 1 WHERE b.at < a.at").await,
         0
     );
+    // So do the house visits' numbers, as the server numbers the visits it records: looking
+    // back cuts the visits at a moment by number.
+    assert!(count("SELECT COUNT(*) FROM house_visits").await > 0);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM house_visits a JOIN house_visits b ON b.id = a.id + 1 WHERE b.at < a.at").await,
+        0
+    );
     pool.close().await;
 
     let server = TestServer::start_with(db).await;
