@@ -531,6 +531,7 @@ impl History {
 
     /// The wall of `scope` as it stood at `at_ms`.
     pub async fn state_at(&self, scope: &Scope, at_ms: i64) -> Result<Past, sqlx::Error> {
+        let began = Instant::now();
         // Where the moment cuts the log and the visits: the last row stamped at or before it.
         let cut: Option<i64> = sqlx::query_scalar(
             "SELECT seq FROM transitions WHERE at <= $1 ORDER BY at DESC, seq DESC LIMIT 1",
@@ -545,6 +546,7 @@ impl History {
         .fetch_optional(&self.db)
         .await?;
         let upto = (cut.unwrap_or(0) as u64, cut_visit.unwrap_or(0) as u64);
+        let cut_ms = began.elapsed().as_millis() as u64;
         let checkpoint: Option<(i64, i64, Vec<u8>)> = sqlx::query_as(
             "SELECT log_seq, visit_id, body FROM wall_checkpoints
              WHERE scope = $1 AND format = $2 AND log_seq <= $3 AND visit_id <= $4 AND as_of <= $5
@@ -575,6 +577,7 @@ impl History {
                 None,
             ),
         };
+        let decoded_ms = began.elapsed().as_millis() as u64;
         let mut events = Events::new(scope.clone(), from, upto);
         if scope != &Scope::City {
             // Scanning a row of the log's range costs about a third of looking a case up
@@ -593,8 +596,19 @@ impl History {
             alerts.clear();
             folded += 1;
         }
+        let folded_ms = began.elapsed().as_millis() as u64;
         aggregate.advance(at_ms);
         let statics = self.statics().await?;
+        tracing::debug!(
+            %scope,
+            at_ms,
+            folded,
+            cut_ms,
+            decoded_ms,
+            folded_ms,
+            statics_ms = began.elapsed().as_millis() as u64,
+            "looked back: milliseconds since the cut, after each stage"
+        );
         let mut one = Scopes {
             aggregates: BTreeMap::from([(scope.clone(), aggregate)]),
             log_seq: upto.0,
