@@ -16,15 +16,14 @@
 use super::aggregate::{Aggregate, CityFacts};
 use super::saved::{FORMAT, decode_json, encode_json};
 use super::scopes::{
-    COMMITTED_COLUMNS, PREVIOUS_MOVE, Scopes, Statics, committed_from_row, load_statics,
-    visit_from_row,
+    COMMITTED_COLUMNS, LogRow, PREVIOUS_MOVE, Scopes, Statics, load_statics, visit_from_row,
 };
 use crate::cases::{Committed, Event, Visit};
 use crate::store::Db;
 use anyhow::Context;
 use shared::time::{local_day, local_hour};
 use shared::wall::{Scope, WallState};
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -35,8 +34,8 @@ use tokio::sync::mpsc;
 pub const CHECKPOINT_EVERY: u64 = 10_000;
 /// Rows read from the log at a time, so that a long tail never sits in memory whole.
 const CHUNK: i64 = 20_000;
-/// How long people, housing and team sizes are reused before they are read again.
-const STATICS_FOR: Duration = Duration::from_secs(60);
+/// How long an area's count of cases is reused before it is counted again.
+const CASES_COUNTED_FOR: Duration = Duration::from_secs(60);
 
 /// One scope's aggregate as of a position in the log, on its way to the table.
 #[derive(Debug)]
@@ -72,6 +71,30 @@ impl Sink {
             true
         } else {
             false
+        }
+    }
+
+    /// At shutdown: a checkpoint of every scope with a quarter of a checkpoint's events or
+    /// more since its last, so that a restart leaves no long tail behind, and restarts add few
+    /// checkpoints.
+    pub fn flush(&mut self, scopes: &Scopes) {
+        let due: Vec<Scope> = self
+            .counts
+            .iter()
+            .filter(|(_, n)| **n >= self.every.div_ceil(4))
+            .map(|(scope, _)| scope.clone())
+            .collect();
+        for scope in due {
+            self.counts.remove(&scope);
+            if let Some(aggregate) = scopes.aggregates.get(&scope) {
+                self.offer(Checkpoint {
+                    aggregate: aggregate.clone(),
+                    scope,
+                    log_seq: scopes.log_seq,
+                    visit_seq: scopes.visit_seq,
+                    as_of: crate::cases::now_ms(),
+                });
+            }
         }
     }
 
@@ -185,11 +208,26 @@ pub async fn prepare(
         Some((log_seq, visit_seq))
             if log_seq as u64 >= start.log_seq && visit_seq as u64 >= start.visit_seq =>
         {
+            tracing::info!(log_seq, "look-back checkpoints ready: they cover the log");
             return Ok(());
         }
-        // Checkpoints exist, and the log has grown since the last: the start itself is the
-        // next checkpoint of every scope.
-        Some(_) => 0,
+        // Checkpoints exist, and the log grew by a checkpoint's worth or more while the server
+        // was down (an import, a bulk load): the start itself is every scope's next
+        // checkpoint. A smaller gap is a short tail, not worth a checkpoint of every scope.
+        Some((log_seq, visit_seq))
+            if start.log_seq.saturating_sub(log_seq as u64)
+                + start.visit_seq.saturating_sub(visit_seq as u64)
+                >= every =>
+        {
+            0
+        }
+        Some((log_seq, _)) => {
+            tracing::info!(
+                log_seq,
+                "look-back checkpoints ready: the log's tail after them is short"
+            );
+            return Ok(());
+        }
         None => backfill(&db, &city, every, (start.log_seq, start.visit_seq), &tx).await?,
     };
     let as_of = crate::cases::now_ms();
@@ -351,22 +389,48 @@ impl Events {
             first + 1,
             first + 2
         );
+        let mut conn = db.acquire().await?;
+        // SQLite hands rows from its own thread one at a time, which costs more than reading
+        // them: there the chunk comes back as one JSON array of rows.
+        let sqlite = conn.backend_name() == "SQLite";
+        let sql = if sqlite {
+            format!(
+                "SELECT json_group_array(json_array(seq, case_id, action, to_state, department_code,
+                     supervision, deadline_at, at, category, sub_item_code, grid_id, reported_at,
+                     reporter_id, p_state, p_department, p_supervision, p_deadline))
+                 FROM ({sql}) r"
+            )
+        } else {
+            sql
+        };
         let mut query = sqlx::query(AssertSqlSafe(sql));
         if let Some(code) = scope_code(&self.scope) {
             query = query.bind(code.to_owned());
         }
-        let rows = query
+        let query = query
             .bind(self.read.0 as i64)
             .bind(self.upto.0 as i64)
-            .bind(CHUNK)
-            .fetch_all(db)
-            .await?;
+            .bind(CHUNK);
+        let mut rows = if sqlite {
+            let json: String = query.fetch_one(&mut *conn).await?.try_get(0)?;
+            serde_json::from_str::<Vec<LogRow>>(&json).map_err(|e| sqlx::Error::Decode(e.into()))?
+        } else {
+            query
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(LogRow::from_row)
+                .collect::<Result<_, _>>()?
+        };
+        // An aggregate's order is the order its rows arrive in; sorting makes it certain.
+        rows.sort_by_key(LogRow::seq);
+        let read = rows.len() as i64;
         let now = Instant::now();
-        for row in &rows {
-            self.transitions.push_back(committed_from_row(row, now)?);
+        for row in rows {
+            self.transitions.push_back(row.committed(now)?);
         }
         match self.transitions.back() {
-            Some(t) if (rows.len() as i64) == CHUNK => self.read.0 = t.seq,
+            Some(t) if read == CHUNK => self.read.0 = t.seq,
             _ => self.done.0 = true,
         }
         Ok(())
@@ -458,7 +522,7 @@ pub struct History {
     db: Db,
     city: Arc<CityFacts>,
     utc_offset_minutes: i32,
-    statics: Mutex<Option<(Instant, Arc<Statics>)>>,
+    statics: Mutex<Option<Arc<Statics>>>,
     /// How many cases each district and street has, for choosing how to read its tail.
     cases_in: Mutex<HashMap<Scope, (Instant, u64)>>,
 }
@@ -486,7 +550,7 @@ impl History {
             return Ok(0);
         };
         if let Some((counted, n)) = self.cases_in.lock().expect("cases lock").get(scope)
-            && counted.elapsed() < STATICS_FOR
+            && counted.elapsed() < CASES_COUNTED_FOR
         {
             return Ok(*n);
         }
@@ -518,14 +582,14 @@ impl History {
     }
 
     async fn statics(&self) -> Result<Arc<Statics>, sqlx::Error> {
-        if let Some((read, statics)) = &*self.statics.lock().expect("statics lock")
-            && read.elapsed() < STATICS_FOR
-        {
+        // Read once, as the hub reads them once at start: the live wall does not see them
+        // change while it runs either, and reading them costs a large part of a look back.
+        if let Some(statics) = &*self.statics.lock().expect("statics lock") {
             return Ok(statics.clone());
         }
         let mut conn = self.db.acquire().await?;
         let statics = Arc::new(load_statics(&mut conn, &self.city).await?);
-        *self.statics.lock().expect("statics lock") = Some((Instant::now(), statics.clone()));
+        *self.statics.lock().expect("statics lock") = Some(statics.clone());
         Ok(statics)
     }
 

@@ -573,6 +573,9 @@ async fn run_hub(
     while let Ok(event) = feed.try_recv() {
         hub.fold(&event);
     }
+    if let Some(history) = &mut hub.history {
+        history.flush(&hub.scopes);
+    }
     tracing::debug!("live hub stopped");
     hub.scopes
 }

@@ -595,47 +595,104 @@ pub(crate) const COMMITTED_COLUMNS: &str = "t.seq AS seq, t.case_id AS case_id, 
 pub(crate) const PREVIOUS_MOVE: &str = "LEFT JOIN transitions p ON p.seq = (
         SELECT MAX(q.seq) FROM transitions q WHERE q.case_id = t.case_id AND q.seq < t.seq)";
 
+/// One row of `COMMITTED_COLUMNS`, in its order: read from a row, or from a JSON array of
+/// the same values (how look back reads a tail from SQLite in one value).
+#[derive(Debug, Deserialize)]
+pub(crate) struct LogRow {
+    seq: i64,
+    case_id: i64,
+    action: String,
+    to_state: String,
+    department_code: Option<String>,
+    supervision: String,
+    deadline_at: Option<i64>,
+    at: i64,
+    category: String,
+    sub_item_code: Option<String>,
+    grid_id: Option<String>,
+    reported_at: i64,
+    reporter_id: Option<i64>,
+    p_state: Option<String>,
+    p_department: Option<String>,
+    p_supervision: Option<String>,
+    p_deadline: Option<i64>,
+}
+
+impl LogRow {
+    pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<LogRow, sqlx::Error> {
+        Ok(LogRow {
+            seq: row.try_get("seq")?,
+            case_id: row.try_get("case_id")?,
+            action: row.try_get("action")?,
+            to_state: row.try_get("to_state")?,
+            department_code: row.try_get("department_code")?,
+            supervision: row.try_get("supervision")?,
+            deadline_at: row.try_get("deadline_at")?,
+            at: row.try_get("at")?,
+            category: row.try_get("category")?,
+            sub_item_code: row.try_get("sub_item_code")?,
+            grid_id: row.try_get("grid_id")?,
+            reported_at: row.try_get("reported_at")?,
+            reporter_id: row.try_get("reporter_id")?,
+            p_state: row.try_get("p_state")?,
+            p_department: row.try_get("p_department")?,
+            p_supervision: row.try_get("p_supervision")?,
+            p_deadline: row.try_get("p_deadline")?,
+        })
+    }
+
+    pub(crate) fn seq(&self) -> u64 {
+        u(self.seq)
+    }
+
+    /// The fold's committed transition.
+    pub(crate) fn committed(
+        self,
+        committed_at: std::time::Instant,
+    ) -> Result<Committed, sqlx::Error> {
+        let action = shared::case::Action::from_code(&self.action).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown action `{}` in the log", self.action).into())
+        })?;
+        let before = match self.p_state {
+            None => None,
+            Some(state) => Some(Facts {
+                state: cases::parse_state(&state).map_err(decode)?,
+                department: self.p_department,
+                supervision: cases::parse_supervision(self.p_supervision.as_deref().ok_or_else(
+                    || sqlx::Error::Decode("a previous move without supervision".into()),
+                )?)
+                .map_err(decode)?,
+                deadline_ms: self.p_deadline,
+            }),
+        };
+        Ok(Committed {
+            seq: u(self.seq),
+            case_id: self.case_id,
+            action,
+            before,
+            after: Facts {
+                state: cases::parse_state(&self.to_state).map_err(decode)?,
+                department: self.department_code,
+                supervision: cases::parse_supervision(&self.supervision).map_err(decode)?,
+                deadline_ms: self.deadline_at,
+            },
+            at_ms: self.at,
+            category: cases::parse_category(&self.category).map_err(decode)?,
+            sub_item: self.sub_item_code,
+            grid_id: self.grid_id,
+            reported_at_ms: self.reported_at,
+            reporter_id: self.reporter_id,
+            committed_at,
+        })
+    }
+}
+
 /// One row of `COMMITTED_COLUMNS` as the fold's committed transition.
 pub(crate) fn committed_from_row(
     row: &sqlx::any::AnyRow,
     committed_at: std::time::Instant,
 ) -> Result<Committed, sqlx::Error> {
-    let action_code: String = row.try_get("action")?;
-    let action = shared::case::Action::from_code(&action_code).ok_or_else(|| {
-        sqlx::Error::Decode(format!("unknown action `{action_code}` in the log").into())
-    })?;
-    let p_state: Option<String> = row.try_get("p_state")?;
-    let before = match p_state {
-        None => None,
-        Some(state) => Some(Facts {
-            state: cases::parse_state(&state).map_err(decode)?,
-            department: row.try_get("p_department")?,
-            supervision: cases::parse_supervision(&row.try_get::<String, _>("p_supervision")?)
-                .map_err(decode)?,
-            deadline_ms: row.try_get("p_deadline")?,
-        }),
-    };
-    let category_code: String = row.try_get("category")?;
-    Ok(Committed {
-        seq: u(row.try_get("seq")?),
-        case_id: row.try_get("case_id")?,
-        action,
-        before,
-        after: Facts {
-            state: cases::parse_state(&row.try_get::<String, _>("to_state")?).map_err(decode)?,
-            department: row.try_get("department_code")?,
-            supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
-                .map_err(decode)?,
-            deadline_ms: row.try_get("deadline_at")?,
-        },
-        at_ms: row.try_get("at")?,
-        category: cases::parse_category(&category_code).map_err(decode)?,
-        sub_item: row.try_get("sub_item_code")?,
-        grid_id: row.try_get("grid_id")?,
-        reported_at_ms: row.try_get("reported_at")?,
-        reporter_id: row.try_get("reporter_id")?,
-        committed_at,
-    })
+    LogRow::from_row(row)?.committed(committed_at)
 }
 
 /// Replays the log after `scopes` (the transitions after its `log_seq` and the visits after
