@@ -1,0 +1,283 @@
+//! The seat page at 1920 × 1080: a leader drills down by clicking from the city to a case
+//! reported with a photo and dispatched through the API, sees its timeline and its photo, and
+//! reaches an overdue case of the demo city from the overview in two clicks.
+
+use super::field::{PASSWORD, png};
+use fantoccini::Locator;
+use serde_json::{Value, json};
+use tests::browser::Browser;
+use tests::server::Server;
+
+/// Signs `login` in through the API and returns its bearer token.
+async fn api_token(server: &Server, http: &reqwest::Client, login: &str) -> String {
+    let res = http
+        .post(server.url("/api/login"))
+        .json(&json!({"login": login, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("POST /api/login");
+    assert_eq!(res.status(), 200, "login as {login}");
+    let body: Value = res.json().await.expect("login JSON");
+    body["token"].as_str().expect("a token").to_owned()
+}
+
+/// `GET path` with a bearer token, as JSON.
+async fn get(server: &Server, http: &reqwest::Client, token: &str, path: &str) -> Value {
+    let res = http
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("GET {path}: {err}"));
+    assert_eq!(res.status(), 200, "GET {path}");
+    res.json().await.expect("JSON")
+}
+
+/// A report with one PNG photo as `multipart/form-data`, written by hand: the JSON in a part
+/// named `case` and the photo in a part named `photo`.
+fn report_with_photo(report: &Value, photo: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "gridwall-seat-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"case\"\r\n\
+             Content-Type: application/json\r\n\r\n{report}\r\n--{boundary}\r\n\
+             Content-Disposition: form-data; name=\"photo\"; filename=\"before.png\"\r\n\
+             Content-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(photo);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn click(browser: &Browser, css: &str) {
+    browser.wait_for(css).await;
+    browser
+        .client
+        .find(Locator::Css(css))
+        .await
+        .expect("the element")
+        .click()
+        .await
+        .unwrap_or_else(|err| panic!("cannot click `{css}`: {err}"));
+}
+
+async fn type_into(browser: &Browser, css: &str, text: &str) {
+    browser.wait_for(css).await;
+    browser
+        .client
+        .find(Locator::Css(css))
+        .await
+        .expect("the element")
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|err| panic!("cannot type into `{css}`: {err}"));
+}
+
+/// Signs in at the seat page.
+async fn sign_in(browser: &Browser, login: &str) {
+    type_into(browser, "[data-testid=\"seat-login-name\"]", login).await;
+    type_into(browser, "[data-testid=\"seat-login-password\"]", PASSWORD).await;
+    click(browser, "[data-testid=\"seat-login-submit\"]").await;
+    browser
+        .wait_for(&format!(
+            "[data-testid=\"seat-account\"][data-login=\"{login}\"]"
+        ))
+        .await;
+}
+
+/// Waits for the level `level` (with `code`, when given) and checks the breadcrumbs: one per
+/// step of the path, the last one naming where the seat stands.
+async fn at_level(browser: &Browser, level: &str, code: Option<&str>, crumbs: usize) {
+    let css = match code {
+        Some(code) => {
+            format!("[data-testid=\"seat-level\"][data-level=\"{level}\"][data-code=\"{code}\"]")
+        }
+        None => format!("[data-testid=\"seat-level\"][data-level=\"{level}\"]"),
+    };
+    browser.wait_for(&css).await;
+    let shown = browser
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=\"seat-crumb\"]')]
+               .map(c => c.dataset.level);",
+        )
+        .await;
+    let shown: Vec<&str> = shown
+        .as_array()
+        .expect("the crumbs")
+        .iter()
+        .map(|v| v.as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(shown.len(), crumbs, "crumbs at {level}: {shown:?}");
+    assert_eq!(shown.first(), Some(&"city"), "{shown:?}");
+    assert_eq!(shown.last(), Some(&level), "{shown:?}");
+}
+
+#[tokio::test]
+async fn a_leader_drills_down_at_the_seat_to_a_case_and_its_photo_and_to_an_overdue_case() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = Server::start_demo(&dir, |mut c| {
+        c.demo_city = backend::demo::DemoCity::Full;
+        c.demo_password = Some(PASSWORD.to_owned());
+        c
+    })
+    .await;
+    let http = reqwest::Client::new();
+
+    // The grid worker reports a lamp post in its grid with a photo; the city's dispatcher
+    // dispatches it.
+    let worker = api_token(&server, &http, "worker").await;
+    let me = get(&server, &http, &worker, "/api/me").await;
+    let grid = me["grids"][0]
+        .as_str()
+        .expect("the worker's grid")
+        .to_owned();
+    let (content_type, body) = report_with_photo(
+        &json!({
+            "category": "municipal_facilities",
+            "sub_item": "0801",
+            "grid_id": grid,
+            "description": "路灯杆倾斜，存在安全隐患",
+        }),
+        &png([200, 60, 40]),
+    );
+    let res = http
+        .post(server.url("/api/cases"))
+        .bearer_auth(&worker)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("POST /api/cases");
+    assert_eq!(res.status(), 201, "{:?}", res.text().await);
+    let case: Value = res.json().await.expect("the case");
+    let id = case["id"].as_i64().expect("a case id");
+    let dispatcher = api_token(&server, &http, "dispatcher").await;
+    let res = http
+        .post(server.url(&format!("/api/cases/{id}/moves")))
+        .bearer_auth(&dispatcher)
+        .json(&json!({"action": "dispatch"}))
+        .send()
+        .await
+        .expect("POST moves");
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+
+    // Where the grid lies.
+    let grids = server.get_json("/api/grids.geojson").await;
+    let props = grids["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| &f["properties"])
+        .find(|p| p["id"] == grid.as_str())
+        .expect("the worker's grid on the map")
+        .clone();
+    let street = props["street_code"].as_str().expect("its street");
+    let district = props["district_code"].as_str().expect("its district");
+
+    let browser = Browser::start(1920, 1080).await;
+    browser
+        .client
+        .goto(&server.url("/seat"))
+        .await
+        .expect("open the seat page");
+    browser.wait_for("[data-testid=\"seat-login\"]").await;
+    sign_in(&browser, "leader").await;
+
+    // City → district → street → grid → the case, by clicking.
+    at_level(&browser, "city", None, 1).await;
+    click(
+        &browser,
+        &format!("[data-testid=\"seat-item\"][data-level=\"district\"][data-code=\"{district}\"]"),
+    )
+    .await;
+    at_level(&browser, "district", Some(district), 2).await;
+    click(
+        &browser,
+        &format!("[data-testid=\"seat-item\"][data-level=\"street\"][data-code=\"{street}\"]"),
+    )
+    .await;
+    at_level(&browser, "street", Some(street), 3).await;
+    click(
+        &browser,
+        &format!("[data-testid=\"seat-item\"][data-level=\"grid\"][data-code=\"{grid}\"]"),
+    )
+    .await;
+    at_level(&browser, "grid", Some(&grid), 4).await;
+    click(
+        &browser,
+        &format!("[data-testid=\"seat-case\"][data-case-id=\"{id}\"]"),
+    )
+    .await;
+    at_level(&browser, "case", Some(&id.to_string()), 5).await;
+
+    // The case: its department and time limit, the report and the dispatch in its timeline,
+    // and its before photo, loaded with the leader's token.
+    browser
+        .wait_for(&format!(
+            "[data-testid=\"seat-detail\"][data-case-id=\"{id}\"][data-state=\"dispatched\"]"
+        ))
+        .await;
+    let department = browser.text("[data-testid=\"seat-department\"]").await;
+    assert!(!department.is_empty() && department != "—", "{department}");
+    let limit = browser.text("[data-testid=\"seat-limit\"]").await;
+    assert!(limit.contains("剩余"), "the time limit: {limit}");
+    browser
+        .wait_for("[data-testid=\"seat-move\"][data-action=\"report\"]")
+        .await;
+    browser
+        .wait_for("[data-testid=\"seat-move\"][data-action=\"dispatch\"]")
+        .await;
+    let actions = browser
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=\"seat-move\"]')]
+               .map(m => m.dataset.action);",
+        )
+        .await;
+    assert_eq!(actions, json!(["report", "dispatch"]));
+    browser
+        .wait_until(
+            "(() => { const i = document.querySelector('[data-testid=\"seat-photo\"][data-action=\"report\"]');
+               return i && i.complete && i.naturalWidth > 0; })()",
+        )
+        .await;
+    browser.screenshot("seat-page-1920x1080").await;
+
+    // A crumb goes back up: the street's grids again.
+    click(
+        &browser,
+        "[data-testid=\"seat-crumb\"][data-level=\"street\"]",
+    )
+    .await;
+    at_level(&browser, "street", Some(street), 3).await;
+
+    // The overview, then the city's overdue cases, then one of them, in one click each.
+    click(&browser, "[data-testid=\"seat-overview\"]").await;
+    at_level(&browser, "city", None, 1).await;
+    click(&browser, "[data-testid=\"seat-overdue\"]").await;
+    at_level(&browser, "overdue", None, 2).await;
+    let first = "[data-testid=\"seat-case\"][data-supervision=\"overdue\"]";
+    browser.wait_for(first).await;
+    let overdue_id = browser
+        .client
+        .find(Locator::Css(first))
+        .await
+        .expect("an overdue case")
+        .attr("data-case-id")
+        .await
+        .expect("its id")
+        .expect("an id");
+    click(&browser, first).await;
+    at_level(&browser, "case", Some(&overdue_id), 3).await;
+    browser
+        .wait_for(&format!(
+            "[data-testid=\"seat-detail\"][data-case-id=\"{overdue_id}\"][data-supervision=\"overdue\"]"
+        ))
+        .await;
+    browser.screenshot("seat-page-1920x1080-overdue").await;
+
+    browser.close().await;
+    server.stop().await;
+}
