@@ -1,7 +1,9 @@
 //! The seat page at `/seat`, for a 1920 × 1080 screen at a consultation or dispatch seat:
 //! leaders and dispatchers drill down from their area (the city, a district or a street)
 //! through districts, streets and grids to one grid's cases and one case with its timeline
-//! and photos, and reach the area's overdue cases in one click.
+//! and photos, and reach the area's overdue cases in one click. The area's figures can be
+//! looked at as they stood at a past moment, yesterday replayed in a minute, and this week
+//! compared with the last.
 //!
 //! Like the field page it builds its elements with plain DOM calls (text always as text
 //! nodes) and handles every click with one listener on its root, reading `data-do`, so that
@@ -179,6 +181,8 @@ enum Level {
     Grid(String),
     /// The open overdue cases of the area before it on the path.
     Overdue,
+    /// This week against last week, for the area before it on the path.
+    Compare,
     Case(i64),
 }
 
@@ -190,6 +194,7 @@ impl Level {
             Level::Street(_) => "street",
             Level::Grid(_) => "grid",
             Level::Overdue => "overdue",
+            Level::Compare => "compare",
             Level::Case(_) => "case",
         }
     }
@@ -226,6 +231,32 @@ impl Level {
     }
 }
 
+/// Yesterday played at a day a minute: the moment aimed at moves with the clock, and one
+/// request at a time fetches the area as it stood then, so a slow answer skips ahead rather
+/// than queueing up.
+#[derive(Debug, Clone, PartialEq)]
+struct Replay {
+    /// The moment aimed at, moving while the replay plays.
+    target: f64,
+    /// The moment whose figures are on screen.
+    shown: i64,
+    start: i64,
+    end: i64,
+    paused: bool,
+    /// A step asks for a fetch even while paused.
+    dirty: bool,
+    in_flight: bool,
+    /// When the last tick ran (the browser's clock, ms).
+    last_tick: f64,
+    /// Bumped by every pause and step, so an answer asked for before it is not shown.
+    round: u64,
+}
+
+/// A replayed day passes in this many real milliseconds.
+const REPLAY_MS: f64 = 60_000.0;
+/// A step back or forward.
+const STEP_MS: i64 = 10 * 60_000;
+
 /// What the page holds between clicks.
 #[derive(Debug)]
 struct State {
@@ -239,6 +270,9 @@ struct State {
     busy: bool,
     /// Object URLs of the photos on screen, let go when the screen changes.
     photo_urls: Vec<String>,
+    /// The past moment the area screens show (look back); `None` is live.
+    moment: Option<i64>,
+    replay: Option<Replay>,
 }
 
 thread_local! {
@@ -251,6 +285,8 @@ thread_local! {
             generation: 0,
             busy: false,
             photo_urls: Vec::new(),
+            moment: None,
+            replay: None,
         })
     };
 }
@@ -385,12 +421,22 @@ pub fn start() {
         &[("class", "seat-page"), ("data-testid", "seat")],
         &[
             n(h("div", &[("data-testid", "seat-top")], &[])),
+            n(h("div", &[("data-testid", "seat-moment")], &[])),
             n(h("div", &[("data-testid", "seat-messages")], &[])),
             n(h("div", &[("data-testid", "seat-body")], &[])),
         ],
     );
     listen(&main, "click", on_click);
     listen(&main, "submit", on_submit);
+    if let Some(window) = web_sys::window() {
+        let closure = Closure::<dyn FnMut()>::new(tick);
+        let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+            closure.as_ref().unchecked_ref(),
+            200,
+        );
+        // The replay's clock runs as long as the page does.
+        closure.forget();
+    }
     if let Some(body) = document.body() {
         let _ = body.append_child(&main);
     }
@@ -519,6 +565,7 @@ fn level_name(level: &Level, names: Option<&Names>) -> String {
         (Level::Grid(id), Some(names)) => names.grid_name(id),
         (Level::District(code) | Level::Street(code) | Level::Grid(code), None) => code.clone(),
         (Level::Overdue, _) => tr("超期案件", "Overdue cases").to_owned(),
+        (Level::Compare, _) => tr("本周对比上周", "This week against last").to_owned(),
         (Level::Case(id), _) => format!("#{id}"),
     }
 }
@@ -592,6 +639,30 @@ fn render_top() {
                 &[("class", "seat-crumbs"), ("data-testid", "seat-crumbs")],
                 &crumbs,
             )),
+            n(h(
+                "input",
+                &[
+                    ("type", "datetime-local"),
+                    ("data-testid", "seat-moment-input"),
+                    (
+                        "value",
+                        &picker_value(with(|s| s.moment).unwrap_or_else(now_ms)),
+                    ),
+                ],
+                &[],
+            )),
+            button(
+                tr("回看", "Look back"),
+                &[("data-testid", "seat-lookback"), ("data-do", "lookback")],
+            ),
+            button(
+                tr("回放昨天", "Replay yesterday"),
+                &[("data-testid", "seat-replay"), ("data-do", "replay")],
+            ),
+            button(
+                tr("对比", "Compare"),
+                &[("data-testid", "seat-compare"), ("data-do", "compare")],
+            ),
             button(
                 tr("超期", "Overdue"),
                 &[
@@ -603,6 +674,7 @@ fn render_top() {
         ],
     );
     fill("seat-top", &[n(header), n(nav)]);
+    render_moment();
 }
 
 /// Draws the header and the screen for the state as it is, and loads what the screen shows.
@@ -622,6 +694,7 @@ fn render() {
         )
     });
     let Some(account) = account else {
+        fill("seat-moment", &[]);
         return fill("seat-body", &[n(login_form())]);
     };
     if !seated(account.role) {
@@ -650,6 +723,7 @@ fn render() {
         }
         Level::Grid(id) => load_grid(asked, names, id),
         Level::Overdue => load_overdue(asked, names, area),
+        Level::Compare => load_compare(asked, names, area),
         Level::Case(id) => load_case(asked, names, id),
     }
 }
@@ -785,15 +859,58 @@ fn on_click(ev: web_sys::Event) {
                 path.push(Level::Case(id));
             });
         }
-        "overdue" => go(|path| {
-            // The overdue list is the area's: whatever stands below the last area goes.
-            while path.last().is_some_and(|l| !l.is_area()) {
-                path.pop();
+        "overdue" => below_area(Level::Overdue),
+        "compare" => below_area(Level::Compare),
+        "lookback" => {
+            let at = moment_from_picker(&value("seat-moment-input"));
+            match at {
+                Some(at) if at <= now_ms() => {
+                    with(|s| {
+                        s.replay = None;
+                        s.moment = Some(at);
+                    });
+                    render();
+                }
+                _ => error(Some(tr(
+                    "请选择过去的某一时刻",
+                    "Choose a moment in the past",
+                ))),
             }
-            path.push(Level::Overdue);
-        }),
+        }
+        "live" => {
+            with(|s| {
+                s.replay = None;
+                s.moment = None;
+            });
+            render();
+        }
+        "replay" => start_replay(),
+        "replay-pause" => {
+            with(|s| {
+                if let Some(r) = &mut s.replay {
+                    r.paused = !r.paused;
+                    r.target = r.shown as f64;
+                    r.round += 1;
+                    r.last_tick = js_sys::Date::now();
+                }
+            });
+            render_moment();
+        }
+        "replay-back" => step_replay(-STEP_MS),
+        "replay-forward" => step_replay(STEP_MS),
         _ => {}
     }
+}
+
+/// Opens a list of the area on screen (its overdue cases, its comparison): whatever stands
+/// below the last area on the path goes first.
+fn below_area(level: Level) {
+    go(|path| {
+        while path.last().is_some_and(|l| !l.is_area()) {
+            path.pop();
+        }
+        path.push(level);
+    });
 }
 
 /// Changes the path and draws the new screen.
@@ -887,12 +1004,252 @@ fn card(title: &str, kids: &[web_sys::Node]) -> web_sys::Node {
     n(h("section", &[("class", "seat-card")], &all))
 }
 
+fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// The centre's offset as ISO 8601 writes it (`+08:00`).
+fn offset() -> String {
+    let m = shared::time::DEFAULT_UTC_OFFSET_MINUTES;
+    let sign = if m < 0 { '-' } else { '+' };
+    format!("{sign}{:02}:{:02}", m.abs() / 60, m.abs() % 60)
+}
+
+/// The date and time of a moment in the centre's zone, as `2026-11-29 08:30`.
+fn stamp(ms: i64) -> String {
+    let local = ms + i64::from(shared::time::DEFAULT_UTC_OFFSET_MINUTES) * 60_000;
+    let day = local.div_euclid(shared::time::DAY_MS);
+    let (y, m, d) = shared::time::civil_from_day(day);
+    let minute = local.rem_euclid(shared::time::DAY_MS) / 60_000;
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", minute / 60, minute % 60)
+}
+
+/// A moment as a `datetime-local` input's value, in the centre's zone whatever the browser's.
+fn picker_value(ms: i64) -> String {
+    stamp(ms).replacen(' ', "T", 1)
+}
+
+/// The moment a `datetime-local` value names, read in the centre's zone.
+fn moment_from_picker(value: &str) -> Option<i64> {
+    if value.is_empty() {
+        return None;
+    }
+    let seconds = if value.len() == 16 { ":00" } else { "" };
+    let ms = js_sys::Date::parse(&format!("{value}{seconds}{}", offset()));
+    ms.is_finite().then_some(ms as i64)
+}
+
+/// The bar under the navigation: the look-back banner or the replay's clock and buttons,
+/// nothing when the seat is live.
+fn render_moment() {
+    let (moment, replay) = with(|s| (s.moment, s.replay.clone()));
+    let live = button(
+        tr("回到实时", "Back to live"),
+        &[("data-testid", "seat-live"), ("data-do", "live")],
+    );
+    let bar = match (replay, moment) {
+        (Some(r), _) => {
+            let at = r.shown.to_string();
+            let paused = if r.paused { "true" } else { "false" };
+            h(
+                "div",
+                &[
+                    ("class", "seat-moment replay"),
+                    ("data-testid", "seat-replay-bar"),
+                ],
+                &[
+                    n(h(
+                        "strong",
+                        &[
+                            ("class", "seat-clock"),
+                            ("data-testid", "replay-clock"),
+                            ("data-at", &at),
+                            ("data-paused", paused),
+                        ],
+                        &[t(&clock_text(r.shown, r.paused))],
+                    )),
+                    button(
+                        tr("− 10 分钟", "− 10 min"),
+                        &[("data-testid", "replay-back"), ("data-do", "replay-back")],
+                    ),
+                    button(
+                        if r.paused {
+                            tr("继续", "Resume")
+                        } else {
+                            tr("暂停", "Pause")
+                        },
+                        &[("data-testid", "replay-pause"), ("data-do", "replay-pause")],
+                    ),
+                    button(
+                        tr("+ 10 分钟", "+ 10 min"),
+                        &[
+                            ("data-testid", "replay-forward"),
+                            ("data-do", "replay-forward"),
+                        ],
+                    ),
+                    live,
+                ],
+            )
+        }
+        (None, Some(at)) => h(
+            "div",
+            &[
+                ("class", "seat-moment"),
+                ("data-testid", "seat-moment-banner"),
+                ("data-at", &at.to_string()),
+            ],
+            &[
+                n(h(
+                    "strong",
+                    &[],
+                    &[t(&format!(
+                        "{}{}{}",
+                        tr("回看：", "Looking back at "),
+                        stamp(at),
+                        tr(" 时的状态", "")
+                    ))],
+                )),
+                n(h(
+                    "span",
+                    &[("class", "seat-muted")],
+                    &[t(tr(
+                        "区县、街道和网格的数字为当时的状态；网格的案件和案件详情为当前状态。",
+                        "Areas' figures are as they stood then; a grid's cases and a case are as they stand now.",
+                    ))],
+                )),
+                live,
+            ],
+        ),
+        (None, None) => return fill("seat-moment", &[]),
+    };
+    fill("seat-moment", &[n(bar)]);
+}
+
+fn clock_text(at: i64, paused: bool) -> String {
+    format!(
+        "{} {}{}",
+        tr("回放", "Replay"),
+        stamp(at),
+        if paused {
+            tr("（暂停）", " (paused)")
+        } else {
+            ""
+        }
+    )
+}
+
+/// Updates the replay's clock in place, between full draws.
+fn show_clock(r: &Replay) {
+    if let Some(clock) = by_id("replay-clock") {
+        let _ = clock.set_attribute("data-at", &r.shown.to_string());
+        let _ = clock.set_attribute("data-paused", if r.paused { "true" } else { "false" });
+        clock.set_text_content(Some(&clock_text(r.shown, r.paused)));
+    }
+}
+
+/// Yesterday, from its midnight to the next, in the centre's zone.
+fn start_replay() {
+    let offset = shared::time::DEFAULT_UTC_OFFSET_MINUTES;
+    let today = shared::time::local_day(now_ms(), offset);
+    let start = shared::time::local_day_start_ms(today - 1, offset);
+    let end = shared::time::local_day_start_ms(today, offset);
+    with(|s| {
+        s.moment = None;
+        s.replay = Some(Replay {
+            target: start as f64,
+            shown: start,
+            start,
+            end,
+            paused: false,
+            dirty: true,
+            in_flight: false,
+            last_tick: js_sys::Date::now(),
+            round: 0,
+        });
+    });
+    render();
+}
+
+fn step_replay(by: i64) {
+    with(|s| {
+        if let Some(r) = &mut s.replay {
+            let at = (r.shown + by).clamp(r.start, r.end);
+            r.target = at as f64;
+            r.dirty = true;
+            r.round += 1;
+        }
+    });
+}
+
+/// Every 200 ms: moves the replay's target with the clock and, when no request is out,
+/// fetches the area at the target.
+fn tick() {
+    let now = js_sys::Date::now();
+    let ask = with(|s| {
+        let r = s.replay.as_mut()?;
+        let elapsed = now - r.last_tick;
+        r.last_tick = now;
+        if !r.paused {
+            let day = (r.end - r.start) as f64;
+            r.target = (r.target + elapsed * day / REPLAY_MS).min(r.end as f64);
+        }
+        if r.in_flight || (r.paused && !r.dirty) {
+            return None;
+        }
+        let at = r.target as i64;
+        if at == r.shown && !r.dirty {
+            return None;
+        }
+        r.dirty = false;
+        r.in_flight = true;
+        Some((at, r.round))
+    });
+    let Some((at, round)) = ask else { return };
+    let (names, level, token) =
+        with(|s| (s.names.clone(), s.path.last().cloned(), s.token.clone()));
+    let asked = generation();
+    spawn_local(async move {
+        let answer = match (&names, &level, &token) {
+            (
+                Some(names),
+                Some(level @ (Level::City | Level::District(_) | Level::Street(_))),
+                Some(token),
+            ) => {
+                let url = format!("/api/wall/at?scope={}&at={at}", level.scope(names));
+                Some(fetch::json::<WallAnswer>("GET", &url, Some(token), Body::None).await)
+            }
+            _ => None,
+        };
+        let shown = with(|s| {
+            let r = s.replay.as_mut()?;
+            r.in_flight = false;
+            if r.round != round {
+                return None;
+            }
+            r.shown = at;
+            if at >= r.end {
+                r.paused = true;
+            }
+            Some(r.clone())
+        });
+        let Some(r) = shown else { return };
+        show_clock(&r);
+        match (answer, names, level) {
+            (Some(Ok(answer)), Some(names), Some(level)) if current(asked) => {
+                show_area(&names, &level, &answer.state);
+            }
+            (Some(Err(failure)), _, _) => fail(failure),
+            _ => {}
+        }
+    });
+}
+
 /// The screen of one level: its kind and code, its figures and its list.
 fn screen(level: &Level, kids: &[web_sys::Node]) -> web_sys::Node {
     let code = match level {
         Level::District(c) | Level::Street(c) | Level::Grid(c) => c.clone(),
         Level::Case(id) => id.to_string(),
-        Level::City | Level::Overdue => String::new(),
+        Level::City | Level::Overdue | Level::Compare => String::new(),
     };
     n(h(
         "div",
@@ -910,7 +1267,12 @@ fn screen(level: &Level, kids: &[web_sys::Node]) -> web_sys::Node {
 fn load_area(asked: u64, names: Rc<Names>, level: Level) {
     let Some(token) = token() else { return };
     spawn_local(async move {
-        let url = format!("/api/wall?scope={}", level.scope(&names));
+        // A replay's or a look back's moment, or now.
+        let moment = with(|s| s.replay.as_ref().map(|r| r.shown).or(s.moment));
+        let url = match moment {
+            Some(at) => format!("/api/wall/at?scope={}&at={at}", level.scope(&names)),
+            None => format!("/api/wall?scope={}", level.scope(&names)),
+        };
         let state = match fetch::json::<WallAnswer>("GET", &url, Some(&token), Body::None).await {
             Ok(answer) => answer.state,
             Err(failure) => return fail(failure),
@@ -1440,4 +1802,165 @@ fn load_photo(img: &Element, hash: &str, token: &str) {
             let _ = web_sys::Url::revoke_object_url(&url);
         }
     });
+}
+
+/// The key figures of one period, as `/api/compare` answers them.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Figures {
+    #[serde(default)]
+    reports: u64,
+    #[serde(default)]
+    closures: u64,
+    #[serde(default)]
+    on_time: u64,
+    #[serde(default)]
+    on_time_rate: Option<f64>,
+    #[serde(default)]
+    avg_handling_hours: Option<f64>,
+    #[serde(default)]
+    returned: u64,
+    #[serde(default)]
+    reopened: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Comparison {
+    #[serde(default)]
+    scope_name: String,
+    a: Figures,
+    b: Figures,
+}
+
+/// This week so far (from Monday's midnight in the centre's zone) against the same stretch
+/// of last week, for the area (a grid's figures are its street's).
+fn load_compare(asked: u64, names: Rc<Names>, area: Level) {
+    let Some(token) = token() else { return };
+    let offset = shared::time::DEFAULT_UTC_OFFSET_MINUTES;
+    let now = now_ms();
+    let today = shared::time::local_day(now, offset);
+    // Day 0 (1970-01-01) was a Thursday: three days after a Monday.
+    let monday = today - (today + 3).rem_euclid(7);
+    let from = shared::time::local_day_start_ms(monday, offset);
+    let week = 7 * shared::time::DAY_MS;
+    spawn_local(async move {
+        let url = format!(
+            "/api/compare?scope={}&from={from}&to={now}&vs_from={}&vs_to={}",
+            area.scope(&names),
+            from - week,
+            now - week
+        );
+        match fetch::json::<Comparison>("GET", &url, Some(&token), Body::None).await {
+            Ok(c) if current(asked) => show_compare(&c, from, now),
+            Ok(_) => {}
+            Err(failure) => fail(failure),
+        }
+    });
+}
+
+fn show_compare(c: &Comparison, from: i64, to: i64) {
+    let rate = |r: Option<f64>| r.map_or("—".to_owned(), |r| format!("{:.1}%", r * 100.0));
+    let hours = |h: Option<f64>| h.map_or("—".to_owned(), |h| format!("{h:.1}"));
+    let rows: [(&str, &str, String, String); 7] = [
+        (
+            "reports",
+            tr("上报", "Reports"),
+            c.a.reports.to_string(),
+            c.b.reports.to_string(),
+        ),
+        (
+            "closures",
+            tr("结案", "Closures"),
+            c.a.closures.to_string(),
+            c.b.closures.to_string(),
+        ),
+        (
+            "on_time",
+            tr("按时结案", "On time"),
+            c.a.on_time.to_string(),
+            c.b.on_time.to_string(),
+        ),
+        (
+            "on_time_rate",
+            tr("按时结案率", "On-time rate"),
+            rate(c.a.on_time_rate),
+            rate(c.b.on_time_rate),
+        ),
+        (
+            "avg_handling_hours",
+            tr("平均处置时长（小时）", "Average handling (hours)"),
+            hours(c.a.avg_handling_hours),
+            hours(c.b.avg_handling_hours),
+        ),
+        (
+            "returned",
+            tr("核查退回", "Returned after a check"),
+            c.a.returned.to_string(),
+            c.b.returned.to_string(),
+        ),
+        (
+            "reopened",
+            tr("重新开启", "Reopened"),
+            c.a.reopened.to_string(),
+            c.b.reopened.to_string(),
+        ),
+    ];
+    let head = n(h(
+        "div",
+        &[("class", "seat-compare-row seat-head")],
+        &[
+            n(h("span", &[], &[])),
+            n(h(
+                "span",
+                &[],
+                &[t(&format!(
+                    "{} ({} – {})",
+                    tr("本周", "This week"),
+                    stamp(from),
+                    stamp(to)
+                ))],
+            )),
+            n(h(
+                "span",
+                &[],
+                &[t(tr("上周同期", "Last week, same stretch"))],
+            )),
+        ],
+    ));
+    let mut kids = vec![head];
+    kids.extend(rows.iter().map(|(key, label, a, b)| {
+        n(h(
+            "div",
+            &[
+                ("class", "seat-compare-row"),
+                ("data-testid", "seat-compare-row"),
+                ("data-key", key),
+            ],
+            &[
+                n(h("span", &[("class", "seat-muted")], &[t(label)])),
+                n(h("strong", &[("data-testid", "seat-compare-a")], &[t(a)])),
+                n(h("strong", &[("data-testid", "seat-compare-b")], &[t(b)])),
+            ],
+        ))
+    }));
+    fill(
+        "seat-body",
+        &[screen(
+            &Level::Compare,
+            &[card(
+                &format!(
+                    "{} · {}",
+                    c.scope_name,
+                    tr("本周对比上周", "this week against last")
+                ),
+                &[n(h(
+                    "div",
+                    &[
+                        ("class", "seat-compare"),
+                        ("data-testid", "seat-compare-table"),
+                    ],
+                    &kids,
+                ))],
+            )],
+        )],
+    );
 }

@@ -281,3 +281,136 @@ async fn a_leader_drills_down_at_the_seat_to_a_case_and_its_photo_and_to_an_over
     browser.close().await;
     server.stop().await;
 }
+
+/// The replay's clock: the moment whose figures are on screen.
+async fn clock(browser: &Browser) -> i64 {
+    browser
+        .eval("return Number(document.querySelector('[data-testid=\"replay-clock\"]').dataset.at);")
+        .await
+        .as_i64()
+        .expect("data-at holds a moment")
+}
+
+/// Waits until the server has folded its log into look-back checkpoints for every scope
+/// (the city, its districts and its streets): until then each moment is folded from the
+/// log's start, which takes tens of seconds in a debug build.
+async fn checkpoints_ready(server: &Server) {
+    let districts = server.get_json("/api/districts.geojson").await["features"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let streets = server.get_json("/api/streets.geojson").await["features"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let scopes = (1 + districts + streets) as i64;
+    let db = backend::store::connect(&format!("sqlite:{}", server.db_path.display()))
+        .await
+        .expect("open the server's database");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let ready: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT scope) FROM wall_checkpoints")
+            .fetch_one(&db)
+            .await
+            .expect("count the checkpoints");
+        if ready >= scopes {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{ready} of {scopes} scopes have look-back checkpoints after 300 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    db.close().await;
+}
+
+#[tokio::test]
+async fn the_seat_replays_yesterday_pauses_steps_goes_live_and_compares_weeks() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = Server::start_demo(&dir, |mut c| {
+        c.demo_city = backend::demo::DemoCity::Full;
+        c.demo_password = Some(PASSWORD.to_owned());
+        // Look back folds from checkpoints, as a server started from the command line does.
+        c.backfill_history = true;
+        c
+    })
+    .await;
+    checkpoints_ready(&server).await;
+    let browser = Browser::start(1920, 1080).await;
+    browser
+        .client
+        .goto(&server.url("/seat"))
+        .await
+        .expect("open the seat page");
+    sign_in(&browser, "leader").await;
+    at_level(&browser, "city", None, 1).await;
+
+    // Yesterday starts at its midnight in the centre's zone and moves on.
+    click(&browser, "[data-testid=\"seat-replay\"]").await;
+    browser
+        .wait_for("[data-testid=\"replay-clock\"][data-paused=\"false\"]")
+        .await;
+    let start = clock(&browser).await;
+    let offset = 8 * 3_600_000;
+    assert_eq!(
+        (start + offset) % 86_400_000,
+        0,
+        "starts at a midnight: {start}"
+    );
+    browser
+        .wait_until(&format!(
+            "Number(document.querySelector('[data-testid=\"replay-clock\"]').dataset.at) > {start}"
+        ))
+        .await;
+    // The districts' figures are yesterday's as it plays.
+    browser
+        .wait_for("[data-testid=\"seat-level\"][data-level=\"city\"] [data-testid=\"seat-item\"]")
+        .await;
+
+    // A pause holds the moment.
+    click(&browser, "[data-testid=\"replay-pause\"]").await;
+    browser
+        .wait_for("[data-testid=\"replay-clock\"][data-paused=\"true\"]")
+        .await;
+    let held = clock(&browser).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(clock(&browser).await, held, "a paused replay stands still");
+
+    // A step moves it by ten minutes either way.
+    click(&browser, "[data-testid=\"replay-forward\"]").await;
+    let ahead = held + 600_000;
+    browser
+        .wait_until(&format!(
+            "Number(document.querySelector('[data-testid=\"replay-clock\"]').dataset.at) === {ahead}"
+        ))
+        .await;
+    click(&browser, "[data-testid=\"replay-back\"]").await;
+    browser
+        .wait_until(&format!(
+            "Number(document.querySelector('[data-testid=\"replay-clock\"]').dataset.at) === {held}"
+        ))
+        .await;
+    browser.screenshot("seat-page-1920x1080-replay").await;
+
+    // Live again: no clock, the city as it stands.
+    click(&browser, "[data-testid=\"seat-live\"]").await;
+    browser
+        .wait_until("!document.querySelector('[data-testid=\"replay-clock\"]')")
+        .await;
+    at_level(&browser, "city", None, 1).await;
+
+    // This week against last week, as two columns of figures.
+    click(&browser, "[data-testid=\"seat-compare\"]").await;
+    at_level(&browser, "compare", None, 2).await;
+    let rows = browser
+        .eval(
+            "return [...document.querySelectorAll('[data-testid=\"seat-compare-row\"]')]
+               .map(r => [r.dataset.key, r.querySelectorAll('strong').length]);",
+        )
+        .await;
+    let rows = rows.as_array().expect("rows");
+    assert!(rows.len() >= 5, "{rows:?}");
+    assert!(rows.iter().all(|r| r[1] == 2), "{rows:?}");
+
+    browser.close().await;
+    server.stop().await;
+}
