@@ -414,3 +414,148 @@ async fn the_seat_replays_yesterday_pauses_steps_goes_live_and_compares_weeks() 
     browser.close().await;
     server.stop().await;
 }
+
+/// Presses `key` where the focus is, as the keyboard would: the page listens on the document.
+async fn press(browser: &Browser, key: &str) {
+    browser
+        .eval(&format!(
+            "const t = document.activeElement || document.body;
+             t.dispatchEvent(new KeyboardEvent('keydown', {{key: {key:?}, bubbles: true, cancelable: true}}));"
+        ))
+        .await;
+}
+
+/// Selects case `id` in the queue with `j`, one case at a time from the top.
+async fn select_with_j(browser: &Browser, id: i64) {
+    let selected = "[data-testid=\"seat-queue-item\"][data-selected=\"true\"]";
+    for _ in 0..200 {
+        let now = browser
+            .eval(&format!(
+                "return document.querySelector('{}')?.dataset.caseId ?? null;",
+                selected.replace('\'', "\\'")
+            ))
+            .await;
+        if now.as_str() == Some(id.to_string().as_str()) {
+            return;
+        }
+        press(browser, "j").await;
+    }
+    panic!("`j` never reached case {id}");
+}
+
+/// Reports a lamp post in the worker's grid through the API and returns its id.
+async fn report(server: &Server, http: &reqwest::Client, worker: &str, grid: &str) -> i64 {
+    let res = http
+        .post(server.url("/api/cases"))
+        .bearer_auth(worker)
+        .json(&json!({
+            "category": "municipal_facilities",
+            "sub_item": "0801",
+            "grid_id": grid,
+            "description": "路灯杆倾斜，存在安全隐患",
+        }))
+        .send()
+        .await
+        .expect("POST /api/cases");
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.expect("the case");
+    case["id"].as_i64().expect("a case id")
+}
+
+#[tokio::test]
+async fn a_dispatcher_works_the_live_queue_from_the_keyboard() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = Server::start_demo(&dir, |mut c| {
+        c.demo_city = backend::demo::DemoCity::Full;
+        c.demo_password = Some(PASSWORD.to_owned());
+        c
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let worker = api_token(&server, &http, "worker").await;
+    let dispatcher = api_token(&server, &http, "dispatcher").await;
+    let me = get(&server, &http, &worker, "/api/me").await;
+    let grid = me["grids"][0]
+        .as_str()
+        .expect("the worker's grid")
+        .to_owned();
+
+    let browser = Browser::start(1920, 1080).await;
+    browser
+        .client
+        .goto(&server.url("/seat"))
+        .await
+        .expect("open the seat page");
+    sign_in(&browser, "dispatcher").await;
+    at_level(&browser, "queue", None, 2).await;
+
+    // A case reported now appears in the open queue without a reload.
+    let first = report(&server, &http, &worker, &grid).await;
+    browser
+        .wait_for(&format!(
+            "[data-testid=\"seat-queue-item\"][data-case-id=\"{first}\"]"
+        ))
+        .await;
+    press(&browser, "?").await;
+    browser.wait_for("[data-testid=\"seat-help\"]").await;
+
+    // j selects it, d opens the dispatch with the sub-item's department chosen, Enter sends.
+    select_with_j(&browser, first).await;
+    press(&browser, "d").await;
+    browser
+        .wait_for(&format!(
+            "[data-testid=\"seat-dispatch-form\"][data-case-id=\"{first}\"]"
+        ))
+        .await;
+    let chosen = browser
+        .eval("return document.querySelector('[data-testid=\"seat-dispatch-department\"]').value;")
+        .await;
+    assert_eq!(chosen, json!("D01"));
+    browser.screenshot("seat-page-1920x1080-queue").await;
+    press(&browser, "Enter").await;
+    browser
+        .wait_until(&format!(
+            "!document.querySelector('[data-testid=\"seat-queue-item\"][data-case-id=\"{first}\"]')"
+        ))
+        .await;
+    let case = get(&server, &http, &dispatcher, &format!("/api/cases/{first}")).await;
+    assert_eq!(case["state"], "dispatched", "{case}");
+    assert_eq!(case["department"], "D01", "{case}");
+
+    // r asks for a reason, Enter sends the rejection, and the reason is in the timeline.
+    let second = report(&server, &http, &worker, &grid).await;
+    browser
+        .wait_for(&format!(
+            "[data-testid=\"seat-queue-item\"][data-case-id=\"{second}\"]"
+        ))
+        .await;
+    select_with_j(&browser, second).await;
+    press(&browser, "r").await;
+    // Enter without a reason sends nothing and says why.
+    browser
+        .wait_for("[data-testid=\"seat-reject-reason\"]")
+        .await;
+    press(&browser, "Enter").await;
+    browser.wait_for("[data-testid=\"seat-error\"]").await;
+    let reason = "重复上报，已并案处理";
+    type_into(&browser, "[data-testid=\"seat-reject-reason\"]", reason).await;
+    press(&browser, "Enter").await;
+    browser
+        .wait_until(&format!(
+            "!document.querySelector('[data-testid=\"seat-queue-item\"][data-case-id=\"{second}\"]')"
+        ))
+        .await;
+    let moves = get(
+        &server,
+        &http,
+        &dispatcher,
+        &format!("/api/cases/{second}/moves"),
+    )
+    .await;
+    let last = moves.as_array().and_then(|m| m.last()).expect("a timeline");
+    assert_eq!(last["action"], "reject", "{moves}");
+    assert_eq!(last["note"], reason, "{moves}");
+
+    browser.close().await;
+    server.stop().await;
+}
