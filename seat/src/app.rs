@@ -4,7 +4,8 @@
 //! and photos, and reach the area's overdue cases in one click. The area's figures can be
 //! looked at as they stood at a past moment, yesterday replayed in a minute, and this week
 //! compared with the last. Dispatchers work their area's incoming queue from the keyboard,
-//! refreshed live by the area's stream.
+//! refreshed live by the area's stream; the assessment tab ranks departments and streets
+//! over a chosen period and downloads the CSV and the briefing image.
 //!
 //! Like the field page it builds its elements with plain DOM calls (text always as text
 //! nodes) and handles every click with one listener on its root, reading `data-do`, so that
@@ -186,6 +187,8 @@ enum Level {
     Compare,
     /// The seat's incoming queue: what waits for a centre's dispatch.
     Queue,
+    /// The assessment of the area before it on the path.
+    Assess,
     Case(i64),
 }
 
@@ -199,6 +202,7 @@ impl Level {
             Level::Overdue => "overdue",
             Level::Compare => "compare",
             Level::Queue => "queue",
+            Level::Assess => "assess",
             Level::Case(_) => "case",
         }
     }
@@ -278,6 +282,17 @@ struct State {
     moment: Option<i64>,
     replay: Option<Replay>,
     queue: Queue,
+    /// The assessment's period preset.
+    period: Preset,
+}
+
+/// The assessment's periods, in the centre's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Preset {
+    ThisWeek,
+    LastWeek,
+    ThisMonth,
+    MonthLastYear,
 }
 
 /// The dispatch workbench's state.
@@ -321,6 +336,7 @@ thread_local! {
                 loading: false,
                 socket: None,
             },
+            period: Preset::ThisWeek,
         })
     };
 }
@@ -615,6 +631,7 @@ fn level_name(level: &Level, names: Option<&Names>) -> String {
         (Level::Overdue, _) => tr("超期案件", "Overdue cases").to_owned(),
         (Level::Compare, _) => tr("本周对比上周", "This week against last").to_owned(),
         (Level::Queue, _) => tr("派遣台", "Dispatch queue").to_owned(),
+        (Level::Assess, _) => tr("考核", "Assessment").to_owned(),
         (Level::Case(id), _) => format!("#{id}"),
     }
 }
@@ -705,6 +722,10 @@ fn render_top() {
                 &[("data-testid", "seat-queue-tab"), ("data-do", "queue")],
             ),
             button(
+                tr("考核", "Assessment"),
+                &[("data-testid", "seat-assess-tab"), ("data-do", "assess")],
+            ),
+            button(
                 tr("回看", "Look back"),
                 &[("data-testid", "seat-lookback"), ("data-do", "lookback")],
             ),
@@ -777,6 +798,7 @@ fn render() {
         Level::Grid(id) => load_grid(asked, names, id),
         Level::Overdue => load_overdue(asked, names, area),
         Level::Compare => load_compare(asked, names, area),
+        Level::Assess => load_assess(asked, names, area),
         Level::Queue => {
             with(|s| s.queue.form = None);
             load_queue(true);
@@ -918,6 +940,18 @@ fn on_click(ev: web_sys::Event) {
         }
         "overdue" => below_area(Level::Overdue),
         "compare" => below_area(Level::Compare),
+        "assess" => below_area(Level::Assess),
+        "period" => {
+            let preset = match attr("data-period").as_str() {
+                "last-week" => Preset::LastWeek,
+                "month" => Preset::ThisMonth,
+                "month-last-year" => Preset::MonthLastYear,
+                _ => Preset::ThisWeek,
+            };
+            with(|s| s.period = preset);
+            render();
+        }
+        "download" => download(attr("data-url"), attr("data-name")),
         "queue" => go(|path| {
             path.truncate(1);
             path.push(Level::Queue);
@@ -1317,7 +1351,9 @@ fn screen(level: &Level, kids: &[web_sys::Node]) -> web_sys::Node {
     let code = match level {
         Level::District(c) | Level::Street(c) | Level::Grid(c) => c.clone(),
         Level::Case(id) => id.to_string(),
-        Level::City | Level::Overdue | Level::Compare | Level::Queue => String::new(),
+        Level::City | Level::Overdue | Level::Compare | Level::Queue | Level::Assess => {
+            String::new()
+        }
     };
     n(h(
         "div",
@@ -2473,24 +2509,20 @@ fn on_key(ev: web_sys::Event) {
             ev.prevent_default();
             move_selection(-1);
         }
-        "d" | "r" => {
-            if with(|s| s.queue.selected.is_some()) {
-                ev.prevent_default();
-                let action = if key == "d" {
-                    Action::Dispatch
-                } else {
-                    Action::Reject
-                };
-                with(|s| s.queue.form = Some(action));
-                error(None);
-                show_queue();
-            }
+        "d" | "r" if with(|s| s.queue.selected.is_some()) => {
+            ev.prevent_default();
+            let action = if key == "d" {
+                Action::Dispatch
+            } else {
+                Action::Reject
+            };
+            with(|s| s.queue.form = Some(action));
+            error(None);
+            show_queue();
         }
-        "e" => {
-            if with(|s| s.queue.selected.is_some()) {
-                ev.prevent_default();
-                send_move(Action::Escalate);
-            }
+        "e" if with(|s| s.queue.selected.is_some()) => {
+            ev.prevent_default();
+            send_move(Action::Escalate);
         }
         "?" => {
             with(|s| s.queue.help = !s.queue.help);
@@ -2526,4 +2558,381 @@ fn move_selection(by: i64) {
     {
         el.scroll_into_view_with_bool(false);
     }
+}
+
+/// One row of a ranking, as `/api/rankings` answers it.
+#[derive(Debug, Clone, Deserialize)]
+struct RankRow {
+    rank: u32,
+    code: String,
+    name: String,
+    #[serde(default)]
+    closures: u64,
+    #[serde(default)]
+    on_time_rate: Option<f64>,
+    #[serde(default)]
+    avg_handling_hours: Option<f64>,
+    #[serde(default)]
+    returned_share: Option<f64>,
+    #[serde(default)]
+    reopened: u64,
+    #[serde(default)]
+    reports: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Rankings {
+    #[serde(default)]
+    scope_name: String,
+    rows: Vec<RankRow>,
+}
+
+/// The day number of a civil date (Howard Hinnant's `days_from_civil`), the inverse of
+/// `shared::time::civil_from_day`.
+fn day_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The period of a preset as `[from, to)` in Unix ms.
+fn period_of(preset: Preset) -> (i64, i64) {
+    let offset = shared::time::DEFAULT_UTC_OFFSET_MINUTES;
+    let start = |day| shared::time::local_day_start_ms(day, offset);
+    let now = now_ms();
+    let today = shared::time::local_day(now, offset);
+    // Day 0 (1970-01-01) was a Thursday: three days after a Monday.
+    let monday = today - (today + 3).rem_euclid(7);
+    match preset {
+        Preset::ThisWeek => (start(monday), now),
+        Preset::LastWeek => (start(monday - 7), start(monday)),
+        Preset::ThisMonth => (start(shared::time::month_start_day(today)), now),
+        Preset::MonthLastYear => {
+            let (y, m, _) = shared::time::civil_from_day(today);
+            let first = day_from_civil(y - 1, m, 1);
+            let next = if m == 12 {
+                day_from_civil(y, 1, 1)
+            } else {
+                day_from_civil(y - 1, m + 1, 1)
+            };
+            (start(first), start(next))
+        }
+    }
+}
+
+/// The departments' and streets' rankings of the area (a grid's are its street's) over the
+/// chosen period, read together.
+fn load_assess(asked: u64, names: Rc<Names>, area: Level) {
+    let Some(token) = token() else { return };
+    let preset = with(|s| s.period);
+    let (from, to) = period_of(preset);
+    let query = format!("scope={}&from={from}&to={to}", area.scope(&names));
+    spawn_local(async move {
+        let url = |by: &str| format!("/api/rankings?by={by}&{query}");
+        let departments =
+            fetch::json::<Rankings>("GET", &url("department"), Some(&token), Body::None).await;
+        let streets =
+            fetch::json::<Rankings>("GET", &url("street"), Some(&token), Body::None).await;
+        match (departments, streets) {
+            (Ok(d), Ok(s)) if current(asked) => show_assess(preset, &query, from, to, &d, &s),
+            (Err(failure), _) | (_, Err(failure)) => fail(failure),
+            _ => {}
+        }
+    });
+}
+
+fn show_assess(
+    preset: Preset,
+    query: &str,
+    from: i64,
+    to: i64,
+    departments: &Rankings,
+    streets: &Rankings,
+) {
+    let presets: Vec<web_sys::Node> = [
+        (Preset::ThisWeek, "week", tr("本周", "This week")),
+        (Preset::LastWeek, "last-week", tr("上周", "Last week")),
+        (Preset::ThisMonth, "month", tr("本月", "This month")),
+        (
+            Preset::MonthLastYear,
+            "month-last-year",
+            tr("去年同月", "Same month last year"),
+        ),
+    ]
+    .iter()
+    .map(|(p, code, label)| {
+        button(
+            label,
+            &[
+                (
+                    "class",
+                    if *p == preset {
+                        "seat-preset active"
+                    } else {
+                        "seat-preset"
+                    },
+                ),
+                ("data-testid", "seat-period"),
+                ("data-do", "period"),
+                ("data-period", code),
+                ("aria-pressed", if *p == preset { "true" } else { "false" }),
+            ],
+        )
+    })
+    .collect();
+    let download = |label: &str, path: &str, name: &str, id: &str| {
+        button(
+            label,
+            &[
+                ("data-testid", id),
+                ("data-do", "download"),
+                ("data-url", &format!("{path}?{query}")),
+                ("data-name", name),
+            ],
+        )
+    };
+    let by_department = format!("/api/rankings.csv?by=department&{query}");
+    let by_street = format!("/api/rankings.csv?by=street&{query}");
+    let downloads = vec![
+        button(
+            tr("部门排名 CSV", "Departments CSV"),
+            &[
+                ("data-testid", "seat-download-departments"),
+                ("data-do", "download"),
+                ("data-url", &by_department),
+                ("data-name", "departments.csv"),
+            ],
+        ),
+        button(
+            tr("街道排名 CSV", "Streets CSV"),
+            &[
+                ("data-testid", "seat-download-streets"),
+                ("data-do", "download"),
+                ("data-url", &by_street),
+                ("data-name", "streets.csv"),
+            ],
+        ),
+        download(
+            tr("简报 PNG", "Briefing PNG"),
+            "/api/briefing.png",
+            "briefing.png",
+            "seat-download-png",
+        ),
+        download(
+            tr("简报 SVG", "Briefing SVG"),
+            "/api/briefing.svg",
+            "briefing.svg",
+            "seat-download-svg",
+        ),
+    ];
+    let bar = n(h(
+        "div",
+        &[("class", "seat-assess-bar")],
+        &[
+            n(h("div", &[("class", "seat-presets")], &presets)),
+            n(h(
+                "span",
+                &[
+                    ("class", "seat-muted"),
+                    ("data-testid", "seat-period-range"),
+                ],
+                &[t(&format!("{} – {}", stamp(from), stamp(to)))],
+            )),
+            n(h("div", &[("class", "seat-downloads")], &downloads)),
+        ],
+    ));
+    let title = |kind: &str| format!("{} · {kind}", departments.scope_name);
+    fill(
+        "seat-body",
+        &[screen(
+            &Level::Assess,
+            &[
+                bar,
+                n(h(
+                    "div",
+                    &[("class", "seat-detail")],
+                    &[
+                        card(
+                            &title(tr("部门排名", "departments")),
+                            &[ranking(&departments.rows, "department", false)],
+                        ),
+                        card(
+                            &title(tr("街道排名", "streets")),
+                            &[ranking(&streets.rows, "street", true)],
+                        ),
+                    ],
+                )),
+            ],
+        )],
+    );
+}
+
+fn ranking(rows: &[RankRow], by: &str, with_reports: bool) -> web_sys::Node {
+    let rate = |r: Option<f64>| r.map_or("—".to_owned(), |r| format!("{:.1}%", r * 100.0));
+    let mut head = vec![
+        n(h("span", &[], &[t(tr("名次", "Rank"))])),
+        n(h("span", &[], &[t(tr("名称", "Name"))])),
+        n(h("span", &[], &[t(tr("结案", "Closed"))])),
+        n(h("span", &[], &[t(tr("按时率", "On time"))])),
+        n(h("span", &[], &[t(tr("时长(时)", "Hours"))])),
+        n(h("span", &[], &[t(tr("退回率", "Returned"))])),
+        n(h("span", &[], &[t(tr("重开", "Reopened"))])),
+    ];
+    if with_reports {
+        head.push(n(h("span", &[], &[t(tr("上报", "Reports"))])));
+    }
+    let class = if with_reports {
+        "seat-rank wide"
+    } else {
+        "seat-rank"
+    };
+    let mut out = vec![n(h(
+        "div",
+        &[("class", &format!("{class} seat-head"))],
+        &head,
+    ))];
+    out.extend(rows.iter().map(|r| {
+        let name = if by == "department" {
+            text::department(&r.code).to_owned()
+        } else {
+            r.name.clone()
+        };
+        let mut cells = vec![
+            n(h(
+                "span",
+                &[("class", "seat-num")],
+                &[t(&r.rank.to_string())],
+            )),
+            n(h("span", &[("class", "seat-name")], &[t(&name)])),
+            n(h(
+                "span",
+                &[("class", "seat-num")],
+                &[t(&r.closures.to_string())],
+            )),
+            n(h(
+                "span",
+                &[("class", "seat-num")],
+                &[t(&rate(r.on_time_rate))],
+            )),
+            n(h(
+                "span",
+                &[("class", "seat-num")],
+                &[t(&r
+                    .avg_handling_hours
+                    .map_or("—".to_owned(), |h| format!("{h:.1}")))],
+            )),
+            n(h(
+                "span",
+                &[("class", "seat-num")],
+                &[t(&rate(r.returned_share))],
+            )),
+            n(h(
+                "span",
+                &[("class", "seat-num")],
+                &[t(&r.reopened.to_string())],
+            )),
+        ];
+        if with_reports {
+            cells.push(n(h(
+                "span",
+                &[("class", "seat-num")],
+                &[t(&r.reports.unwrap_or(0).to_string())],
+            )));
+        }
+        n(h(
+            "div",
+            &[
+                ("class", class),
+                ("data-testid", "seat-rank-row"),
+                ("data-by", by),
+                ("data-code", &r.code),
+            ],
+            &cells,
+        ))
+    }));
+    if rows.is_empty() {
+        out.push(n(h(
+            "p",
+            &[("class", "seat-muted")],
+            &[t(tr("此期间无结案", "No closures in this period"))],
+        )));
+    }
+    n(h("div", &[("class", "seat-items")], &out))
+}
+
+/// Downloads an export: the routes need the bearer header, which a plain link cannot send,
+/// so the file is fetched as a blob and handed to an `<a download>`.
+fn download(url: String, name: String) {
+    let Some(token) = token() else { return };
+    spawn_local(async move {
+        match blob_url(&url, &token).await {
+            Ok(object) => {
+                // The last download's link stays (hidden) until this one, so that the browser
+                // has read its blob before its URL is let go.
+                while let Some(old) = by_id("seat-download-link") {
+                    if let Some(href) = old.get_attribute("href") {
+                        let _ = web_sys::Url::revoke_object_url(&href);
+                    }
+                    old.remove();
+                }
+                let a = h(
+                    "a",
+                    &[
+                        ("href", &object),
+                        ("download", &name),
+                        ("data-testid", "seat-download-link"),
+                        ("class", "seat-hidden"),
+                    ],
+                    &[],
+                );
+                if let Some(body) = doc().body() {
+                    let _ = body.append_child(&a);
+                }
+                if let Ok(a) = a.clone().dyn_into::<web_sys::HtmlElement>() {
+                    a.click();
+                }
+            }
+            Err(message) => error(Some(&message)),
+        }
+    });
+}
+
+/// `GET url` with the bearer token, as an object URL of its body.
+async fn blob_url(url: &str, token: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
+    headers
+        .set("authorization", &format!("Bearer {token}"))
+        .map_err(|e| format!("{e:?}"))?;
+    init.set_headers(&headers);
+    let request =
+        web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
+    let response: web_sys::Response =
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .and_then(|r| r.dyn_into())
+            .map_err(|e| format!("{e:?}"))?;
+    if !response.ok() {
+        // The server's own words, as for any refusal.
+        let text =
+            wasm_bindgen_futures::JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
+                .await
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default();
+        return Err(serde_json::from_str::<shared::case::ApiError>(&text)
+            .map(|e| e.error.message)
+            .unwrap_or_else(|_| format!("HTTP {}", response.status())));
+    }
+    let blob: web_sys::Blob =
+        wasm_bindgen_futures::JsFuture::from(response.blob().map_err(|e| format!("{e:?}"))?)
+            .await
+            .and_then(|b| b.dyn_into())
+            .map_err(|e| format!("{e:?}"))?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
 }

@@ -278,6 +278,33 @@ async fn a_leader_drills_down_at_the_seat_to_a_case_and_its_photo_and_to_an_over
         .await;
     browser.screenshot("seat-page-1920x1080-overdue").await;
 
+    // The assessment: the city's departments and streets ranked this week, then last week,
+    // and the departments' CSV fetched with the leader's token into a download link.
+    click(&browser, "[data-testid=\"seat-overview\"]").await;
+    click(&browser, "[data-testid=\"seat-assess-tab\"]").await;
+    at_level(&browser, "assess", None, 2).await;
+    click(
+        &browser,
+        "[data-testid=\"seat-period\"][data-period=\"last-week\"]",
+    )
+    .await;
+    browser
+        .wait_for("[data-testid=\"seat-period\"][data-period=\"last-week\"][aria-pressed=\"true\"]")
+        .await;
+    browser
+        .wait_for("[data-testid=\"seat-rank-row\"][data-by=\"department\"]")
+        .await;
+    browser
+        .wait_for("[data-testid=\"seat-rank-row\"][data-by=\"street\"]")
+        .await;
+    browser.screenshot("seat-page-1920x1080-assess").await;
+    click(&browser, "[data-testid=\"seat-download-departments\"]").await;
+    browser
+        .wait_for(
+            "[data-testid=\"seat-download-link\"][download=\"departments.csv\"][href^=\"blob:\"]",
+        )
+        .await;
+
     browser.close().await;
     server.stop().await;
 }
