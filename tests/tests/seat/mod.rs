@@ -583,6 +583,21 @@ async fn a_dispatcher_works_the_live_queue_from_the_keyboard() {
     assert_eq!(last["action"], "reject", "{moves}");
     assert_eq!(last["note"], reason, "{moves}");
 
+    // A reload in English keeps the session (the token is kept in the browser) and speaks
+    // English.
+    browser
+        .client
+        .goto(&server.url("/seat?lang=en"))
+        .await
+        .expect("open the seat page in English");
+    at_level(&browser, "queue", None, 2).await;
+    let lang = browser.eval("return document.documentElement.lang;").await;
+    assert_eq!(lang, json!("en"));
+    let hint = browser.text("[data-testid=\"seat-keys-hint\"]").await;
+    assert!(hint.contains("d dispatch"), "{hint}");
+    let tab = browser.text("[data-testid=\"seat-queue-tab\"]").await;
+    assert_eq!(tab, "Dispatch");
+
     browser.close().await;
     server.stop().await;
 }
