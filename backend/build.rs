@@ -1,8 +1,8 @@
-//! Builds the wasm bundles, the wall's and the field page's, and prepares them for embedding in
-//! the `gridwall` binary.
+//! Builds the wasm bundles, the wall's, the field page's and the seat page's, and prepares them
+//! for embedding in the `gridwall` binary.
 //!
-//! A plain `cargo build` of the backend runs one nested `cargo build` of the `frontend` and
-//! `field` crates for wasm32 (in `target/wasm`, so that it never contends with the outer
+//! A plain `cargo build` of the backend runs one nested `cargo build` of the `frontend`,
+//! `field` and `seat` crates for wasm32 (in `target/wasm`, so that it never contends with the outer
 //! build's lock), runs wasm-bindgen as a library on each, gzips the results, and leaves them
 //! in `OUT_DIR/pkg` where `src/assets.rs` includes them.
 //!
@@ -20,7 +20,7 @@ use std::process::Command;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
 /// The wasm binaries built, each into `OUT_DIR/pkg/{name}.js` and `{name}_bg.wasm`.
-const PACKAGES: [&str; 2] = ["frontend", "field"];
+const PACKAGES: [&str; 3] = ["frontend", "field", "seat"];
 
 fn main() {
     let manifest_dir =
@@ -35,6 +35,8 @@ fn main() {
         "frontend/Cargo.toml",
         "field/src",
         "field/Cargo.toml",
+        "seat/src",
+        "seat/Cargo.toml",
         "shared/src",
         "shared/Cargo.toml",
         "Cargo.toml",

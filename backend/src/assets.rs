@@ -1,5 +1,5 @@
-//! The wall and the field page, embedded in the binary: the pages, their styles and their wasm
-//! bundles (one each, so that neither page downloads the other's code).
+//! The wall, the field page and the seat page, embedded in the binary: the pages, their styles
+//! and their wasm bundles (one each, so that no page downloads another's code).
 
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
@@ -23,6 +23,11 @@ static INDEX: Asset = Asset {
 static FIELD: Asset = Asset {
     content_type: "text/html; charset=utf-8",
     body: include_bytes!("../../assets/field.html"),
+    gzipped: None,
+};
+static SEAT: Asset = Asset {
+    content_type: "text/html; charset=utf-8",
+    body: include_bytes!("../../assets/seat.html"),
     gzipped: None,
 };
 static STYLE: Asset = Asset {
@@ -60,10 +65,35 @@ static FIELD_WASM: Asset = Asset {
     ))),
 };
 
+static SEAT_JS: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_bytes!(concat!(env!("OUT_DIR"), "/pkg/seat.js")),
+    gzipped: Some(include_bytes!(concat!(env!("OUT_DIR"), "/pkg/seat.js.gz"))),
+};
+static SEAT_WASM: Asset = Asset {
+    content_type: "application/wasm",
+    body: include_bytes!(concat!(env!("OUT_DIR"), "/pkg/seat_bg.wasm")),
+    gzipped: Some(include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/pkg/seat_bg.wasm.gz"
+    ))),
+};
+
 /// One tag for the whole build: any change to any asset makes every cached copy stale.
 static ETAG_VALUE: LazyLock<HeaderValue> = LazyLock::new(|| {
     let mut h = DefaultHasher::new();
-    for asset in [&INDEX, &FIELD, &STYLE, &JS, &WASM, &FIELD_JS, &FIELD_WASM] {
+    for asset in [
+        &INDEX,
+        &FIELD,
+        &SEAT,
+        &STYLE,
+        &JS,
+        &WASM,
+        &FIELD_JS,
+        &FIELD_WASM,
+        &SEAT_JS,
+        &SEAT_WASM,
+    ] {
         asset.body.hash(&mut h);
     }
     HeaderValue::from_str(&format!("\"{:016x}\"", h.finish()))
@@ -213,4 +243,52 @@ pub async fn field_script(headers: HeaderMap) -> Response {
 )]
 pub async fn field_wasm(headers: HeaderMap) -> Response {
     serve(&FIELD_WASM, &headers)
+}
+
+#[utoipa::path(
+    get,
+    path = "/seat",
+    operation_id = "seat_page",
+    tag = "page",
+    responses(
+        (status = 200, description = "The seat page for leaders and dispatchers at 1920×1080: drill-down from the city to one case with its timeline and photos, overdue cases, look back and replay, the dispatch queue; `?lang=en` is read by the page. Caching as for `/`.",
+            content(("text/html"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
+pub async fn seat(headers: HeaderMap) -> Response {
+    serve(&SEAT, &headers)
+}
+
+#[utoipa::path(
+    get,
+    path = "/pkg/seat.js",
+    operation_id = "seat_script",
+    tag = "page",
+    responses(
+        (status = 200, description = "The seat page's JavaScript glue for its own wasm bundle. Gzipped when the request accepts it and the asset is compressed; `no-cache` with an `ETag` of the build.",
+            content(("text/javascript"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
+pub async fn seat_script(headers: HeaderMap) -> Response {
+    serve(&SEAT_JS, &headers)
+}
+
+#[utoipa::path(
+    get,
+    path = "/pkg/seat_bg.wasm",
+    operation_id = "seat_wasm",
+    tag = "page",
+    responses(
+        (status = 200, description = "The seat page's wasm bundle, separate from the wall's and the field page's. Gzipped when the request accepts it and the asset is compressed; `no-cache` with an `ETag` of the build.",
+            content(("application/wasm"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
+pub async fn seat_wasm(headers: HeaderMap) -> Response {
+    serve(&SEAT_WASM, &headers)
 }

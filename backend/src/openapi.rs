@@ -65,6 +65,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         crate::assets::wasm,
         crate::assets::field_script,
         crate::assets::field_wasm,
+        crate::assets::seat,
+        crate::assets::seat_script,
+        crate::assets::seat_wasm,
     ),
     // The stream's messages are no HTTP body, but `/ws` names them; listing them here puts
     // their schemas in the document.

@@ -1,8 +1,9 @@
 //! The wall in a real browser: it goes live, follows reports, says when the link is gone,
 //! and catches up by itself when the server comes back; the field page plays a case's whole
-//! story at phone size (`field`).
+//! story at phone size (`field`); a leader drills down to a case at the seat (`seat`).
 
 mod field;
+mod seat;
 
 use std::time::Duration;
 use tests::browser::Browser;

@@ -1,5 +1,5 @@
-//! `/`, `/field`, `/assets/style.css` and `/pkg/*`: the wall and the field page embedded in the
-//! binary.
+//! `/`, `/field`, `/seat`, `/assets/style.css` and `/pkg/*`: the wall, the field page and the
+//! seat page embedded in the binary.
 
 use crate::support::TestServer;
 use std::io::Read;
@@ -91,6 +91,31 @@ async fn the_field_page_loads_its_own_bundle_and_the_wall_does_not() {
     assert!(js.text().await.expect("js").contains("field_bg.wasm"));
 
     let wasm = server.get("/pkg/field_bg.wasm").await;
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(&wasm.bytes().await.expect("wasm")[..4], b"\0asm");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_seat_page_loads_its_own_bundle_and_no_other_page_does() {
+    let server = TestServer::start().await;
+    for page in ["/", "/field"] {
+        let html = server.get(page).await.text().await.expect("a page");
+        assert!(!html.contains("/pkg/seat.js"), "{page}: {html}");
+    }
+    let seat = server.get("/seat").await;
+    assert_eq!(seat.status(), 200);
+    let html = seat.text().await.expect("the seat page");
+    assert!(html.contains("/pkg/seat.js"), "{html}");
+    assert!(!html.contains("/pkg/frontend.js"), "{html}");
+    assert!(!html.contains("/pkg/field.js"), "{html}");
+
+    let js = server.get("/pkg/seat.js").await;
+    assert_eq!(js.status(), 200);
+    // wasm-bindgen must keep the default module path, or the page stays blank.
+    assert!(js.text().await.expect("js").contains("seat_bg.wasm"));
+    let wasm = server.get("/pkg/seat_bg.wasm").await;
     assert_eq!(wasm.status(), 200);
     assert_eq!(wasm.headers()["content-type"], "application/wasm");
     assert_eq!(&wasm.bytes().await.expect("wasm")[..4], b"\0asm");

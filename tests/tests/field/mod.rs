@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use tests::browser::Browser;
 use tests::server::Server;
 
-const PASSWORD: &str = "field-test-password";
+pub(crate) const PASSWORD: &str = "field-test-password";
 
 /// A real PNG of 8 × 8 pixels of one colour: a zlib stream of one stored block, so that no
 /// compressor is needed, with the chunks' CRCs.
-fn png(rgb: [u8; 3]) -> Vec<u8> {
+pub(crate) fn png(rgb: [u8; 3]) -> Vec<u8> {
     const SIDE: u32 = 8;
     // Each row: filter type 0, then the pixels.
     let row: Vec<u8> = std::iter::once(0)
