@@ -274,9 +274,10 @@ pub async fn run(
     // look back folds longer tails.
     let preparing = config.backfill_history.then(|| {
         let (db, city, start) = (db.clone(), city.clone(), scopes.clone());
-        let every = config.checkpoint_every;
+        let (every, offset) = (config.checkpoint_every, config.utc_offset_minutes);
         tokio::spawn(async move {
-            if let Err(err) = live::history::prepare(db, city, every, start, checkpoints).await {
+            let prepared = live::history::prepare(db, city, every, offset, start, checkpoints);
+            if let Err(err) = prepared.await {
                 tracing::warn!(
                     error = format!("{err:#}"),
                     "cannot prepare the look-back checkpoints; looking back folds from the log's start"

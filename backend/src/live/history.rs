@@ -187,6 +187,7 @@ pub async fn prepare(
     db: Db,
     city: Arc<CityFacts>,
     every: u64,
+    utc_offset_minutes: i32,
     start: Scopes,
     tx: mpsc::Sender<Checkpoint>,
 ) -> anyhow::Result<()> {
@@ -228,7 +229,10 @@ pub async fn prepare(
             );
             return Ok(());
         }
-        None => backfill(&db, &city, every, (start.log_seq, start.visit_seq), &tx).await?,
+        None => {
+            let upto = (start.log_seq, start.visit_seq);
+            backfill(&db, &city, every, utc_offset_minutes, upto, &tx).await?
+        }
     };
     let as_of = crate::cases::now_ms();
     for (scope, aggregate) in start.aggregates {
@@ -258,6 +262,7 @@ async fn backfill(
     db: &Db,
     city: &CityFacts,
     every: u64,
+    utc_offset: i32,
     upto: (u64, u64),
     tx: &mpsc::Sender<Checkpoint>,
 ) -> anyhow::Result<u64> {
@@ -269,7 +274,6 @@ async fn backfill(
     let mut counts: HashMap<Scope, u64> = HashMap::new();
     let mut events = Events::new(Scope::City, (0, 0), upto);
     let mut folded = 0;
-    let utc_offset = shared::time::DEFAULT_UTC_OFFSET_MINUTES;
     while let Some(event) = events.next(db).await? {
         let (grid, at) = match &event {
             Event::Transition(t) => (t.grid_id.as_deref(), t.at_ms),
