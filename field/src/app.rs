@@ -8,6 +8,7 @@
 //! Every write goes through the same API as any other client, and whatever the server refuses
 //! is shown in the server's own words.
 
+use crate::dom::{button, by_id, doc, fill, h, listen, n, role_name, storage, t, tr, value, when};
 use crate::fetch::{self, Body, Failure};
 use crate::text::{self, Lang};
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{Document, Element, HtmlInputElement};
+use web_sys::{Element, HtmlInputElement};
 
 /// Where a signed-in phone keeps its token, so a reload does not ask for the password again.
 const TOKEN_KEY: &str = "gridwall.field.token";
@@ -91,72 +92,8 @@ fn token() -> Option<String> {
     with(|s| s.token.clone())
 }
 
-/// The page's string in its language.
-fn tr(zh: &'static str, en: &'static str) -> &'static str {
-    if text::english() { en } else { zh }
-}
-
-fn doc() -> Document {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a page has a document")
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
-/// An element with attributes and children.
-fn h(tag: &str, attrs: &[(&str, &str)], kids: &[web_sys::Node]) -> Element {
-    let el = doc()
-        .create_element(tag)
-        .expect("known element names are accepted");
-    for (name, value) in attrs {
-        let _ = el.set_attribute(name, value);
-    }
-    for kid in kids {
-        let _ = el.append_child(kid);
-    }
-    el
-}
-
-/// Text, never markup: what the server or a person wrote cannot become elements.
-fn t(text: &str) -> web_sys::Node {
-    doc().create_text_node(text).into()
-}
-
-fn n(el: Element) -> web_sys::Node {
-    el.into()
-}
-
-/// The element with `data-testid` = `id` on the page.
-fn by_id(id: &str) -> Option<Element> {
-    doc()
-        .query_selector(&format!("[data-testid=\"{id}\"]"))
-        .ok()
-        .flatten()
-}
-
-/// The value of a form control (an input, a select or a textarea).
-fn value(id: &str) -> String {
-    by_id(id)
-        .and_then(|el| js_sys::Reflect::get(&el, &"value".into()).ok())
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
-}
-
 fn file_input(id: &str) -> Option<HtmlInputElement> {
     by_id(id).and_then(|el| el.dyn_into().ok())
-}
-
-/// Replaces the children of the region `id`.
-fn fill(id: &str, kids: &[web_sys::Node]) {
-    if let Some(region) = by_id(id) {
-        region.set_text_content(None);
-        for kid in kids {
-            let _ = region.append_child(kid);
-        }
-    }
 }
 
 /// Shows a message (`error` or `notice`), or clears it.
@@ -254,15 +191,6 @@ pub fn start() {
     }
 }
 
-/// One listener for the page's lifetime on its root; every element says what a tap on it
-/// does with `data-do`.
-fn listen(root: &Element, event: &str, handler: fn(web_sys::Event)) {
-    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
-    let _ = root.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-    // The root lives as long as the page, and so does its listener.
-    closure.forget();
-}
-
 /// Signed in as `account`: each role starts where its work is.
 fn enter(account: AccountView) {
     let screen = if account.role == Role::GridWorker {
@@ -302,20 +230,6 @@ fn clear_photos() {
     for url in with(|s| std::mem::take(&mut s.photo_urls)) {
         let _ = web_sys::Url::revoke_object_url(&url);
     }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::GridWorker => tr("网格员", "Grid worker"),
-        Role::Dispatcher => tr("调度员", "Dispatcher"),
-        Role::DepartmentStaff => tr("部门工作人员", "Department staff"),
-        Role::Leader => tr("领导", "Leader"),
-        Role::ReportingApp | Role::System => role.code(),
-    }
-}
-
-fn button(label: &str, attrs: &[(&str, &str)]) -> web_sys::Node {
-    n(h("button", attrs, &[t(label)]))
 }
 
 fn render_top() {
@@ -762,19 +676,6 @@ fn report() {
             Err(failure) => fail(failure),
         }
     });
-}
-
-/// Month, day, hour and minute in the centre's zone.
-fn when(ms: i64) -> String {
-    let local = ms as f64 + f64::from(shared::time::DEFAULT_UTC_OFFSET_MINUTES) * 60_000.0;
-    let d = js_sys::Date::new(&JsValue::from_f64(local));
-    format!(
-        "{:02}-{:02} {:02}:{:02}",
-        d.get_utc_month() + 1,
-        d.get_utc_date(),
-        d.get_utc_hours(),
-        d.get_utc_minutes()
-    )
 }
 
 /// What a case is about: its sub-item, or its category when it has none.

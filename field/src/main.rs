@@ -3,6 +3,7 @@
 //! It is a separate wasm binary from the wall's, so that neither page downloads the other.
 
 mod app;
+mod dom;
 mod fetch;
 mod text;
 

@@ -128,6 +128,30 @@ impl Browser {
             .unwrap_or_else(|err| panic!("no element matched `{css}` within {PATIENCE:?}: {err}"));
     }
 
+    /// Clicks the first element that matches the CSS selector, once there is one.
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css).await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .expect("the element")
+            .click()
+            .await
+            .unwrap_or_else(|err| panic!("cannot click `{css}`: {err}"));
+    }
+
+    /// Types `text` into the first element that matches the CSS selector, once there is one.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.wait_for(css).await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .expect("the element")
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|err| panic!("cannot type into `{css}`: {err}"));
+    }
+
     /// The visible text of the first element that matches the CSS selector.
     pub async fn text(&self, css: &str) -> String {
         self.wait_for(css).await;

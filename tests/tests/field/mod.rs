@@ -69,30 +69,6 @@ fn photo_file(dir: &Path, name: &str, rgb: [u8; 3]) -> String {
         .to_string()
 }
 
-async fn click(browser: &Browser, css: &str) {
-    browser.wait_for(css).await;
-    browser
-        .client
-        .find(Locator::Css(css))
-        .await
-        .expect("the element")
-        .click()
-        .await
-        .unwrap_or_else(|err| panic!("cannot click `{css}`: {err}"));
-}
-
-async fn type_into(browser: &Browser, css: &str, text: &str) {
-    browser.wait_for(css).await;
-    browser
-        .client
-        .find(Locator::Css(css))
-        .await
-        .expect("the element")
-        .send_keys(text)
-        .await
-        .unwrap_or_else(|err| panic!("cannot type into `{css}`: {err}"));
-}
-
 async fn choose(browser: &Browser, css: &str, value: &str) {
     browser
         .wait_for(&format!("{css} option[value=\"{value}\"]"))
@@ -108,9 +84,13 @@ async fn choose(browser: &Browser, css: &str, value: &str) {
 }
 
 async fn sign_in(browser: &Browser, login: &str) {
-    type_into(browser, "[data-testid=\"field-login-name\"]", login).await;
-    type_into(browser, "[data-testid=\"field-login-password\"]", PASSWORD).await;
-    click(browser, "[data-testid=\"field-login-submit\"]").await;
+    browser
+        .type_into("[data-testid=\"field-login-name\"]", login)
+        .await;
+    browser
+        .type_into("[data-testid=\"field-login-password\"]", PASSWORD)
+        .await;
+    browser.click("[data-testid=\"field-login-submit\"]").await;
     browser
         .wait_for(&format!(
             "[data-testid=\"field-account\"][data-login=\"{login}\"]"
@@ -119,17 +99,17 @@ async fn sign_in(browser: &Browser, login: &str) {
 }
 
 async fn sign_out(browser: &Browser) {
-    click(browser, "[data-testid=\"field-logout\"]").await;
+    browser.click("[data-testid=\"field-logout\"]").await;
     browser.wait_for("[data-testid=\"field-login\"]").await;
 }
 
 /// Opens case `id` from the signed-in caller's list.
 async fn open_case(browser: &Browser, id: i64) {
-    click(
-        browser,
-        &format!("[data-testid=\"field-case\"][data-case-id=\"{id}\"] button"),
-    )
-    .await;
+    browser
+        .click(&format!(
+            "[data-testid=\"field-case\"][data-case-id=\"{id}\"] button"
+        ))
+        .await;
     browser
         .wait_for(&format!(
             "[data-testid=\"field-detail\"][data-case-id=\"{id}\"]"
@@ -140,9 +120,13 @@ async fn open_case(browser: &Browser, id: i64) {
 /// Makes `action` on the open case, with a photo when one is given, and waits for `state`.
 async fn make(browser: &Browser, action: &str, photo: Option<&str>, state: &str) {
     if let Some(path) = photo {
-        type_into(browser, "[data-testid=\"field-move-photo\"]", path).await;
+        browser
+            .type_into("[data-testid=\"field-move-photo\"]", path)
+            .await;
     }
-    click(browser, &format!("[data-testid=\"field-move-{action}\"]")).await;
+    browser
+        .click(&format!("[data-testid=\"field-move-{action}\"]"))
+        .await;
     browser
         .wait_for(&format!(
             "[data-testid=\"field-detail\"][data-state=\"{state}\"]"
@@ -194,21 +178,23 @@ async fn the_lamp_post_story_is_played_by_hand_on_a_phone() {
     )
     .await;
     choose(&browser, "[data-testid=\"field-sub-item\"]", "0801").await;
-    type_into(&browser, "[data-testid=\"field-photo\"]", &before).await;
+    browser
+        .type_into("[data-testid=\"field-photo\"]", &before)
+        .await;
     // Without a description the server refuses, and the page says what it said.
-    click(&browser, "[data-testid=\"field-report-submit\"]").await;
+    browser.click("[data-testid=\"field-report-submit\"]").await;
     let error = browser.text("[data-testid=\"field-error\"]").await;
     assert!(
         error.starts_with("description:"),
         "the error shown: {error}"
     );
-    type_into(
-        &browser,
-        "[data-testid=\"field-description\"]",
-        "路灯杆倾斜，存在安全隐患",
-    )
-    .await;
-    click(&browser, "[data-testid=\"field-report-submit\"]").await;
+    browser
+        .type_into(
+            "[data-testid=\"field-description\"]",
+            "路灯杆倾斜，存在安全隐患",
+        )
+        .await;
+    browser.click("[data-testid=\"field-report-submit\"]").await;
     browser
         .wait_for("[data-testid=\"field-detail\"][data-state=\"reported\"]")
         .await;
@@ -228,7 +214,7 @@ async fn the_lamp_post_story_is_played_by_hand_on_a_phone() {
         .wait_for("[data-testid=\"field-photo-item\"][data-action=\"report\"] img")
         .await;
     // The report's own list shows it, waiting for a centre.
-    click(&browser, "[data-testid=\"field-tab-cases\"]").await;
+    browser.click("[data-testid=\"field-tab-cases\"]").await;
     browser
         .wait_for(&format!(
             "[data-testid=\"field-case\"][data-case-id=\"{id}\"][data-state=\"reported\"]"
@@ -249,14 +235,14 @@ async fn the_lamp_post_story_is_played_by_hand_on_a_phone() {
     sign_in(&browser, "staff-d01").await;
     open_case(&browser, id).await;
     make(&browser, "accept", None, "accepted").await;
-    click(&browser, "[data-testid=\"field-move-resolve\"]").await;
+    browser.click("[data-testid=\"field-move-resolve\"]").await;
     browser.wait_for("[data-testid=\"field-error\"]").await;
     make(&browser, "resolve", Some(&after), "resolved").await;
     sign_out(&browser).await;
 
     // The grid worker checks on site with a photo and closes the loop.
     sign_in(&browser, "worker").await;
-    click(&browser, "[data-testid=\"field-tab-cases\"]").await;
+    browser.click("[data-testid=\"field-tab-cases\"]").await;
     open_case(&browser, id).await;
     browser
         .wait_for("[data-testid=\"field-detail\"][data-state=\"resolved\"]")

@@ -52,35 +52,15 @@ fn report_with_photo(report: &Value, photo: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn click(browser: &Browser, css: &str) {
-    browser.wait_for(css).await;
-    browser
-        .client
-        .find(Locator::Css(css))
-        .await
-        .expect("the element")
-        .click()
-        .await
-        .unwrap_or_else(|err| panic!("cannot click `{css}`: {err}"));
-}
-
-async fn type_into(browser: &Browser, css: &str, text: &str) {
-    browser.wait_for(css).await;
-    browser
-        .client
-        .find(Locator::Css(css))
-        .await
-        .expect("the element")
-        .send_keys(text)
-        .await
-        .unwrap_or_else(|err| panic!("cannot type into `{css}`: {err}"));
-}
-
 /// Signs in at the seat page.
 async fn sign_in(browser: &Browser, login: &str) {
-    type_into(browser, "[data-testid=\"seat-login-name\"]", login).await;
-    type_into(browser, "[data-testid=\"seat-login-password\"]", PASSWORD).await;
-    click(browser, "[data-testid=\"seat-login-submit\"]").await;
+    browser
+        .type_into("[data-testid=\"seat-login-name\"]", login)
+        .await;
+    browser
+        .type_into("[data-testid=\"seat-login-password\"]", PASSWORD)
+        .await;
+    browser.click("[data-testid=\"seat-login-submit\"]").await;
     browser
         .wait_for(&format!(
             "[data-testid=\"seat-account\"][data-login=\"{login}\"]"
@@ -188,29 +168,29 @@ async fn a_leader_drills_down_at_the_seat_to_a_case_and_its_photo_and_to_an_over
 
     // City → district → street → grid → the case, by clicking.
     at_level(&browser, "city", None, 1).await;
-    click(
-        &browser,
-        &format!("[data-testid=\"seat-item\"][data-level=\"district\"][data-code=\"{district}\"]"),
-    )
-    .await;
+    browser
+        .click(&format!(
+            "[data-testid=\"seat-item\"][data-level=\"district\"][data-code=\"{district}\"]"
+        ))
+        .await;
     at_level(&browser, "district", Some(district), 2).await;
-    click(
-        &browser,
-        &format!("[data-testid=\"seat-item\"][data-level=\"street\"][data-code=\"{street}\"]"),
-    )
-    .await;
+    browser
+        .click(&format!(
+            "[data-testid=\"seat-item\"][data-level=\"street\"][data-code=\"{street}\"]"
+        ))
+        .await;
     at_level(&browser, "street", Some(street), 3).await;
-    click(
-        &browser,
-        &format!("[data-testid=\"seat-item\"][data-level=\"grid\"][data-code=\"{grid}\"]"),
-    )
-    .await;
+    browser
+        .click(&format!(
+            "[data-testid=\"seat-item\"][data-level=\"grid\"][data-code=\"{grid}\"]"
+        ))
+        .await;
     at_level(&browser, "grid", Some(&grid), 4).await;
-    click(
-        &browser,
-        &format!("[data-testid=\"seat-case\"][data-case-id=\"{id}\"]"),
-    )
-    .await;
+    browser
+        .click(&format!(
+            "[data-testid=\"seat-case\"][data-case-id=\"{id}\"]"
+        ))
+        .await;
     at_level(&browser, "case", Some(&id.to_string()), 5).await;
 
     // The case: its department and time limit, the report and the dispatch in its timeline,
@@ -246,17 +226,15 @@ async fn a_leader_drills_down_at_the_seat_to_a_case_and_its_photo_and_to_an_over
     browser.screenshot("seat-page-1920x1080").await;
 
     // A crumb goes back up: the street's grids again.
-    click(
-        &browser,
-        "[data-testid=\"seat-crumb\"][data-level=\"street\"]",
-    )
-    .await;
+    browser
+        .click("[data-testid=\"seat-crumb\"][data-level=\"street\"]")
+        .await;
     at_level(&browser, "street", Some(street), 3).await;
 
     // The overview, then the city's overdue cases, then one of them, in one click each.
-    click(&browser, "[data-testid=\"seat-overview\"]").await;
+    browser.click("[data-testid=\"seat-overview\"]").await;
     at_level(&browser, "city", None, 1).await;
-    click(&browser, "[data-testid=\"seat-overdue\"]").await;
+    browser.click("[data-testid=\"seat-overdue\"]").await;
     at_level(&browser, "overdue", None, 2).await;
     let first = "[data-testid=\"seat-case\"][data-supervision=\"overdue\"]";
     browser.wait_for(first).await;
@@ -269,7 +247,7 @@ async fn a_leader_drills_down_at_the_seat_to_a_case_and_its_photo_and_to_an_over
         .await
         .expect("its id")
         .expect("an id");
-    click(&browser, first).await;
+    browser.click(first).await;
     at_level(&browser, "case", Some(&overdue_id), 3).await;
     browser
         .wait_for(&format!(
@@ -280,14 +258,12 @@ async fn a_leader_drills_down_at_the_seat_to_a_case_and_its_photo_and_to_an_over
 
     // The assessment: the city's departments and streets ranked this week, then last week,
     // and the departments' CSV fetched with the leader's token into a download link.
-    click(&browser, "[data-testid=\"seat-overview\"]").await;
-    click(&browser, "[data-testid=\"seat-assess-tab\"]").await;
+    browser.click("[data-testid=\"seat-overview\"]").await;
+    browser.click("[data-testid=\"seat-assess-tab\"]").await;
     at_level(&browser, "assess", None, 2).await;
-    click(
-        &browser,
-        "[data-testid=\"seat-period\"][data-period=\"last-week\"]",
-    )
-    .await;
+    browser
+        .click("[data-testid=\"seat-period\"][data-period=\"last-week\"]")
+        .await;
     browser
         .wait_for("[data-testid=\"seat-period\"][data-period=\"last-week\"][aria-pressed=\"true\"]")
         .await;
@@ -298,7 +274,9 @@ async fn a_leader_drills_down_at_the_seat_to_a_case_and_its_photo_and_to_an_over
         .wait_for("[data-testid=\"seat-rank-row\"][data-by=\"street\"]")
         .await;
     browser.screenshot("seat-page-1920x1080-assess").await;
-    click(&browser, "[data-testid=\"seat-download-departments\"]").await;
+    browser
+        .click("[data-testid=\"seat-download-departments\"]")
+        .await;
     browser
         .wait_for(
             "[data-testid=\"seat-download-link\"][download=\"departments.csv\"][href^=\"blob:\"]",
@@ -372,7 +350,7 @@ async fn the_seat_replays_yesterday_pauses_steps_goes_live_and_compares_weeks() 
     at_level(&browser, "city", None, 1).await;
 
     // Yesterday starts at its midnight in the centre's zone and moves on.
-    click(&browser, "[data-testid=\"seat-replay\"]").await;
+    browser.click("[data-testid=\"seat-replay\"]").await;
     browser
         .wait_for("[data-testid=\"replay-clock\"][data-paused=\"false\"]")
         .await;
@@ -394,7 +372,7 @@ async fn the_seat_replays_yesterday_pauses_steps_goes_live_and_compares_weeks() 
         .await;
 
     // A pause holds the moment.
-    click(&browser, "[data-testid=\"replay-pause\"]").await;
+    browser.click("[data-testid=\"replay-pause\"]").await;
     browser
         .wait_for("[data-testid=\"replay-clock\"][data-paused=\"true\"]")
         .await;
@@ -403,14 +381,14 @@ async fn the_seat_replays_yesterday_pauses_steps_goes_live_and_compares_weeks() 
     assert_eq!(clock(&browser).await, held, "a paused replay stands still");
 
     // A step moves it by ten minutes either way.
-    click(&browser, "[data-testid=\"replay-forward\"]").await;
+    browser.click("[data-testid=\"replay-forward\"]").await;
     let ahead = held + 600_000;
     browser
         .wait_until(&format!(
             "Number(document.querySelector('[data-testid=\"replay-clock\"]').dataset.at) === {ahead}"
         ))
         .await;
-    click(&browser, "[data-testid=\"replay-back\"]").await;
+    browser.click("[data-testid=\"replay-back\"]").await;
     browser
         .wait_until(&format!(
             "Number(document.querySelector('[data-testid=\"replay-clock\"]').dataset.at) === {held}"
@@ -419,14 +397,14 @@ async fn the_seat_replays_yesterday_pauses_steps_goes_live_and_compares_weeks() 
     browser.screenshot("seat-page-1920x1080-replay").await;
 
     // Live again: no clock, the city as it stands.
-    click(&browser, "[data-testid=\"seat-live\"]").await;
+    browser.click("[data-testid=\"seat-live\"]").await;
     browser
         .wait_until("!document.querySelector('[data-testid=\"replay-clock\"]')")
         .await;
     at_level(&browser, "city", None, 1).await;
 
     // This week against last week, as two columns of figures.
-    click(&browser, "[data-testid=\"seat-compare\"]").await;
+    browser.click("[data-testid=\"seat-compare\"]").await;
     at_level(&browser, "compare", None, 2).await;
     let rows = browser
         .eval(
@@ -565,7 +543,9 @@ async fn a_dispatcher_works_the_live_queue_from_the_keyboard() {
     press(&browser, "Enter").await;
     browser.wait_for("[data-testid=\"seat-error\"]").await;
     let reason = "重复上报，已并案处理";
-    type_into(&browser, "[data-testid=\"seat-reject-reason\"]", reason).await;
+    browser
+        .type_into("[data-testid=\"seat-reject-reason\"]", reason)
+        .await;
     press(&browser, "Enter").await;
     browser
         .wait_until(&format!(
