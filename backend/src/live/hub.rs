@@ -327,25 +327,14 @@ impl HubTask {
             Event::Transition(t) => t.grid_id.as_deref(),
             Event::Visit(v) => Some(v.grid_id.as_str()),
         };
-        let place = grid.and_then(|g| self.city.grids.get(g));
-        let mut touch = |scope: Scope| {
-            if let Some(stream) = self.streams.get_mut(&scope) {
+        let scopes = Scopes::scopes_of(grid, &self.city);
+        for scope in &scopes {
+            if let Some(stream) = self.streams.get_mut(scope) {
                 stream.touched = true;
                 if let Some(at) = committed_at {
                     stream.oldest_unsent.get_or_insert(at);
                 }
             }
-        };
-        let scopes = match place {
-            Some(place) => vec![
-                Scope::City,
-                Scope::District(place.district.clone()),
-                Scope::Street(place.street.clone()),
-            ],
-            None => vec![Scope::City],
-        };
-        for scope in &scopes {
-            touch(scope.clone());
         }
         if let Some(history) = &mut self.history {
             for scope in scopes {
