@@ -7,6 +7,7 @@
 pub mod assess;
 pub mod auth;
 pub mod case;
+pub mod control;
 pub mod taxonomy;
 pub mod time;
 pub mod wall;
@@ -14,4 +15,4 @@ pub mod wall;
 /// The version of the `/ws` protocol, announced in every `hello`.
 ///
 /// A wall that receives a version it does not know reloads itself to fetch the matching bundle.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;

@@ -589,6 +589,12 @@ pub enum ServerMsg {
         seq: u64,
         log_seq: u64,
     },
+    /// The control channel the wall follows (`/ws?follow=NAME`) changed: who holds it and
+    /// what it shows. Sent before the state of a newly shown scope or moment, which follows
+    /// as a `hello` and a `snapshot`.
+    Control {
+        control: crate::control::ControlState,
+    },
 }
 
 /// A snapshot split into a small base (the state without its keyed entries) and the keyed
@@ -635,6 +641,8 @@ pub enum Applied {
 pub struct Mirror {
     /// The stream the sequence number belongs to, from the last `hello`.
     pub stream: Option<String>,
+    /// The scope of the last `hello`: a followed wall's stream may switch scope.
+    pub scope: Option<Scope>,
     pub seq: Option<u64>,
     pub log_seq: u64,
     pub state: WallState,
@@ -653,11 +661,13 @@ impl Mirror {
 
     pub fn apply(&mut self, msg: &ServerMsg) -> Applied {
         match msg {
-            ServerMsg::Hello { stream, .. } => {
+            ServerMsg::Hello { stream, scope, .. } => {
                 self.pending = None;
-                if self.stream.as_ref() != Some(stream) {
-                    // Another stream (the server restarted): our sequence means nothing there.
+                if self.stream.as_ref() != Some(stream) || self.scope.as_ref() != Some(scope) {
+                    // Another stream (the server restarted) or another scope (a followed wall
+                    // was switched): our sequence means nothing there.
                     self.stream = Some(stream.clone());
+                    self.scope = Some(scope.clone());
                     self.seq = None;
                 }
                 Applied::Ignored
@@ -704,7 +714,7 @@ impl Mirror {
                 }
                 Applied::Ignored
             }
-            ServerMsg::Alert { .. } => Applied::Ignored,
+            ServerMsg::Alert { .. } | ServerMsg::Control { .. } => Applied::Ignored,
             ServerMsg::Heartbeat { seq, .. } => match self.seq {
                 Some(have) if *seq <= have => Applied::Updated,
                 _ => Applied::Gap,
@@ -950,6 +960,24 @@ mod tests {
         assert_eq!(m.seq, Some(5), "the same stream keeps its place");
         m.apply(&hello("b"));
         assert_eq!(m.seq, None);
+        assert_eq!(m.apply(&delta(5, 6)), Applied::Gap);
+    }
+
+    #[test]
+    fn a_hello_for_another_scope_forgets_the_sequence() {
+        let hello = |scope: Scope| ServerMsg::Hello {
+            protocol: crate::PROTOCOL_VERSION,
+            server_version: "test".into(),
+            scope,
+            stream: "a".into(),
+        };
+        let mut m = Mirror::default();
+        m.apply(&hello(Scope::City));
+        m.apply(&snapshot(5));
+        m.apply(&hello(Scope::City));
+        assert_eq!(m.seq, Some(5), "the same scope keeps its place");
+        m.apply(&hello(Scope::District("230602".into())));
+        assert_eq!(m.seq, None, "a followed wall switched scope");
         assert_eq!(m.apply(&delta(5, 6)), Applied::Gap);
     }
 
