@@ -61,6 +61,7 @@ fn main() {
             .typescript(false)
             .generate(&pkg)
             .unwrap_or_else(|err| panic!("wasm-bindgen failed on {}: {err:#}", wasm.display()));
+        strip_names(&pkg.join(format!("{name}_bg.wasm")));
         gzip(
             &pkg.join(format!("{name}_bg.wasm")),
             &pkg.join(format!("{name}_bg.wasm.gz")),
@@ -70,6 +71,55 @@ fn main() {
             &pkg.join(format!("{name}.js.gz")),
         );
     }
+}
+
+/// Drops the `name` custom section (every function's name, for debuggers: about 550 KB of the
+/// wall's bundle) from a module that wasm-bindgen has finished with; the code is unchanged.
+fn strip_names(path: &Path) {
+    let wasm = fs::read(path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()));
+    let stripped = without_name_section(&wasm)
+        .unwrap_or_else(|| panic!("{} is not a WebAssembly module", path.display()));
+    fs::write(path, stripped).unwrap_or_else(|err| panic!("write {}: {err}", path.display()));
+}
+
+/// An unsigned LEB128 number at `at`, and the position after it.
+fn leb128(bytes: &[u8], mut at: usize) -> Option<(usize, usize)> {
+    let (mut value, mut shift) = (0usize, 0);
+    loop {
+        let byte = *bytes.get(at)?;
+        at += 1;
+        value |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some((value, at));
+        }
+        shift += 7;
+        if shift > 35 {
+            return None;
+        }
+    }
+}
+
+/// The module with every section copied as it is, except a custom section named `name`.
+fn without_name_section(wasm: &[u8]) -> Option<Vec<u8>> {
+    if wasm.get(..4)? != b"\0asm" {
+        return None;
+    }
+    let mut out = wasm.get(..8)?.to_vec();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        let (size, body) = leb128(wasm, at + 1)?;
+        let end = body.checked_add(size).filter(|&e| e <= wasm.len())?;
+        let is_names = id == 0
+            && leb128(wasm, body)
+                .and_then(|(len, name)| wasm.get(name..name + len))
+                .is_some_and(|name| name == b"name");
+        if !is_names {
+            out.extend_from_slice(&wasm[at..end]);
+        }
+        at = end;
+    }
+    Some(out)
 }
 
 /// Fails the build with the command to run when the wasm32 standard library is missing.

@@ -339,6 +339,12 @@ pub async fn move_case(
             format!("`{action}` is recorded by the time-limit watcher, not by hand"),
         ));
     }
+    if action == Action::Urge && req.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(AppError::invalid(
+            "note",
+            "an urge says what the centre asks of the department: give a `note`",
+        ));
+    }
     Ok(Json(
         cases
             .apply(id, action, who, req.note, req.department, photos)

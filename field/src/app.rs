@@ -839,6 +839,7 @@ fn move_label(action: Action) -> &'static str {
         Action::Reject => tr("不予受理", "Reject"),
         Action::Escalate => tr("上报上级", "Escalate"),
         Action::Reopen => tr("重新开启", "Reopen"),
+        Action::Urge => tr("督办", "Urge"),
         Action::Report | Action::Warn | Action::Supervise => action.code(),
     }
 }

@@ -909,6 +909,11 @@ fn on_click(ev: web_sys::Event) {
             });
             render();
         }
+        "urge" => {
+            if let Ok(id) = attr("data-case-id").parse() {
+                queue::urge(id);
+            }
+        }
         "replay" => start_replay(),
         "replay-pause" => {
             with(|s| {
@@ -1382,6 +1387,7 @@ fn action_name(action: Action) -> &'static str {
         Action::Reject => tr("不予受理", "Rejected"),
         Action::Escalate => tr("上报上级", "Escalated"),
         Action::Reopen => tr("重新开启", "Reopened"),
+        Action::Urge => tr("督办", "Urged"),
         Action::Warn => tr("预警", "Warned"),
         Action::Supervise => tr("超期督办", "Supervised"),
     }
@@ -1583,7 +1589,13 @@ fn show_case(names: &Names, case: &Case, moves: &[CaseMove], token: &str) {
             ),
         ],
     ));
-    fill("seat-body", &[screen(&Level::Case(case.id), &[detail])]);
+    let mut kids = vec![detail];
+    // A centre presses the department while the department's clock runs (督办).
+    let dispatcher = with(|s| s.account.as_ref().map(|a| a.role)) == Some(Role::Dispatcher);
+    if dispatcher && case.state.clock_runs() {
+        kids.push(queue::urge_form(case.id));
+    }
+    fill("seat-body", &[screen(&Level::Case(case.id), &kids)]);
 }
 
 fn role_label(code: &str) -> &'static str {

@@ -64,6 +64,7 @@ impl Role {
                 Action::Escalate,
                 Action::Reopen,
                 Action::Close,
+                Action::Urge,
             ],
             Role::DepartmentStaff => &[Action::Accept, Action::Resolve],
             Role::Leader | Role::ReportingApp => &[],

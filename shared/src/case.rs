@@ -176,6 +176,9 @@ pub enum Action {
     Reject,
     Escalate,
     Reopen,
+    /// A centre presses the department holding a case whose clock runs (督办), with a note
+    /// saying what it wants; the case stays where it is and the log keeps the urging.
+    Urge,
     /// Recorded by the time-limit watcher at three quarters of a case's time (预警).
     Warn,
     /// Recorded by the time-limit watcher when a case's time runs out (超期督办).
@@ -184,7 +187,7 @@ pub enum Action {
 
 impl Action {
     /// Every action except `report`, which creates a case rather than moving one.
-    pub const MOVES: [Action; 9] = [
+    pub const MOVES: [Action; 10] = [
         Action::Dispatch,
         Action::Accept,
         Action::Resolve,
@@ -194,6 +197,7 @@ impl Action {
         Action::Reject,
         Action::Escalate,
         Action::Reopen,
+        Action::Urge,
     ];
 
     /// The moves only the time-limit watcher records; they flag a case without moving it.
@@ -211,6 +215,7 @@ impl Action {
             Action::Reject => "reject",
             Action::Escalate => "escalate",
             Action::Reopen => "reopen",
+            Action::Urge => "urge",
             Action::Warn => "warn",
             Action::Supervise => "supervise",
         }
@@ -333,6 +338,8 @@ impl CaseState {
             (S::Closed | S::Rejected, A::Reopen) => S::Reported,
             // The watcher's flags leave the case where it is; see `Supervision::after`.
             (s, A::Warn | A::Supervise) if s.clock_runs() => s,
+            // A centre urges the department while the department's clock runs.
+            (s, A::Urge) if s.clock_runs() => s,
             _ => {
                 return Err(MoveNotAllowed {
                     state: self,

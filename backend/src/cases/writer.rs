@@ -1359,7 +1359,7 @@ mod tests {
         use proptest::prelude::*;
         use std::collections::HashSet;
 
-        const ACTIONS: [Action; 12] = [
+        const ACTIONS: [Action; 13] = [
             Action::Report,
             Action::Dispatch,
             Action::Accept,
@@ -1370,6 +1370,7 @@ mod tests {
             Action::Reject,
             Action::Escalate,
             Action::Reopen,
+            Action::Urge,
             Action::Warn,
             Action::Supervise,
         ];

@@ -183,6 +183,57 @@ async fn a_move_the_state_machine_refuses_is_a_conflict_that_says_why() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn a_centre_urges_a_case_the_department_holds_with_a_note() {
+    let server = TestServer::start().await;
+    let id = server.report("垃圾满溢").await["id"].as_i64().expect("id");
+    let path = format!("/api/cases/{id}/moves");
+    // Nothing to urge before a department holds the case: its clock does not run.
+    let early = server
+        .post_json(&path, &json!({"action": "urge", "note": "尽快处理"}))
+        .await;
+    assert_eq!(early.status(), 409);
+    let res = server
+        .post_json(&path, &json!({"action": "dispatch"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    for note in [json!(null), json!("   ")] {
+        let res = server
+            .post_json(&path, &json!({"action": "urge", "note": note}))
+            .await;
+        assert_eq!(res.status(), 422, "an urge without a note");
+        let err: Value = res.json().await.expect("error JSON");
+        assert_eq!(err["error"]["field"], "note");
+    }
+    // Only a centre urges: a leader moves nothing and a grid worker does not urge.
+    for token in [&server.tokens.leader, &server.tokens.worker] {
+        let res = server
+            .post_as(token, &path, &json!({"action": "urge", "note": "快"}))
+            .await;
+        assert_eq!(res.status(), 403);
+    }
+    let res = server
+        .post_json(&path, &json!({"action": "urge", "note": "今日内处理完毕"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let case: Value = res.json().await.expect("case JSON");
+    assert_eq!(
+        case["state"], "dispatched",
+        "an urge leaves the case where it is"
+    );
+    let moves: Value = server
+        .get(&format!("/api/cases/{id}/moves"))
+        .await
+        .json()
+        .await
+        .expect("moves JSON");
+    let last = &moves[moves.as_array().expect("a list").len() - 1];
+    assert_eq!(last["action"], "urge");
+    assert_eq!(last["note"], "今日内处理完毕");
+    assert_eq!(last["actor"], "test-dispatcher");
+    server.stop().await;
+}
+
 on_both_stores!(the_transition_log_refuses_updates_and_deletes);
 async fn the_transition_log_refuses_updates_and_deletes(store: Store) {
     let server = TestServer::start_on(store).await;

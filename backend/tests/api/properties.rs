@@ -10,7 +10,7 @@ use shared::wall::Scope;
 use std::collections::HashMap;
 
 /// The moves a caller can ask for by hand (the watcher's steps are refused at the door).
-const MOVES: [Action; 9] = Action::MOVES;
+const MOVES: [Action; 10] = Action::MOVES;
 
 /// A run: how many cases to report, then moves as (which case, which action).
 fn run() -> impl Strategy<Value = (usize, Vec<(usize, usize)>)> {
@@ -38,7 +38,8 @@ async fn check_run(store: Store, cases: usize, moves: Vec<(usize, usize)>) {
         let res = server
             .post_json(
                 &format!("/api/cases/{id}/moves"),
-                &json!({ "action": action.code() }),
+                // Every move carries a note, which an urge needs.
+                &json!({ "action": action.code(), "note": "随机" }),
             )
             .await;
         let status = res.status().as_u16();

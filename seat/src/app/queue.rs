@@ -1,5 +1,6 @@
 //! The dispatch workbench: the seat's incoming queue, refreshed live by the area's stream and
-//! a timer, and worked from the keyboard (select, open, dispatch, reject, escalate).
+//! a timer, and worked from the keyboard (select, open, dispatch, reject, escalate); and the
+//! urge (督办) of a case the department holds, from the case's screen.
 
 use super::*;
 
@@ -363,6 +364,80 @@ fn send_move(action: Action) {
                 notice(&format!("#{id} {}", action_name(action)));
                 show_queue();
                 load_queue(false);
+            }
+            Err(failure) => fail(failure),
+        }
+    });
+}
+
+/// The urge form of a case's screen: what the centre asks of the department, and the button.
+pub(super) fn urge_form(id: i64) -> web_sys::Node {
+    card(
+        tr("督办", "Urge the department"),
+        &[n(h(
+            "div",
+            &[
+                ("class", "seat-move-form"),
+                ("data-testid", "seat-urge-form"),
+            ],
+            &[
+                n(h(
+                    "input",
+                    &[
+                        ("data-testid", "seat-urge-note"),
+                        (
+                            "placeholder",
+                            tr(
+                                "督办意见（必填）",
+                                "What is asked of the department (required)",
+                            ),
+                        ),
+                    ],
+                    &[],
+                )),
+                button(
+                    tr("督办", "Urge"),
+                    &[
+                        ("data-do", "urge"),
+                        ("data-case-id", &id.to_string()),
+                        ("data-testid", "seat-urge"),
+                    ],
+                ),
+            ],
+        ))],
+    )
+}
+
+/// Urges the department holding case `id` with the note typed on the case's screen, then
+/// shows the case again with the urge in its timeline.
+pub(super) fn urge(id: i64) {
+    let note = value("seat-urge-note").trim().to_owned();
+    if note.is_empty() {
+        return error(Some(tr(
+            "请填写督办意见",
+            "An urge needs a note saying what is asked",
+        )));
+    }
+    let Some(token) = token() else {
+        return;
+    };
+    let body = shared::case::MoveCase {
+        action: Action::Urge.code().to_owned(),
+        note: Some(note),
+        department: None,
+    };
+    let json = serde_json::to_string(&body).unwrap_or_default();
+    if with(|s| std::mem::replace(&mut s.busy, true)) {
+        return;
+    }
+    spawn_local(async move {
+        let url = format!("/api/cases/{id}/moves");
+        let answer = fetch::send("POST", &url, Some(&token), Body::Json(json)).await;
+        with(|s| s.busy = false);
+        match answer {
+            Ok(_) => {
+                render();
+                notice(&format!("#{id} {}", action_name(Action::Urge)));
             }
             Err(failure) => fail(failure),
         }
