@@ -334,14 +334,22 @@ fn on_text(driver: &Rc<Driver>, text: &str) {
         let _ = window().location().reload();
         return;
     }
-    if let ServerMsg::Control { control } = &msg {
-        let rev = control.rev;
-        driver.link.control.set(Some(control.clone()));
-        // The browser tests time a switch from the seat's message to the wall's display.
-        let w = window();
-        let _ = js_sys::Reflect::set(&w, &"__gwControlAt".into(), &js_sys::Date::now().into());
-        let _ = js_sys::Reflect::set(&w, &"__gwControlRev".into(), &(rev as f64).into());
-    }
+    // A control message goes to its signal as it is, not through the mirror, which has no
+    // use for it: moved rather than cloned, as a clone of a case card is code in the bundle.
+    let msg = match msg {
+        ServerMsg::Control { control } => {
+            let rev = control.rev;
+            driver.link.control.set(Some(control));
+            // The browser tests time a switch from the seat's message to the wall's display.
+            let w = window();
+            let _ = js_sys::Reflect::set(&w, &"__gwControlAt".into(), &js_sys::Date::now().into());
+            let _ = js_sys::Reflect::set(&w, &"__gwControlRev".into(), &(rev as f64).into());
+            // Like any frame but a hello, it shows that the link is alive.
+            driver.link.last_frame_ms.set(Some(js_sys::Date::now()));
+            return;
+        }
+        other => other,
+    };
     if let ServerMsg::Alert { alert, .. } = &msg {
         let serial = next_serial(driver);
         driver.link.alerts.update(|alerts| {

@@ -132,12 +132,20 @@ thread_local! {
     /// The names of districts and streets by scope (`district:CODE`, `street:CODE`), with a
     /// street's district code: the breadcrumbs of a following wall read them from here, as
     /// the map has fetched them already.
-    static AREAS: RefCell<HashMap<String, (String, Option<String>)>> = RefCell::new(HashMap::new());
+    /// A list rather than a map: a hundred areas are read a few times a second at most, and
+    /// a map type of its own would be code in the bundle.
+    static AREAS: RefCell<Vec<(String, String, Option<String>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The name of an area and, for a street, its district's code, once the map has loaded them.
 pub fn area_name(scope: &Scope) -> Option<(String, Option<String>)> {
-    AREAS.with(|a| a.borrow().get(&scope.to_string()).cloned())
+    let key = scope.to_string();
+    AREAS.with(|a| {
+        a.borrow()
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, name, district)| (name.clone(), district.clone()))
+    })
 }
 
 #[derive(Deserialize)]
@@ -287,7 +295,7 @@ impl MapState {
 
     /// Marks the grids outside `scope` and the `chosen` one, and returns the `viewBox` that
     /// frames the grids of `scope` (the whole map for the city or an area with no grids).
-    fn focus(&mut self, scope: &Scope, chosen: Option<&str>) -> String {
+    fn focus(&mut self, scope: &Scope, chosen: Option<&String>) -> String {
         let chosen = chosen.and_then(|id| self.index.get(id).copied());
         let mut boxes = Vec::new();
         for (i, g) in self.grids.iter_mut().enumerate() {
@@ -494,6 +502,30 @@ fn focus_view(boxes: &[[f64; 4]]) -> Option<[f64; 4]> {
     ])
 }
 
+/// Sets `signal` to what a display shows, keeping the wall's own value in `saved` while it
+/// does, and puts the wall's own value back when the display no longer says.
+fn override_with<T: Copy + PartialEq + Send + Sync + 'static>(
+    signal: RwSignal<T>,
+    saved: &mut Option<T>,
+    shown: Option<T>,
+) {
+    match shown {
+        Some(v) => {
+            if saved.is_none() {
+                *saved = Some(signal.get_untracked());
+            }
+            if signal.get_untracked() != v {
+                signal.set(v);
+            }
+        }
+        None => {
+            if let Some(own) = saved.take() {
+                signal.set(own);
+            }
+        }
+    }
+}
+
 /// The area of a display, or the wall's own when nothing is shown.
 fn shown_scope(display: Option<&Display>, own: &Scope) -> Scope {
     display.map_or_else(|| own.clone(), |d| d.scope.clone())
@@ -529,14 +561,15 @@ async fn draw(host: Element, scope: Scope, keep_names: bool) -> Result<Drawn, Js
     if keep_names {
         AREAS.with(|a| {
             let mut a = a.borrow_mut();
+            a.clear();
             for f in &districts.features {
                 let key = Scope::District(f.properties.code.clone()).to_string();
-                a.insert(key, (f.properties.label().to_owned(), None));
+                a.push((key, f.properties.label().to_owned(), None));
             }
             for f in &streets.features {
                 let key = Scope::Street(f.properties.code.clone()).to_string();
                 let name = f.properties.label().to_owned();
-                a.insert(key, (name, f.properties.district_code.clone()));
+                a.push((key, name, f.properties.district_code.clone()));
             }
         });
     }
@@ -710,26 +743,8 @@ pub fn MapPanel(
     #[prop(optional)] follow: bool,
 ) -> impl IntoView {
     let state = Rc::new(RefCell::new(MapState::default()));
-    // The wall's own choices, which a display may override while it is shown.
-    let own_metric = RwSignal::new(Metric::Open);
-    let display_metric = Memo::new(move |_| {
-        link.control.with(|c| {
-            let d = c.as_ref()?.display.as_ref()?;
-            Metric::from_code(d.metric.as_deref()?)
-        })
-    });
-    let metric = Memo::new(move |_| display_metric.get().unwrap_or_else(|| own_metric.get()));
-    let display_layers = Memo::new(move |_| {
-        link.control
-            .with(|c| c.as_ref()?.display.as_ref()?.layers.clone())
-    });
+    let metric = RwSignal::new(Metric::Open);
     let own_scope = scope.clone();
-    let focus = Memo::new(move |_| {
-        link.control.with(|c| {
-            let d = c.as_ref().and_then(|c| c.display.as_ref());
-            (shown_scope(d, &own_scope), d.and_then(|d| d.grid.clone()))
-        })
-    });
     let scope = if follow { Scope::City } else { scope };
     let ready = RwSignal::new(false);
     let failed = RwSignal::new(false);
@@ -743,13 +758,6 @@ pub fn MapPanel(
         ),
         ("key_place", t().key_places_layer, RwSignal::new(!compact)),
     ];
-    // Whether layer `i` is shown: as the display says, or as the wall's own switch is.
-    let layer_on = move |i: usize| {
-        let (kind, _, own) = layers[i];
-        display_layers
-            .with(|l| l.as_ref().map(|l| l.iter().any(|k| k == kind)))
-            .unwrap_or_else(|| own.get())
-    };
     let host = NodeRef::<leptos::html::Div>::new();
 
     // Frames: keep every tally, and recolour the grids of the frame once the map is drawn.
@@ -812,19 +820,38 @@ pub fn MapPanel(
             });
         });
     }
-    // The area, and the grid, a following wall is shown: marks and a new viewBox, no redraw.
+    // What a following wall is shown: the area framed by a new viewBox and the others
+    // dimmed, the grid picked out, the metric and layers. All of it is set here on the nodes
+    // and signals the map has anyway, rather than through memos and view closures, to keep
+    // the bundle small; the wall's own metric and layers are kept while a display overrides
+    // them, and restored after.
     if follow {
         let state = Rc::clone(&state);
+        let saved: RefCell<(Option<Metric>, [Option<bool>; 3])> = RefCell::new((None, [None; 3]));
         Effect::new(move |_| {
-            let (scope, grid) = focus.get();
-            if !ready.get() {
-                return;
-            }
-            let mut st = state.borrow_mut();
-            let view = st.focus(&scope, grid.as_deref());
-            if let Some(svg) = &st.svg {
-                let _ = svg.set_attribute("viewBox", &view);
-            }
+            let is_ready = ready.get();
+            link.control.with(|c| {
+                let d = c.as_ref().and_then(|c| c.display.as_ref());
+                let mut saved = saved.borrow_mut();
+                let shown = d.and_then(|d| Metric::from_code(d.metric.as_deref()?));
+                override_with(metric, &mut saved.0, shown);
+                for (i, (kind, _, on)) in layers.into_iter().enumerate() {
+                    let shown = d.and_then(|d| Some(d.layers.as_ref()?.iter().any(|k| k == kind)));
+                    override_with(on, &mut saved.1[i], shown);
+                }
+                let scope = shown_scope(d, &own_scope);
+                // The stylesheet reads the focus too: any area but the city is zoomed in.
+                if let Some(el) = host.get_untracked() {
+                    let _ = el.set_attribute("data-focus", &scope.to_string());
+                }
+                if is_ready {
+                    let mut st = state.borrow_mut();
+                    let view = st.focus(&scope, d.and_then(|d| d.grid.as_ref()));
+                    if let Some(svg) = &st.svg {
+                        let _ = svg.set_attribute("viewBox", &view);
+                    }
+                }
+            });
         });
     }
     // A pulse where a case was just reported.
@@ -890,7 +917,7 @@ pub fn MapPanel(
                                     class="switch"
                                     class:on=move || metric.get() == m
                                     data-map-metric=m.code()
-                                    on:click=move |_| own_metric.set(m)
+                                    on:click=move |_| metric.set(m)
                                 >
                                     {m.label()}
                                 </button>
@@ -901,11 +928,9 @@ pub fn MapPanel(
             </div>
             <div
                 class="map-host"
-                class:hide-grid_station=move || !layer_on(0)
-                class:hide-mediation_centre=move || !layer_on(1)
-                class:hide-key_place=move || !layer_on(2)
-                class:zoomed=move || follow && focus.with(|f| f.0 != Scope::City)
-                data-focus=move || follow.then(|| focus.with(|f| f.0.to_string()))
+                class:hide-grid_station=move || !layers[0].2.get()
+                class:hide-mediation_centre=move || !layers[1].2.get()
+                class:hide-key_place=move || !layers[2].2.get()
                 data-state=move || if ready.get() { "ready" } else if failed.get() { "failed" } else { "loading" }
                 data-grids=move || count.get().to_string()
                 node_ref=host
@@ -932,12 +957,11 @@ pub fn MapPanel(
                 <div class="layers">
                     {layers
                         .into_iter()
-                        .enumerate()
-                        .map(|(i, (kind, label, on))| {
+                        .map(|(kind, label, on)| {
                             view! {
                                 <button
                                     class=format!("switch layer-switch layer-key-{kind}")
-                                    class:on=move || layer_on(i)
+                                    class:on=move || on.get()
                                     on:click=move |_| on.update(|v| *v = !*v)
                                 >
                                     <i></i>
