@@ -29,13 +29,14 @@ pub fn App() -> impl IntoView {
         );
     }
     document().set_title(t().title);
-    let link = link::start(page.scope.clone());
+    let link = link::start(page.scope.clone(), page.follow.clone());
     let viewport = Viewport::start();
     let Page { layout, scope, .. } = page.clone();
+    let follow = page.follow.is_some();
     let body = match layout {
         Layout::Wall => view! {
             <div class="area-left"><PeoplePanel link=link/></div>
-            <div class="area-centre"><MapPanel link=link scope=scope/></div>
+            <div class="area-centre"><MapPanel link=link scope=scope follow=follow/></div>
             <div class="area-right"><EventsPanel link=link viewport=viewport/></div>
             <div class="area-bottom">
                 <TeamPanel link=link/>
@@ -45,7 +46,7 @@ pub fn App() -> impl IntoView {
         }
         .into_any(),
         Layout::Seat => view! {
-            <div class="area-centre"><MapPanel link=link scope=scope compact=true/></div>
+            <div class="area-centre"><MapPanel link=link scope=scope compact=true follow=follow/></div>
             <div class="area-right">
                 <section class="panel events" data-panel="events"><Headline link=link/></section>
                 <CasesPanel link=link/>
@@ -57,7 +58,7 @@ pub fn App() -> impl IntoView {
             <div class="area-top">
                 <section class="panel events" data-panel="events"><Headline link=link/></section>
             </div>
-            <div class="area-centre"><MapPanel link=link scope=scope compact=true/></div>
+            <div class="area-centre"><MapPanel link=link scope=scope compact=true follow=follow/></div>
             <div class="area-right">
                 <section class="panel trend-panel" data-panel="trend">
                     <Trend link=link viewport=viewport/>
@@ -69,6 +70,10 @@ pub fn App() -> impl IntoView {
         }
         .into_any(),
     };
+    // A wall driven from a seat says who drives it and what it shows; others make none of it.
+    if let Some(name) = page.follow.clone() {
+        crate::follow::start(link, name, page.scope.clone());
+    }
     view! {
         <div class=format!("wall wall-{}", layout.code())>
             <Header link=link lang=page.lang scope=page.scope.clone()/>

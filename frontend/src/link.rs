@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use shared::PROTOCOL_VERSION;
+use shared::control::ControlState;
 use shared::wall::{
     Alert, Applied, Change, ClientMsg, Counters, DeptTally, GridTally, Hotspot, Hourly, LatestCase,
     Mirror, People, Scope, ServerMsg, Surge, Tally, TeamKind, Warning,
@@ -105,6 +106,8 @@ pub struct Link {
     pub last_frame_ms: RwSignal<Option<f64>>,
     /// A clock ticking four times a second so that ages and states move without frames.
     pub now_ms: RwSignal<f64>,
+    /// The followed control channel as last told (`?follow=` walls only).
+    pub control: RwSignal<Option<ControlState>>,
 }
 
 impl Link {
@@ -160,14 +163,17 @@ struct Driver {
     /// after one gap asks only once.
     snapshot_asked_at: RefCell<Option<Option<u64>>>,
     scope: Scope,
+    /// The control channel followed, if any.
+    follow: Option<String>,
     serial: RefCell<u64>,
     /// The grids named in the parts of the frame on its way, with that frame's sequence
     /// number: a large delta's grid changes may come in its parts.
     part_grids: RefCell<(u64, Vec<String>)>,
 }
 
-/// Starts the link for `scope` and returns its signals. Call once, from the root component.
-pub fn start(scope: Scope) -> Link {
+/// Starts the link for `scope` (following the control channel `follow`, if any) and returns
+/// its signals. Call once, from the root component.
+pub fn start(scope: Scope, follow: Option<String>) -> Link {
     let link = Link {
         counters: RwSignal::new(Counters::default()),
         by_category: RwSignal::new(BTreeMap::new()),
@@ -185,6 +191,7 @@ pub fn start(scope: Scope) -> Link {
         socket_open: RwSignal::new(false),
         last_frame_ms: RwSignal::new(None),
         now_ms: RwSignal::new(js_sys::Date::now()),
+        control: RwSignal::new(None),
     };
     set_interval(
         move || link.now_ms.set(js_sys::Date::now()),
@@ -197,6 +204,7 @@ pub fn start(scope: Scope) -> Link {
         backoff_ms: RefCell::new(BACKOFF_FIRST_MS),
         snapshot_asked_at: RefCell::new(None),
         scope,
+        follow,
         serial: RefCell::new(0),
         part_grids: RefCell::new((0, Vec::new())),
     });
@@ -205,8 +213,9 @@ pub fn start(scope: Scope) -> Link {
 }
 
 /// The stream's address; a wall that has state says where it left off, so that the server
-/// can send only what it missed.
-fn ws_url(mirror: &Mirror, scope: &Scope) -> String {
+/// can send only what it missed. A following wall names the channel, and the scope it was
+/// last shown, as its place in the stream belongs to that scope.
+fn ws_url(mirror: &Mirror, scope: &Scope, follow: Option<&str>) -> String {
     let location = window().location();
     let scheme = match location.protocol().as_deref() {
         Ok("https:") => "wss",
@@ -215,6 +224,10 @@ fn ws_url(mirror: &Mirror, scope: &Scope) -> String {
     let host = location
         .host()
         .unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let scope = match (follow, &mirror.scope) {
+        (Some(_), Some(shown)) => shown,
+        _ => scope,
+    };
     let scope = js_sys::encode_uri_component(&scope.to_string());
     // Outside demo mode a wall carries its display token in its own address; the stream
     // needs it too.
@@ -225,18 +238,25 @@ fn ws_url(mirror: &Mirror, scope: &Scope) -> String {
         .and_then(|p| p.get("token"))
         .map(|t| format!("&token={}", js_sys::encode_uri_component(&t)))
         .unwrap_or_default();
+    let follow = follow
+        .map(|name| format!("&follow={name}"))
+        .unwrap_or_default();
     match (&mirror.stream, mirror.seq) {
         (Some(stream), Some(seq)) => {
-            format!("{scheme}://{host}/ws?scope={scope}{token}&stream={stream}&since={seq}")
+            format!("{scheme}://{host}/ws?scope={scope}{token}{follow}&stream={stream}&since={seq}")
         }
-        _ => format!("{scheme}://{host}/ws?scope={scope}{token}"),
+        _ => format!("{scheme}://{host}/ws?scope={scope}{token}{follow}"),
     }
 }
 
 fn connect(driver: &Rc<Driver>) {
     // Drop the previous socket first so that its callbacks can no longer fire.
     driver.conn.borrow_mut().take();
-    let url = ws_url(&driver.mirror.borrow(), &driver.scope);
+    let url = ws_url(
+        &driver.mirror.borrow(),
+        &driver.scope,
+        driver.follow.as_deref(),
+    );
     let ws = match WebSocket::new(&url) {
         Ok(ws) => ws,
         Err(_) => {
@@ -314,6 +334,22 @@ fn on_text(driver: &Rc<Driver>, text: &str) {
         let _ = window().location().reload();
         return;
     }
+    // A control message goes to its signal as it is, not through the mirror, which has no
+    // use for it: moved rather than cloned, as a clone of a case card is code in the bundle.
+    let msg = match msg {
+        ServerMsg::Control { control } => {
+            let rev = control.rev;
+            driver.link.control.set(Some(control));
+            // The browser tests time a switch from the seat's message to the wall's display.
+            let w = window();
+            let _ = js_sys::Reflect::set(&w, &"__gwControlAt".into(), &js_sys::Date::now().into());
+            let _ = js_sys::Reflect::set(&w, &"__gwControlRev".into(), &(rev as f64).into());
+            // Like any frame but a hello, it shows that the link is alive.
+            driver.link.last_frame_ms.set(Some(js_sys::Date::now()));
+            return;
+        }
+        other => other,
+    };
     if let ServerMsg::Alert { alert, .. } = &msg {
         let serial = next_serial(driver);
         driver.link.alerts.update(|alerts| {

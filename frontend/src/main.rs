@@ -5,6 +5,7 @@
 
 mod app;
 mod charts;
+mod follow;
 mod link;
 mod map;
 mod page;

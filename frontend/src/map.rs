@@ -4,11 +4,15 @@
 //!
 //! The polygons are plain DOM nodes owned here, not Leptos views: 4,880 reactive items would
 //! cost memory and time for nothing, as a grid changes only its `class`.
+//!
+//! A wall following a control channel draws the whole city once and zooms by its `viewBox`,
+//! so that a seat's switch of area costs no fetch and no redraw.
 
 use crate::link::{ActivityKind, GridFrame, Link};
 use crate::text::{self, t};
 use leptos::prelude::*;
 use serde::Deserialize;
+use shared::control::Display;
 use shared::wall::{GridTally, Scope};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -52,6 +56,11 @@ impl Metric {
             Metric::Per1000 => "per_1000",
             Metric::Coverage => "coverage",
         }
+    }
+
+    /// The metric of a code, as a seat names it.
+    pub fn from_code(code: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.code() == code)
     }
 
     pub fn label(self) -> &'static str {
@@ -112,6 +121,32 @@ pub fn step_label(steps: &[f64; 7], i: usize) -> String {
 
 /// The step classes, coloured by the stylesheet (viridis, safe for colour-blind viewers).
 const CLASSES: [&str; 7] = ["s0", "s1", "s2", "s3", "s4", "s5", "s6"];
+/// A grid's mark as a following wall shows it: outside the area shown (dimmed).
+const OUT: u8 = 1;
+/// A grid's mark: the grid a seat picked out.
+const CHOSEN: u8 = 2;
+/// The classes added for each combination of marks, in the order of their bits.
+const MARKS: [&str; 4] = ["", " out", " chosen", " out chosen"];
+
+thread_local! {
+    /// The names of districts and streets by scope (`district:CODE`, `street:CODE`), with a
+    /// street's district code: the breadcrumbs of a following wall read them from here, as
+    /// the map has fetched them already.
+    /// A list rather than a map: a hundred areas are read a few times a second at most, and
+    /// a map type of its own would be code in the bundle.
+    static AREAS: RefCell<Vec<(String, String, Option<String>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The name of an area and, for a street, its district's code, once the map has loaded them.
+pub fn area_name(scope: &Scope) -> Option<(String, Option<String>)> {
+    let key = scope.to_string();
+    AREAS.with(|a| {
+        a.borrow()
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, name, district)| (name.clone(), district.clone()))
+    })
+}
 
 #[derive(Deserialize)]
 struct Collection<P> {
@@ -185,6 +220,12 @@ struct Grid {
     centre: (f64, f64),
     bucket: u8,
     tally: GridTally,
+    /// Its bounding box in viewBox units: left, top, right, bottom.
+    bounds: [f64; 4],
+    district: String,
+    street: String,
+    /// [`OUT`] and [`CHOSEN`].
+    marks: u8,
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -206,9 +247,13 @@ struct MapState {
     tallies: HashMap<String, GridTally>,
     pulses: Option<Element>,
     live_pulses: u32,
-    /// `class` and the step classes, as JavaScript strings made once.
+    /// `class` and the step classes with every combination of marks (step × 4 + marks), as
+    /// JavaScript strings made once.
     class_attr: Option<js_sys::JsString>,
     classes: Vec<js_sys::JsString>,
+    /// The svg element and its whole-map `viewBox`, for zooming back out.
+    svg: Option<Element>,
+    full_view: String,
 }
 
 impl MapState {
@@ -238,7 +283,44 @@ impl MapState {
             }
         }
         self.class_attr = Some(js_sys::JsString::from("class"));
-        self.classes = CLASSES.iter().map(|&c| js_sys::JsString::from(c)).collect();
+        self.classes = CLASSES
+            .iter()
+            .flat_map(|c| {
+                MARKS
+                    .iter()
+                    .map(move |m| js_sys::JsString::from(format!("{c}{m}")))
+            })
+            .collect();
+    }
+
+    /// Marks the grids outside `scope` and the `chosen` one, and returns the `viewBox` that
+    /// frames the grids of `scope` (the whole map for the city or an area with no grids).
+    fn focus(&mut self, scope: &Scope, chosen: Option<&String>) -> String {
+        let chosen = chosen.and_then(|id| self.index.get(id).copied());
+        let mut boxes = Vec::new();
+        for (i, g) in self.grids.iter_mut().enumerate() {
+            let inside = in_scope(scope, &g.district, &g.street);
+            if inside {
+                boxes.push(g.bounds);
+            }
+            let marks = if inside { 0 } else { OUT } | if chosen == Some(i) { CHOSEN } else { 0 };
+            if marks != g.marks {
+                g.marks = marks;
+                if let (Some(attr), Some(class)) = (
+                    &self.class_attr,
+                    self.classes.get(g.bucket as usize * 4 + marks as usize),
+                ) {
+                    g.el.unchecked_ref::<Attributed>()
+                        .set_attribute_js(attr, class);
+                }
+            }
+        }
+        match scope {
+            Scope::City => None,
+            _ => focus_view(&boxes),
+        }
+        .map(|[x, y, w, h]| format!("{x:.1} {y:.1} {w:.1} {h:.1}"))
+        .unwrap_or_else(|| self.full_view.clone())
     }
 
     /// Recolours the grids of `ids` (all when `None`), touching only grids whose step changed
@@ -252,7 +334,7 @@ impl MapState {
             let b = metric.bucket(metric.value(&grid.tally, grid.residents));
             if force || b != grid.bucket {
                 grid.bucket = b;
-                if let Some(class) = classes.get(b as usize) {
+                if let Some(class) = classes.get(b as usize * 4 + grid.marks as usize) {
                     grid.el
                         .unchecked_ref::<Attributed>()
                         .set_attribute_js(attr, class);
@@ -375,20 +457,86 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;")
 }
 
-/// Whether a grid belongs to the wall's scope.
-fn in_scope(scope: &Scope, p: &GridProps) -> bool {
+/// Whether a grid of `district` and `street` belongs to `scope`.
+fn in_scope(scope: &Scope, district: &str, street: &str) -> bool {
     match scope {
         Scope::City => true,
-        Scope::District(code) => p.district_code == *code,
-        Scope::Street(code) => p.street_code == *code,
+        Scope::District(code) => district == code,
+        Scope::Street(code) => street == code,
     }
 }
 
-/// Fetches the map documents and draws them into `host`; returns the drawn grids.
-async fn draw(
-    host: Element,
-    scope: Scope,
-) -> Result<(Vec<Grid>, HashMap<String, usize>, Element), JsValue> {
+/// The bounding box (left, top, right, bottom) of a polygon's outer rings.
+fn bounds(proj: &Projection, rings: &[&Vec<[f64; 2]>]) -> [f64; 4] {
+    let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for &p in rings.iter().flat_map(|r| r.iter()) {
+        let (x, y) = proj.xy(p);
+        b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+    }
+    b
+}
+
+/// The `viewBox` (x, y, width, height) framing `boxes` with a margin of a tenth of its
+/// longer side on every edge, so that the area does not touch the panel's border; `None`
+/// when there is nothing to frame.
+fn focus_view(boxes: &[[f64; 4]]) -> Option<[f64; 4]> {
+    let b = boxes
+        .iter()
+        .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, g| {
+            [
+                b[0].min(g[0]),
+                b[1].min(g[1]),
+                b[2].max(g[2]),
+                b[3].max(g[3]),
+            ]
+        });
+    if b[0] > b[2] || b[1] > b[3] {
+        return None;
+    }
+    let margin = ((b[2] - b[0]).max(b[3] - b[1]) * 0.1).max(2.0);
+    Some([
+        b[0] - margin,
+        b[1] - margin,
+        b[2] - b[0] + 2.0 * margin,
+        b[3] - b[1] + 2.0 * margin,
+    ])
+}
+
+/// Sets `signal` to what a display shows, keeping the wall's own value in `saved` while it
+/// does, and puts the wall's own value back when the display no longer says.
+fn override_with<T: Copy + PartialEq + Send + Sync + 'static>(
+    signal: RwSignal<T>,
+    saved: &mut Option<T>,
+    shown: Option<T>,
+) {
+    match shown {
+        Some(v) => {
+            if saved.is_none() {
+                *saved = Some(signal.get_untracked());
+            }
+            if signal.get_untracked() != v {
+                signal.set(v);
+            }
+        }
+        None => {
+            if let Some(own) = saved.take() {
+                signal.set(own);
+            }
+        }
+    }
+}
+
+/// The area of a display, or the wall's own when nothing is shown.
+fn shown_scope(display: Option<&Display>, own: &Scope) -> Scope {
+    display.map_or_else(|| own.clone(), |d| d.scope.clone())
+}
+
+/// What [`draw`] leaves: the grids, their index, the pulse group, the svg and its `viewBox`.
+type Drawn = (Vec<Grid>, HashMap<String, usize>, Element, Element, String);
+
+/// Fetches the map documents and draws them into `host`; returns the drawn grids. With
+/// `keep_names` the names of the areas are kept for the breadcrumbs.
+async fn draw(host: Element, scope: Scope, keep_names: bool) -> Result<Drawn, JsValue> {
     let grids: Collection<GridProps> = fetch_json("/api/grids.geojson").await?;
     let districts: Collection<AreaProps> = fetch_json("/api/districts.geojson").await?;
     let streets: Collection<AreaProps> = fetch_json("/api/streets.geojson").await?;
@@ -402,8 +550,29 @@ async fn draw(
     let grids: Vec<Feature<GridProps>> = grids
         .features
         .into_iter()
-        .filter(|f| in_scope(&scope, &f.properties))
+        .filter(|f| {
+            in_scope(
+                &scope,
+                &f.properties.district_code,
+                &f.properties.street_code,
+            )
+        })
         .collect();
+    if keep_names {
+        AREAS.with(|a| {
+            let mut a = a.borrow_mut();
+            a.clear();
+            for f in &districts.features {
+                let key = Scope::District(f.properties.code.clone()).to_string();
+                a.push((key, f.properties.label().to_owned(), None));
+            }
+            for f in &streets.features {
+                let key = Scope::Street(f.properties.code.clone()).to_string();
+                let name = f.properties.label().to_owned();
+                a.push((key, name, f.properties.district_code.clone()));
+            }
+        });
+    }
     let proj = Projection::fit(
         grids
             .iter()
@@ -422,13 +591,13 @@ async fn draw(
     };
 
     let mut svg = String::with_capacity(grids.len() * 120);
+    let full_view = format!("-8 -8 {:.0} {:.0}", VIEW_W + 16.0, proj.height + 16.0);
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="map-svg" viewBox="-8 -8 {:.0} {:.0}" preserveAspectRatio="xMidYMid meet"><g class="grids">"#,
-        VIEW_W + 16.0,
-        proj.height + 16.0
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="map-svg" viewBox="{full_view}" preserveAspectRatio="xMidYMid meet"><g class="grids">"#,
     );
     let mut centres = Vec::with_capacity(grids.len());
+    let mut boxes = Vec::with_capacity(grids.len());
     let mut residents = Vec::with_capacity(grids.len());
     let mut index = HashMap::with_capacity(grids.len());
     for (i, f) in grids.iter().enumerate() {
@@ -441,6 +610,7 @@ async fn draw(
         path_data(&mut svg, &proj, &rings);
         svg.push_str(r#""/>"#);
         centres.push(centre(&proj, &rings));
+        boxes.push(bounds(&proj, &rings));
         residents.push(f.properties.residents as f64);
         index.insert(f.properties.id.clone(), i);
     }
@@ -529,17 +699,23 @@ async fn draw(
     for i in 0..children.length() {
         if let Some(el) = children.item(i) {
             let k = i as usize;
+            let props = grids.get(k).map(|f| &f.properties);
             drawn.push(Grid {
                 el,
                 residents: residents.get(k).copied().unwrap_or(0.0),
                 centre: centres.get(k).copied().unwrap_or((0.0, 0.0)),
                 bucket: 0,
                 tally: GridTally::default(),
+                bounds: boxes.get(k).copied().unwrap_or_default(),
+                district: props.map(|p| p.district_code.clone()).unwrap_or_default(),
+                street: props.map(|p| p.street_code.clone()).unwrap_or_default(),
+                marks: 0,
             });
         }
     }
     let pulses = host.query_selector("g.pulses")?.ok_or("no pulse group")?;
-    Ok((drawn, index, pulses))
+    let svg_el = host.query_selector("svg")?.ok_or("no svg")?;
+    Ok((drawn, index, pulses, svg_el, full_view))
 }
 
 /// Waits `ms` milliseconds.
@@ -556,11 +732,20 @@ fn performance() -> Option<web_sys::Performance> {
     web_sys::window()?.performance()
 }
 
-/// The map panel: the metric switch, the layer toggles, the map and its legend.
+/// The map panel: the metric switch, the layer toggles, the map and its legend. A wall that
+/// `follow`s a control channel draws the whole city and shows what the channel's display
+/// asks for: its area framed, its grid picked out, its metric and layers.
 #[component]
-pub fn MapPanel(link: Link, scope: Scope, #[prop(optional)] compact: bool) -> impl IntoView {
+pub fn MapPanel(
+    link: Link,
+    scope: Scope,
+    #[prop(optional)] compact: bool,
+    #[prop(optional)] follow: bool,
+) -> impl IntoView {
     let state = Rc::new(RefCell::new(MapState::default()));
     let metric = RwSignal::new(Metric::Open);
+    let own_scope = scope.clone();
+    let scope = if follow { Scope::City } else { scope };
     let ready = RwSignal::new(false);
     let failed = RwSignal::new(false);
     let count = RwSignal::new(0usize);
@@ -635,6 +820,40 @@ pub fn MapPanel(link: Link, scope: Scope, #[prop(optional)] compact: bool) -> im
             });
         });
     }
+    // What a following wall is shown: the area framed by a new viewBox and the others
+    // dimmed, the grid picked out, the metric and layers. All of it is set here on the nodes
+    // and signals the map has anyway, rather than through memos and view closures, to keep
+    // the bundle small; the wall's own metric and layers are kept while a display overrides
+    // them, and restored after.
+    if follow {
+        let state = Rc::clone(&state);
+        let saved: RefCell<(Option<Metric>, [Option<bool>; 3])> = RefCell::new((None, [None; 3]));
+        Effect::new(move |_| {
+            let is_ready = ready.get();
+            link.control.with(|c| {
+                let d = c.as_ref().and_then(|c| c.display.as_ref());
+                let mut saved = saved.borrow_mut();
+                let shown = d.and_then(|d| Metric::from_code(d.metric.as_deref()?));
+                override_with(metric, &mut saved.0, shown);
+                for (i, (kind, _, on)) in layers.into_iter().enumerate() {
+                    let shown = d.and_then(|d| Some(d.layers.as_ref()?.iter().any(|k| k == kind)));
+                    override_with(on, &mut saved.1[i], shown);
+                }
+                let scope = shown_scope(d, &own_scope);
+                // The stylesheet reads the focus too: any area but the city is zoomed in.
+                if let Some(el) = host.get_untracked() {
+                    let _ = el.set_attribute("data-focus", &scope.to_string());
+                }
+                if is_ready {
+                    let mut st = state.borrow_mut();
+                    let view = st.focus(&scope, d.and_then(|d| d.grid.as_ref()));
+                    if let Some(svg) = &st.svg {
+                        let _ = svg.set_attribute("viewBox", &view);
+                    }
+                }
+            });
+        });
+    }
     // A pulse where a case was just reported.
     {
         let state = Rc::clone(&state);
@@ -660,13 +879,15 @@ pub fn MapPanel(link: Link, scope: Scope, #[prop(optional)] compact: bool) -> im
             leptos::task::spawn_local(async move {
                 // A wall that started while the server was away keeps trying until it can draw.
                 loop {
-                    match draw(el.clone(), scope.clone()).await {
-                        Ok((grids, index, pulses)) => {
+                    match draw(el.clone(), scope.clone(), follow).await {
+                        Ok((grids, index, pulses, svg, full_view)) => {
                             {
                                 let mut st = state.borrow_mut();
                                 count.set(grids.len());
                                 st.drawn(grids, index);
                                 st.pulses = Some(pulses);
+                                st.svg = Some(svg);
+                                st.full_view = full_view;
                             }
                             failed.set(false);
                             ready.set(true);
@@ -824,6 +1045,32 @@ mod tests {
             Some(("Dorbod Mongol", "Autonomous County"))
         );
         assert_eq!(label_lines("杜尔伯特蒙古族自治县"), None);
+    }
+
+    #[test]
+    fn a_focus_frames_its_grids_with_a_margin() {
+        assert_eq!(focus_view(&[]), None);
+        // Two grids spanning 100 × 50: a margin of 10 on every side.
+        let view = focus_view(&[[100.0, 200.0, 150.0, 230.0], [140.0, 210.0, 200.0, 250.0]]);
+        assert_eq!(view, Some([90.0, 190.0, 120.0, 70.0]));
+        // A tiny area still gets a margin that can be seen.
+        assert_eq!(
+            focus_view(&[[5.0, 5.0, 6.0, 6.0]]),
+            Some([3.0, 3.0, 5.0, 5.0])
+        );
+    }
+
+    #[test]
+    fn a_display_overrides_the_walls_own_scope() {
+        let own = Scope::District("230602".into());
+        assert_eq!(shown_scope(None, &own), own);
+        let d = Display::live(Scope::Street("230603001".into()));
+        assert_eq!(
+            shown_scope(Some(&d), &own),
+            Scope::Street("230603001".into())
+        );
+        assert_eq!(Metric::from_code("per_1000"), Some(Metric::Per1000));
+        assert_eq!(Metric::from_code("nope"), None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! What the page's address asks for: the layout, the language and the scope, read once at start.
+//! What the page's address asks for: the layout, the language, the scope and the control
+//! channel followed, read once at start.
 
 use shared::wall::Scope;
 
@@ -44,6 +45,8 @@ pub struct Page {
     pub layout: Layout,
     pub lang: Lang,
     pub scope: Scope,
+    /// The control channel the wall follows (`?follow=NAME`), if it is driven from a seat.
+    pub follow: Option<String>,
 }
 
 /// A query parameter of the page's address.
@@ -66,6 +69,8 @@ pub fn read() -> Page {
         scope: param("scope")
             .and_then(|s| Scope::parse(&s).ok())
             .unwrap_or(Scope::City),
+        // A name the server would refuse leaves the wall as a plain overview.
+        follow: param("follow").filter(|n| shared::control::valid_wall_name(n)),
     }
 }
 

@@ -105,6 +105,20 @@ pub struct Text {
     pub link_stale: &'static str,
     pub link_no_data: &'static str,
     pub stale_banner: &'static str,
+
+    /// What a wall following a control channel shows (`?follow=`).
+    pub controlled_by: &'static str,
+    pub city: &'static str,
+    pub look_back: &'static str,
+    pub replay: &'static str,
+    pub paused: &'static str,
+    pub card_state: &'static str,
+    pub card_department: &'static str,
+    pub card_deadline: &'static str,
+    pub card_moves: &'static str,
+    pub photo_before: &'static str,
+    pub photo_after: &'static str,
+    pub photo_check: &'static str,
 }
 
 pub static ZH: Text = Text {
@@ -179,6 +193,19 @@ pub static ZH: Text = Text {
     link_stale: "数据已停止更新",
     link_no_data: "尚无数据",
     stale_banner: "连接中断：以下为历史数据",
+
+    controlled_by: "控制席位",
+    city: "全市",
+    look_back: "回看",
+    replay: "回放",
+    paused: "已暂停",
+    card_state: "状态",
+    card_department: "责任部门",
+    card_deadline: "办理时限",
+    card_moves: "处置过程",
+    photo_before: "处置前",
+    photo_after: "处置后",
+    photo_check: "核查",
 };
 
 pub static EN: Text = Text {
@@ -245,6 +272,19 @@ pub static EN: Text = Text {
     link_stale: "Data stopped",
     link_no_data: "No data yet",
     stale_banner: "Link lost: these figures are not live",
+
+    controlled_by: "Controlled by",
+    city: "City",
+    look_back: "Look back",
+    replay: "Replay",
+    paused: "paused",
+    card_state: "State",
+    card_department: "Department",
+    card_deadline: "Deadline",
+    card_moves: "Timeline",
+    photo_before: "Before",
+    photo_after: "After",
+    photo_check: "Check",
 };
 
 /// The name of a team kind: full-time grid workers and the six co-governance kinds.
@@ -312,5 +352,78 @@ pub fn surge(this_hour: u64, usual: f64) -> String {
         format!("{this_hour} this hour, usually {usual:.1}")
     } else {
         format!("本小时{this_hour}件，常态{usual:.1}件")
+    }
+}
+
+/// A span of time in hours and minutes (whole minutes, at least one): "2小时5分", "2 h 5 min".
+pub fn span(ms: i64) -> String {
+    let mins = (ms.unsigned_abs() / 60_000).max(1);
+    let (h, m) = (mins / 60, mins % 60);
+    match (h, ENGLISH.load(Ordering::Relaxed)) {
+        (0, false) => format!("{m}分钟"),
+        (0, true) => format!("{m} min"),
+        (h, false) => format!("{h}小时{m}分"),
+        (h, true) => format!("{h} h {m} min"),
+    }
+}
+
+/// A case's time left before its deadline, or how long it is overdue.
+pub fn time_left(left_ms: i64) -> String {
+    match (left_ms >= 0, ENGLISH.load(Ordering::Relaxed)) {
+        (true, false) => format!("剩余 {}", span(left_ms)),
+        (true, true) => format!("{} left", span(left_ms)),
+        (false, false) => format!("已超期 {}", span(left_ms)),
+        (false, true) => format!("overdue by {}", span(left_ms)),
+    }
+}
+
+/// "returns to the overview in N s", on a released channel's badge.
+pub fn returns_in(secs: i64) -> String {
+    if ENGLISH.load(Ordering::Relaxed) {
+        format!("returns to overview in {secs} s")
+    } else {
+        format!("{secs} 秒后返回总览")
+    }
+}
+
+/// A role's name, from its code (the code itself when unknown).
+pub fn role(code: &str) -> &str {
+    let (zh, en) = match code {
+        "grid_worker" => ("网格员", "Grid worker"),
+        "dispatcher" => ("调度员", "Dispatcher"),
+        "department_staff" => ("部门人员", "Department staff"),
+        "leader" => ("领导", "Leader"),
+        "reporting_app" => ("上报渠道", "Reporting app"),
+        "system" => ("系统", "System"),
+        _ => return code,
+    };
+    if ENGLISH.load(Ordering::Relaxed) {
+        en
+    } else {
+        zh
+    }
+}
+
+/// A move's name as a case's timeline says it.
+pub fn action(action: shared::case::Action) -> &'static str {
+    use shared::case::Action as A;
+    let (zh, en) = match action {
+        A::Report => ("上报", "Reported"),
+        A::Dispatch => ("派遣", "Dispatched"),
+        A::Accept => ("受理", "Accepted"),
+        A::Resolve => ("处置", "Resolved"),
+        A::Verify => ("核查", "Verified"),
+        A::Close => ("结案", "Closed"),
+        A::Return => ("退回", "Returned"),
+        A::Reject => ("不予受理", "Rejected"),
+        A::Escalate => ("上报区级", "Escalated"),
+        A::Reopen => ("重新办理", "Reopened"),
+        A::Warn => ("预警", "Warned"),
+        A::Supervise => ("超期督办", "Supervised"),
+    };
+    if ENGLISH.load(Ordering::Relaxed) {
+        en
+    } else {
+        zh
     }
 }
