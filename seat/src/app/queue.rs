@@ -17,20 +17,14 @@ pub(super) fn open_stream() {
             s.token.clone(),
         )
     });
-    let (Some(window), Some(token)) = (web_sys::window(), token) else {
+    let Some(token) = token else {
         return;
     };
     if with(|s| s.queue.socket.is_some()) {
         return;
     }
-    let location = window.location();
-    let scheme = match location.protocol().as_deref() {
-        Ok("https:") => "wss",
-        _ => "ws",
-    };
-    let host = location.host().unwrap_or_default();
     let scope = area.unwrap_or_else(|| "city".to_owned());
-    let url = format!("{scheme}://{host}/ws?scope={scope}&token={token}");
+    let url = socket_url(&format!("/ws?scope={scope}&token={token}"));
     let Ok(socket) = web_sys::WebSocket::new(&url) else {
         return;
     };
