@@ -409,6 +409,7 @@ fn named_wall() -> String {
 
 /// "上大屏 / Take the wall": asks for the wall named in the panel.
 pub(super) fn take() {
+    error(None);
     let wall = named_wall();
     if !valid_wall_name(&wall) {
         return error(Some(tr(

@@ -392,7 +392,14 @@ pub(super) fn on_key(ev: web_sys::Event) {
             .and_then(|v| v.as_bool())
             .unwrap_or(false)
     });
-    if modified || with(|s| s.account.is_none()) {
+    // Keys typed in the wall panel are the panel's: Enter there takes the wall, and must not
+    // send a move being written in the queue.
+    let in_panel = ev
+        .target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .and_then(|el| el.closest("[data-testid=\"wall-panel\"]").ok().flatten())
+        .is_some();
+    if modified || in_panel || with(|s| s.account.is_none()) {
         return;
     }
     let typing = ev
