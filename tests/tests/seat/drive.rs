@@ -461,6 +461,22 @@ async fn the_seat_sends_its_screen_as_a_show_and_a_replay_at_most_twice_a_second
     )
     .await;
 
+    // The link drops: the seat says so, opens it again by itself, takes back the wall it
+    // held and, granted, puts its screen on it again.
+    let before = shows(&seat).await.len();
+    seat.eval("window.__seatLink.dispatchEvent(new Event('close'));")
+        .await;
+    seat.wait_for("[data-testid=\"wall-panel\"][data-link=\"connecting\"]")
+        .await;
+    seat.wait_until("window.__seatSent.filter(s => s.msg.type === 'take').length === 2")
+        .await;
+    seat.wait_for("[data-testid=\"wall-panel\"][data-link=\"live\"]")
+        .await;
+    seat.eval(&held(1, "leader", 2)).await;
+    seat.wait_for("[data-testid=\"wall-holder\"][data-login=\"leader\"][data-mine=\"true\"]")
+        .await;
+    assert_eq!(show(&seat, before + 1).await, Value::Null);
+
     // Another seat asks: the prompt names it and hands the wall over to its seat.
     seat.eval(
         "window.__seatLink.deliver({type: 'asked', wall: 'main',
