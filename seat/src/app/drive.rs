@@ -420,12 +420,22 @@ pub(super) fn take() {
     if let Some(s) = storage() {
         let _ = s.set_item(WALL_KEY, &wall);
     }
-    with(|s| {
+    let mine = with(|s| {
         s.drive.wall = wall.clone();
-        s.drive.taking.insert(wall.clone());
+        if s.drive.holds(&wall) {
+            // A wall already held changes nothing on the server: the seat's screen goes on
+            // again from here.
+            s.drive.sent.remove(&wall);
+            true
+        } else {
+            s.drive.taking.insert(wall.clone());
+            false
+        }
     });
     show_status();
-    send(&SeatMsg::Take { wall });
+    if send(&SeatMsg::Take { wall }) && mine {
+        sync();
+    }
 }
 
 /// "释放 / Release": lets go of the wall named in the panel.
