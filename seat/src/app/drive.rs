@@ -554,6 +554,15 @@ pub(super) fn render_panel() {
     show_status();
 }
 
+/// A controller as people name it: its name and role.
+fn who(c: &Controller) -> String {
+    if text::english() {
+        format!("{} ({})", c.name, role_name(c.role))
+    } else {
+        format!("{}（{}）", c.name, role_name(c.role))
+    }
+}
+
 /// Brings the panel's status up to date: the link, who holds the wall named, and another
 /// seat's request.
 fn show_status() {
@@ -588,12 +597,7 @@ fn show_status() {
             "{wall}{}",
             tr("：由本席位控制，跟随本屏显示", ": driven by this seat")
         ),
-        (Some(c), true) => format!(
-            "{wall}{}{}（{}）",
-            tr("：控制者 ", ": held by "),
-            c.name,
-            role_name(c.role)
-        ),
+        (Some(c), true) => format!("{wall}{}{}", tr("：控制者 ", ": held by "), who(c)),
     };
     holder.set_text_content(Some(&status));
     let prompt: Vec<web_sys::Node> = asked
@@ -610,9 +614,8 @@ fn show_status() {
                 ],
                 &[
                     t(&format!(
-                        "{}（{}）{}{wall}",
-                        by.name,
-                        role_name(by.role),
+                        "{}{}{wall}",
+                        who(&by),
                         tr(" 请求接管大屏 ", " asks for the wall ")
                     )),
                     button(
