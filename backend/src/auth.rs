@@ -430,6 +430,17 @@ impl Auth {
         Ok(known.principal.view(&known.login, &known.name))
     }
 
+    /// The verified caller behind a credential with its account's login and name, for
+    /// connections that check a credential once and keep it (the seat's socket).
+    pub async fn account(
+        &self,
+        credential: &Credential,
+    ) -> Result<(Arc<Principal>, AccountView), AppError> {
+        let known = self.principal(credential).await?;
+        let view = known.principal.view(&known.login, &known.name);
+        Ok((known.principal, view))
+    }
+
     /// The reporting app behind a raw API key, for callers that receive the key outside the
     /// headers (Open311 sends it as the `api_key` form field). It goes through the same
     /// one-minute cache as a key in `X-Api-Key`.

@@ -175,6 +175,10 @@ pub struct ServeArgs {
     /// it cannot be read the PNG answers 503 (the SVG needs no font file).
     #[arg(long, env = "GRIDWALL_BRIEFING_FONT", default_value = DEFAULT_BRIEFING_FONT)]
     pub briefing_font: PathBuf,
+    /// How long a wall keeps what a seat showed after the seat let go of it or its link
+    /// dropped, in milliseconds; then it returns to its live overview.
+    #[arg(long, env = "GRIDWALL_CONTROL_RETURN_MS", default_value_t = 5_000)]
+    pub control_return_ms: u64,
 }
 
 /// Noto Sans CJK as Debian's `fonts-noto-cjk` installs it (`scripts/setup` does).
@@ -207,6 +211,8 @@ pub struct Config {
     pub backfill_history: bool,
     /// The font of the PNG briefing's text.
     pub briefing_font: PathBuf,
+    /// How long a wall keeps what a seat showed after the seat let go of it.
+    pub control_return: Duration,
 }
 
 impl ServeArgs {
@@ -229,6 +235,7 @@ impl ServeArgs {
             checkpoint_every: self.checkpoint_every,
             backfill_history: true,
             briefing_font: self.briefing_font.clone(),
+            control_return: Duration::from_millis(self.control_return_ms),
         }
     }
 }
@@ -252,6 +259,7 @@ impl Config {
             checkpoint_every: crate::live::history::CHECKPOINT_EVERY,
             backfill_history: false,
             briefing_font: PathBuf::from(DEFAULT_BRIEFING_FONT),
+            control_return: Duration::from_secs(5),
         }
     }
 }

@@ -89,10 +89,11 @@ impl AppError {
     }
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
+impl AppError {
+    /// The status and the body this error answers with; the body never holds internals.
+    pub fn status_and_body(&self) -> (StatusCode, ApiErrorBody) {
         let (status, code) = self.status_and_code();
-        let (message, field) = match &self {
+        let (message, field) = match self {
             AppError::InvalidField { field, message }
             | AppError::UnsupportedPart {
                 part: field,
@@ -130,13 +131,21 @@ impl IntoResponse for AppError {
             }
             other => (other.to_string(), None),
         };
-        let body = ApiError {
-            error: ApiErrorBody {
+        (
+            status,
+            ApiErrorBody {
                 code: code.to_owned(),
                 message,
                 field,
             },
-        };
+        )
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, error) = self.status_and_body();
+        let body = ApiError { error };
         (status, Json(body)).into_response()
     }
 }

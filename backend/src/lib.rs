@@ -13,6 +13,7 @@ pub mod cases;
 pub mod check;
 pub mod city;
 pub mod config;
+pub mod control;
 pub mod deadlines;
 pub mod demo;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod open311;
 pub mod openapi;
 pub mod photos;
+pub mod seat;
 pub mod store;
 pub mod tokens;
 pub mod ws;
@@ -57,6 +59,8 @@ pub struct AppState {
     pub auth: Arc<auth::Auth>,
     pub open311: Arc<open311::Open311>,
     pub assessment: Arc<assessment::Assessment>,
+    /// The control channels through which seats drive walls.
+    pub controls: Arc<control::Controls>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -202,6 +206,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/healthz", api::healthz)
         .get("/metrics", metrics::metrics)
         .get("/ws", ws::upgrade)
+        .get("/ws/seat", seat::upgrade)
         .nest(api)
         .nest(open311)
 }
@@ -374,6 +379,7 @@ pub async fn run(
         maps,
         metrics,
         photos,
+        controls: Arc::new(control::Controls::new(config.control_return)),
         shutdown: token.clone(),
     };
     let addr = listener

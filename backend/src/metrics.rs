@@ -25,6 +25,8 @@ pub struct Metrics {
     pub resyncs_lag: AtomicU64,
     pub resyncs_requested: AtomicU64,
     pub walls_dropped: AtomicU64,
+    /// Control messages sent to walls that follow a channel.
+    pub control_sent: AtomicU64,
     pub transitions_committed: AtomicU64,
     pub transitions_folded: AtomicU64,
     latency_buckets: [AtomicU64; 12],
@@ -102,6 +104,12 @@ impl Metrics {
             "counter",
             "Walls dropped because they stopped taking frames.",
             &one(self.walls_dropped.load(Relaxed).to_string()),
+        );
+        metric(
+            "gridwall_control_messages_total",
+            "counter",
+            "Control messages sent to walls following a seat's control channel.",
+            &one(self.control_sent.load(Relaxed).to_string()),
         );
         metric(
             "gridwall_transitions_committed_total",

@@ -49,6 +49,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         crate::maps::places,
         serve,
         crate::ws::upgrade,
+        crate::seat::upgrade,
         crate::open311::open311_discovery,
         crate::open311::open311_services,
         crate::open311::service_definition,
@@ -71,7 +72,12 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
     ),
     // The stream's messages are no HTTP body, but `/ws` names them; listing them here puts
     // their schemas in the document.
-    components(schemas(shared::wall::ServerMsg, shared::wall::ClientMsg)),
+    components(schemas(
+        shared::wall::ServerMsg,
+        shared::wall::ClientMsg,
+        shared::control::SeatMsg,
+        shared::control::SeatEvent
+    )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "accounts", description = "Signing in and out, and who a credential is."),

@@ -286,6 +286,18 @@ pub async fn cases_showing(db: &Db, hash: &str) -> Result<Vec<i64>, AppError> {
     .await?)
 }
 
+/// `?wall=NAME&token=TOKEN`: for a wall following channel NAME, which shows the photos of
+/// the case on its channel without an account.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PhotoQuery {
+    /// The control channel of a wall showing a case card with this photo.
+    wall: Option<String>,
+    /// The wall's display token (outside demo mode).
+    token: Option<String>,
+}
+
 /// `GET /api/photos/{hash}`: a photo's bytes with the type recognised when it was stored, for
 /// a caller who may see at least one case showing it (401 without credentials, 403 for a
 /// caller who may see none of them, 404 for a photo no committed move recorded). A photo never
@@ -297,28 +309,45 @@ pub async fn cases_showing(db: &Db, hash: &str) -> Result<Vec<i64>, AppError> {
     path = "/api/photos/{hash}",
     operation_id = "get_photo",
     tag = "cases",
-    params(("hash" = String, Path, description = "The SHA-256 of the photo's bytes, in lowercase hex, as a case's `photos` list it.")),
+    params(("hash" = String, Path, description = "The SHA-256 of the photo's bytes, in lowercase hex, as a case's `photos` list it."), PhotoQuery),
     responses(
         (status = 200, description = "The photo's bytes, `private, max-age=31536000, immutable`, with `nosniff`.",
             content(("image/jpeg"), ("image/png"), ("image/webp"))),
-        (status = 401, description = "No credential, or one that does not work.", body = ApiError),
-        (status = 403, description = "Every case that shows the photo is outside what the caller may see.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work, and no `wall` showing the photo.", body = ApiError),
+        (status = 403, description = "Every case that shows the photo is outside what the caller may see, or the wall's token does not open the scope its channel shows.", body = ApiError),
         (status = 404, description = "No committed move recorded a photo of this name.", body = ApiError),
         (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
-    security(("bearer" = []), ("api_key" = []))
+    security(("bearer" = []), ("api_key" = []), (), ("display_token" = []))
 )]
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     State(db): State<Db>,
     State(store): State<Arc<PhotoStore>>,
     State(cases): State<Cases>,
-    Caller(who): Caller,
+    State(controls): State<Arc<crate::control::Controls>>,
+    State(access): State<Arc<crate::tokens::Access>>,
+    caller: Result<Caller, AppError>,
     ApiPath(hash): ApiPath<String>,
+    api::ApiQuery(query): api::ApiQuery<PhotoQuery>,
 ) -> Result<Response, AppError> {
     let unknown = || AppError::NotFound("no such photo".to_owned());
     if !is_hash(&hash) {
         return Err(unknown());
     }
+    // A wall has no account: it may show the photos of the case its channel shows, if its
+    // display token opens the scope shown.
+    let who = match (caller, query.wall.as_deref()) {
+        (Ok(Caller(who)), _) => Some(who),
+        (Err(err), None) => return Err(err),
+        (Err(err), Some(wall)) => {
+            let Some(scope) = controls.shown_photo(wall, &hash) else {
+                return Err(err);
+            };
+            access.check(query.token.as_deref(), &scope).await?;
+            None
+        }
+    };
     // Only a photo that a committed move references has a row; a file without one (left by a
     // refused move) is not served.
     let content_type: String =
@@ -329,7 +358,9 @@ pub async fn serve(
             .ok_or_else(unknown)?;
     // The same rule as `GET /api/cases/{id}`: a photo is as visible as the cases it shows.
     let showing = cases_showing(&db, &hash).await?;
-    if !cases.may_see_any(&showing, &who).await? {
+    if let Some(who) = &who
+        && !cases.may_see_any(&showing, who).await?
+    {
         return Err(AppError::Forbidden(format!(
             "the photo belongs to cases outside what a {} here may see",
             who.role

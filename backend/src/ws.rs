@@ -5,8 +5,11 @@
 //! the wall itself reports a gap, the send task resubscribes and writes a fresh snapshot:
 //! a wall is never left with a silent gap.
 
+use crate::control::{Controls, PastFrames};
 use crate::error::AppError;
-use crate::live::{Hub, Resume};
+use crate::live::history::History;
+use crate::live::hub::{encode, snapshot_messages};
+use crate::live::{Frame, Hub, Resume};
 use crate::metrics::{Connected, Metrics};
 use crate::tokens::Access;
 use axum::extract::State;
@@ -14,11 +17,13 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use shared::case::ApiError;
-use shared::wall::{ClientMsg, Scope};
+use shared::control::ControlState;
+use shared::wall::{ClientMsg, Scope, ServerMsg};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Walls send only tiny control messages; a small read buffer keeps thousands of them cheap
@@ -47,16 +52,17 @@ const GOING_AWAY: u16 = 1001;
     params(ResumeQuery),
     responses(
         (status = 101, description = "Switching Protocols: the WebSocket is open; its text frames are `ServerMsg` JSON objects."),
-        (status = 400, description = "An unknown query parameter, `since` not a number, or not a WebSocket handshake (plain text).", body = ApiError),
+        (status = 400, description = "An unknown query parameter, `since` not a number, `follow` not a wall's name, or not a WebSocket handshake (plain text).", body = ApiError),
         (status = 401, description = "Walls need a display token here (outside demo mode) and none was given.", body = ApiError),
         (status = 403, description = "The token does not open this scope.", body = ApiError),
         (status = 404, description = "There is no such district or street.", body = ApiError),
         (status = 422, description = "`scope` is not `city`, `district:CODE` or `street:CODE`.", body = ApiError),
-        (status = 503, description = "The live hub has stopped.", body = ApiError),
+        (status = 503, description = "The live hub has stopped, or the server has as many walls to follow as it keeps.", body = ApiError),
         (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security((), ("display_token" = []), ("bearer" = []))
 )]
+#[allow(clippy::too_many_arguments)]
 pub async fn upgrade(
     // The query first, so that a malformed one is named before the upgrade is looked at.
     crate::api::ApiQuery(query): crate::api::ApiQuery<ResumeQuery>,
@@ -65,9 +71,16 @@ pub async fn upgrade(
     State(hub): State<Hub>,
     State(metrics): State<Arc<Metrics>>,
     State(access): State<Arc<Access>>,
+    State(history): State<Arc<History>>,
+    State(controls): State<Arc<Controls>>,
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
     let scope = parse_scope(query.scope.as_deref())?;
+    let follow = query
+        .follow
+        .as_deref()
+        .map(|name| controls.follow(name))
+        .transpose()?;
     access
         .check(token_of(query.token.as_deref(), &headers), &scope)
         .await?;
@@ -83,13 +96,22 @@ pub async fn upgrade(
         )));
     }
     let resume = query.resume();
+    let wall = Wall {
+        hub,
+        metrics,
+        history,
+        controls,
+        access,
+        token: token_of(query.token.as_deref(), &headers).map(str::to_owned),
+        own: scope,
+    };
     Ok(ws
         .read_buffer_size(READ_BUFFER)
         // Frames are written as they come rather than gathered in a 128 KiB buffer.
         .write_buffer_size(0)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve_wall(socket, hub, metrics, scope, resume, shutdown)))
+        .on_upgrade(move |socket| serve_wall(socket, wall, resume, follow, shutdown)))
 }
 
 /// `/ws?scope=SCOPE&token=TOKEN&stream=ID&since=SEQ`: the scope a wall watches (the city
@@ -108,6 +130,10 @@ pub struct ResumeQuery {
     /// For a wall that reconnects: the last `seq` it applied. With `stream`, the server
     /// sends what followed instead of a snapshot when it still can.
     since: Option<u64>,
+    /// A control channel to follow (`main`, `wall-2`: 1 to 32 of a-z, 0-9 and -). The wall
+    /// then shows what the channel's controller shows, and its own scope when nobody does;
+    /// `control` messages tell it who holds the channel and what it shows.
+    follow: Option<String>,
 }
 
 impl ResumeQuery {
@@ -138,20 +164,30 @@ pub fn parse_scope(scope: Option<&str>) -> Result<Scope, AppError> {
     }
 }
 
-async fn serve_wall(
-    socket: WebSocket,
+/// What a wall's connection needs besides its socket.
+struct Wall {
     hub: Hub,
     metrics: Arc<Metrics>,
-    scope: Scope,
+    history: Arc<History>,
+    controls: Arc<Controls>,
+    access: Arc<Access>,
+    /// The wall's display token, checked again for every scope its channel shows.
+    token: Option<String>,
+    /// The scope the wall asked for: what it shows when its channel shows nothing.
+    own: Scope,
+}
+
+async fn serve_wall(
+    socket: WebSocket,
+    wall: Wall,
     resume: Option<Resume>,
+    follow: Option<watch::Receiver<Arc<ControlState>>>,
     shutdown: CancellationToken,
 ) {
-    let _connected = Connected::new(metrics.clone(), &scope);
+    let _connected = Connected::new(wall.metrics.clone(), &wall.own);
     let (sink, mut stream) = socket.split();
     let (resync_tx, resync_rx) = mpsc::channel::<()>(1);
-    let mut send_task = tokio::spawn(send_frames(
-        sink, hub, metrics, scope, resume, resync_rx, shutdown,
-    ));
+    let mut send_task = tokio::spawn(send_frames(sink, wall, resume, follow, resync_rx, shutdown));
     let mut recv_task = tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
             match msg {
@@ -192,43 +228,190 @@ async fn send(sink: &mut Sink, metrics: &Metrics, frame: Utf8Bytes) -> bool {
     sent
 }
 
+/// What a wall shows: a scope live, or a scope as it was at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum View {
+    Live(Scope),
+    Past(Scope, i64),
+}
+
+/// Where a wall's frames come from now.
+enum Source {
+    /// The hub's frames of a live scope.
+    Live(broadcast::Receiver<Frame>),
+    /// A past state, sent once; heartbeats keep the wall from calling it stale.
+    Past(Arc<PastFrames>),
+    /// A past state being folded.
+    Loading(JoinHandle<Option<Arc<PastFrames>>>),
+}
+
+impl Drop for Source {
+    fn drop(&mut self) {
+        // A fold nobody waits for any more is left to finish for the others sharing it, but
+        // this wall's task no longer needs to wait for it.
+        if let Source::Loading(task) = self {
+            task.abort();
+        }
+    }
+}
+
+impl Wall {
+    /// The view a channel's state asks of this wall: its own scope when the channel shows
+    /// nothing, or shows a scope the wall's token does not open.
+    async fn view_of(&self, control: &ControlState) -> View {
+        let Some(shown) = &control.display else {
+            return View::Live(self.own.clone());
+        };
+        if let Err(err) = self.access.check(self.token.as_deref(), &shown.scope).await {
+            tracing::info!(wall = %control.wall, scope = %shown.scope, error = %err,
+                "a follower's token does not open what its channel shows; it keeps its own scope");
+            return View::Live(self.own.clone());
+        }
+        match shown.at_ms {
+            Some(at) => View::Past(shown.scope.clone(), at),
+            None => View::Live(shown.scope.clone()),
+        }
+    }
+
+    /// Starts showing `view`: the hub's hello and snapshot (or the frames a resuming wall
+    /// missed) for a live scope, or a fold of the past in the background.
+    async fn start(
+        &self,
+        view: &View,
+        resume: Option<Resume>,
+        sink: &mut Sink,
+    ) -> Result<Source, ()> {
+        match view {
+            View::Live(scope) => {
+                let sub = self
+                    .hub
+                    .subscribe(scope.clone(), resume)
+                    .await
+                    .map_err(|_| ())?;
+                if sub.resumed {
+                    tracing::debug!(missed = sub.initial.len(), "wall resumed where it left off");
+                }
+                for frame in std::iter::once(sub.hello).chain(sub.initial) {
+                    if !send(sink, &self.metrics, frame).await {
+                        return Err(());
+                    }
+                }
+                Ok(Source::Live(sub.frames))
+            }
+            View::Past(scope, at) => {
+                let cell = self.controls.past_cell(scope, *at);
+                let history = Arc::clone(&self.history);
+                let (scope, at) = (scope.clone(), *at);
+                Ok(Source::Loading(tokio::spawn(async move {
+                    let frames = cell
+                        .get_or_try_init(|| past_frames(&history, &scope, at))
+                        .await;
+                    match frames {
+                        Ok(frames) => Some(Arc::clone(frames)),
+                        Err(err) => {
+                            tracing::warn!(%scope, at, error = %err, "a followed wall's past state failed");
+                            None
+                        }
+                    }
+                })))
+            }
+        }
+    }
+}
+
+/// The messages of the state of `scope` at `at`: a hello naming a stream of its own, so that
+/// no sequence number crosses between the present and the past, and a snapshot.
+async fn past_frames(
+    history: &History,
+    scope: &Scope,
+    at: i64,
+) -> Result<Arc<PastFrames>, sqlx::Error> {
+    let began = std::time::Instant::now();
+    let past = history.state_at(scope, at).await?;
+    let mut messages = vec![encode(&ServerMsg::Hello {
+        protocol: shared::PROTOCOL_VERSION,
+        server_version: env!("CARGO_PKG_VERSION").to_owned(),
+        scope: scope.clone(),
+        stream: format!("past-{scope}-{at}"),
+    })];
+    messages.extend(snapshot_messages(PAST_SEQ, past.log_seq, &past.state));
+    tracing::debug!(%scope, at, folded = past.folded, elapsed_ms = began.elapsed().as_millis() as u64,
+        "past state ready for followers");
+    Ok(Arc::new(PastFrames {
+        messages,
+        log_seq: past.log_seq,
+    }))
+}
+
+/// The one frame of a past stream.
+const PAST_SEQ: u64 = 1;
+
 async fn send_frames(
     mut sink: Sink,
-    hub: Hub,
-    metrics: Arc<Metrics>,
-    scope: Scope,
+    wall: Wall,
     resume: Option<Resume>,
+    mut follow: Option<watch::Receiver<Arc<ControlState>>>,
     mut resync: mpsc::Receiver<()>,
     shutdown: CancellationToken,
 ) {
-    let Ok(sub) = hub.subscribe(scope.clone(), resume).await else {
+    let metrics = Arc::clone(&wall.metrics);
+    // A follower starts with what its channel shows; it resumes only a stream it was on.
+    let mut control = None;
+    let mut view = View::Live(wall.own.clone());
+    if let Some(rx) = &mut follow {
+        let state = Arc::clone(&rx.borrow_and_update());
+        view = wall.view_of(&state).await;
+        control = Some(state);
+    }
+    let resume = resume.filter(|_| view == View::Live(wall.own.clone()));
+    if let Some(state) = &control
+        && !send(&mut sink, &metrics, control_message(state)).await
+    {
+        return;
+    }
+    let Ok(mut source) = wall.start(&view, resume, &mut sink).await else {
         return;
     };
-    if sub.resumed {
-        tracing::debug!(missed = sub.initial.len(), "wall resumed where it left off");
-    }
-    if !send(&mut sink, &metrics, sub.hello).await {
-        return;
-    }
-    for frame in sub.initial {
-        if !send(&mut sink, &metrics, frame).await {
-            return;
-        }
-    }
-    let mut frames = sub.frames;
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
     loop {
-        let resubscribe = tokio::select! {
+        tokio::select! {
             // Shutdown first: the hub stops on the same signal, and the wall should hear
             // "going away" rather than see its frames simply end.
             biased;
             () = shutdown.cancelled() => break,
+            changed = changed(&mut follow) => {
+                let Some(state) = changed else {
+                    follow = None;
+                    continue;
+                };
+                // The control message goes first: it is what the wall must show at once.
+                metrics.control_sent.fetch_add(1, Relaxed);
+                if !send(&mut sink, &metrics, control_message(&state)).await {
+                    return;
+                }
+                let wanted = wall.view_of(&state).await;
+                if wanted == view {
+                    continue;
+                }
+                view = wanted;
+            }
             Some(()) = resync.recv() => {
                 tracing::debug!("wall asked for a snapshot");
                 metrics.resyncs_requested.fetch_add(1, Relaxed);
-                true
             }
-            frame = frames.recv() => match frame {
-                Ok(frame) => {
+            from = next_from(&mut source) => match from {
+                From::Loaded(Some(frames)) => {
+                    for message in frames.messages.iter() {
+                        if !send(&mut sink, &metrics, message.clone()).await {
+                            return;
+                        }
+                    }
+                    source = Source::Past(frames);
+                    continue;
+                }
+                // The fold failed (the log says why): the wall shows its own scope live.
+                From::Loaded(None) => view = View::Live(wall.own.clone()),
+                From::Frame(Ok(frame)) => {
                     for message in frame.messages.iter() {
                         if !send(&mut sink, &metrics, message.clone()).await {
                             tracing::debug!("wall stopped taking frames; dropping it");
@@ -238,26 +421,33 @@ async fn send_frames(
                     if let Some(committed) = frame.oldest_commit {
                         metrics.observe_latency(committed.elapsed());
                     }
-                    false
+                    continue;
                 }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                From::Frame(Err(broadcast::error::RecvError::Lagged(missed))) => {
                     tracing::info!(missed, "wall fell behind; sending a fresh snapshot");
                     metrics.resyncs_lag.fetch_add(1, Relaxed);
-                    true
                 }
-                Err(broadcast::error::RecvError::Closed) => break,
+                From::Frame(Err(broadcast::error::RecvError::Closed)) => break,
             },
-        };
-        if resubscribe {
-            let Ok(sub) = hub.subscribe(scope.clone(), None).await else {
-                return;
-            };
-            frames = sub.frames;
-            for frame in sub.initial {
-                if !send(&mut sink, &metrics, frame).await {
-                    return;
+            _ = heartbeat.tick(), if matches!(source, Source::Past(_)) => {
+                if let Source::Past(frames) = &source {
+                    let beat = encode(&ServerMsg::Heartbeat {
+                        server_time_ms: crate::cases::now_ms(),
+                        seq: PAST_SEQ,
+                        log_seq: frames.log_seq,
+                    });
+                    if !send(&mut sink, &metrics, beat).await {
+                        return;
+                    }
                 }
+                continue;
             }
+        }
+        // Every branch that did not carry on asks for the current view from its start: a
+        // new scope or moment, a gap the wall found, or frames it fell behind on.
+        match wall.start(&view, None, &mut sink).await {
+            Ok(next) => source = next,
+            Err(()) => return,
         }
     }
     let close = CloseFrame {
@@ -265,4 +455,41 @@ async fn send_frames(
         reason: Utf8Bytes::from_static("server shutting down"),
     };
     let _ = sink.send(Message::Close(Some(close))).await;
+}
+
+fn control_message(state: &ControlState) -> Utf8Bytes {
+    encode(&ServerMsg::Control {
+        control: state.clone(),
+    })
+}
+
+/// The channel's next state; never ready for a wall that follows none. `None` when the
+/// channel is gone.
+async fn changed(
+    follow: &mut Option<watch::Receiver<Arc<ControlState>>>,
+) -> Option<Arc<ControlState>> {
+    match follow {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(Arc::clone(&rx.borrow_and_update())),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// What a wall's source gave.
+enum From {
+    /// The past state being folded is ready (or failed: `None`).
+    Loaded(Option<Arc<PastFrames>>),
+    /// The next live frame.
+    Frame(Result<Frame, broadcast::error::RecvError>),
+}
+
+/// The next thing the source gives; never ready while a past state is shown.
+async fn next_from(source: &mut Source) -> From {
+    match source {
+        Source::Live(frames) => From::Frame(frames.recv().await),
+        Source::Loading(task) => From::Loaded(task.await.ok().flatten()),
+        Source::Past(_) => std::future::pending().await,
+    }
 }

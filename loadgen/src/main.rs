@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout)]
 
 mod ceiling;
+mod follow;
 mod http;
 mod ingest;
 mod lookback;
@@ -55,6 +56,15 @@ enum Command {
         #[command(flatten)]
         args: lookback::LookbackArgs,
     },
+    /// Many walls follow one control channel while a seat drives it; measures how soon each
+    /// wall hears of each change.
+    Follow {
+        /// The running server, for example http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        args: follow::FollowArgs,
+    },
     /// Insert the rows of N reports straight into a fresh SQLite database.
     SqliteCeiling {
         #[command(flatten)]
@@ -84,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Ingest { url, args } => ingest::run(&url, args).await,
         Command::Storm { args } => storm::run(args).await,
         Command::Lookback { url, args } => lookback::run(&url, args).await,
+        Command::Follow { url, args } => follow::run(&url, args).await,
         Command::SqliteCeiling { args } => ceiling::run(args).await,
     }
 }

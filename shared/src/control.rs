@@ -156,7 +156,7 @@ pub enum SeatEvent {
         walls: Vec<ControlState>,
     },
     /// A channel changed (any channel, so that every seat sees who holds what).
-    Control { control: ControlState },
+    Control { control: Box<ControlState> },
     /// Another seat asks for a wall this seat holds.
     Asked { wall: String, by: Controller },
     /// A request of this seat was refused; `error.code` says why (`held`, `not_holder`,

@@ -83,7 +83,7 @@ fn part_message(seq: u64, changes: &[String]) -> Utf8Bytes {
 }
 
 /// A snapshot as messages: the keyed entries in parts, then the snapshot of the rest.
-fn snapshot_messages(seq: u64, log_seq: u64, state: &WallState) -> Vec<Utf8Bytes> {
+pub(crate) fn snapshot_messages(seq: u64, log_seq: u64, state: &WallState) -> Vec<Utf8Bytes> {
     let (base, entries) = split_snapshot(state);
     let (mut messages, rest) = parts(seq, entries);
     let mut base = base;
@@ -229,7 +229,7 @@ fn missed_since(
     )
 }
 
-fn encode(msg: &ServerMsg) -> Utf8Bytes {
+pub(crate) fn encode(msg: &ServerMsg) -> Utf8Bytes {
     // Serialising these types cannot fail: every map key is a string or an integer.
     Utf8Bytes::from(serde_json::to_string(msg).unwrap_or_default())
 }

@@ -6,6 +6,7 @@ mod assets;
 mod auth;
 mod cases;
 mod city;
+mod control;
 mod demo;
 mod health;
 mod lists;

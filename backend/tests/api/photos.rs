@@ -21,7 +21,7 @@ fn jpeg(tail: &str) -> Vec<u8> {
     .concat()
 }
 
-fn png(tail: &str) -> Vec<u8> {
+pub(crate) fn png(tail: &str) -> Vec<u8> {
     [
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01".as_slice(),
         tail.as_bytes(),
@@ -35,7 +35,7 @@ fn webp(tail: &str) -> Vec<u8> {
     [b"RIFF".as_slice(), &len, &body].concat()
 }
 
-fn report_json() -> Value {
+pub(crate) fn report_json() -> Value {
     json!({
         "category": "municipal_facilities",
         "sub_item": "0801",
@@ -45,7 +45,7 @@ fn report_json() -> Value {
     })
 }
 
-fn photo(bytes: Vec<u8>, file: &str, declared: &str) -> Part {
+pub(crate) fn photo(bytes: Vec<u8>, file: &str, declared: &str) -> Part {
     Part::bytes(bytes)
         .file_name(file.to_owned())
         .mime_str(declared)
@@ -53,7 +53,7 @@ fn photo(bytes: Vec<u8>, file: &str, declared: &str) -> Part {
 }
 
 /// A multipart body: the JSON in the part `name`, then the photos.
-fn form(name: &str, body: &Value, photos: Vec<Part>) -> Form {
+pub(crate) fn form(name: &str, body: &Value, photos: Vec<Part>) -> Form {
     photos.into_iter().fold(
         Form::new().text(name.to_owned(), body.to_string()),
         |f, p| f.part("photo", p),
@@ -62,7 +62,7 @@ fn form(name: &str, body: &Value, photos: Vec<Part>) -> Form {
 
 /// POSTs a multipart body as the test grid worker (the client's default credential), who
 /// reports in every grid of the sample city.
-async fn post_form(server: &TestServer, path: &str, form: Form) -> reqwest::Response {
+pub(crate) async fn post_form(server: &TestServer, path: &str, form: Form) -> reqwest::Response {
     post_form_as(server, &server.tokens.worker, path, form).await
 }
 

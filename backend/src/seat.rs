@@ -1,0 +1,311 @@
+//! `/ws/seat`: a dispatch seat's connection for driving walls, a send task and a receive task
+//! joined by `select!`.
+//!
+//! The seat sends [`SeatMsg`]s (take, show, hand over, release); the server checks each one
+//! against the seat's account (its area, the cases it may see) and answers through the
+//! channel's state, which every seat hears about, or with a `refused` naming what is wrong.
+//! When the connection ends, the walls the seat held are let go and return to their overview
+//! after the configured delay.
+
+use crate::auth::{Auth, Credential, Principal, signed_out};
+use crate::cases::Cases;
+use crate::control::{Controls, Direct, Refusal};
+use crate::error::AppError;
+use crate::live::Hub;
+use axum::extract::State;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use shared::auth::Role;
+use shared::case::ApiError;
+use shared::control::{CaseCard, ControlState, Controller, Display, SeatEvent, SeatMsg};
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+
+/// A seat's messages are small; a display is a few hundred bytes.
+const MAX_SEAT_MESSAGE: usize = 16 * 1024;
+/// The map metrics a display may name, as the wall's metric switch codes them.
+const METRICS: [&str; 4] = ["open", "overdue", "per_1000", "coverage"];
+/// The place layers a display may name.
+const LAYERS: [&str; 3] = ["grid_station", "mediation_centre", "key_place"];
+
+/// `/ws/seat?token=TOKEN`: the seat's bearer token (browsers cannot set headers on a
+/// WebSocket; an `Authorization: Bearer` header works too).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SeatQuery {
+    /// A leader's or dispatcher's bearer token from `POST /api/login`.
+    token: Option<String>,
+}
+
+/// `GET /ws/seat`: a seat's connection for driving walls.
+#[utoipa::path(
+    get,
+    path = "/ws/seat",
+    operation_id = "seat_stream",
+    tag = "wall",
+    description = "Upgrades to a WebSocket through which a leader's or dispatcher's seat drives \
+        walls that follow a control channel (`/ws?follow=NAME`). The seat sends `SeatMsg` \
+        objects (`take`, `show`, `handover`, `release`); the server sends `SeatEvent` objects: \
+        a `hello` with the seat's number and the channels in use, a `control` for every change \
+        of any channel, an `asked` when another seat wants a wall this seat holds, and a \
+        `refused` naming what is wrong with a request. One seat holds a wall at a time; a \
+        wall whose seat lets go or whose link drops returns to its overview after a short \
+        delay (`--control-return-ms`).",
+    params(SeatQuery),
+    responses(
+        (status = 101, description = "Switching Protocols: the WebSocket is open; its text frames are `SeatEvent` JSON objects."),
+        (status = 400, description = "An unknown query parameter, or not a WebSocket handshake (plain text).", body = ApiError),
+        (status = 401, description = "No bearer token, or one that does not work.", body = ApiError),
+        (status = 403, description = "The account is not a leader's or a dispatcher's.", body = ApiError),
+        (status = 500, description = "The server failed (database); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(clippy::too_many_arguments)]
+pub async fn upgrade(
+    crate::api::ApiQuery(query): crate::api::ApiQuery<SeatQuery>,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+    State(auth): State<Arc<Auth>>,
+    State(controls): State<Arc<Controls>>,
+    State(cases): State<Cases>,
+    State(hub): State<Hub>,
+    State(shutdown): State<CancellationToken>,
+) -> Result<Response, AppError> {
+    let token = crate::ws::token_of(query.token.as_deref(), &headers).ok_or_else(signed_out)?;
+    let (who, account) = auth.account(&Credential::Bearer(token.to_owned())).await?;
+    if !matches!(who.role, Role::Leader | Role::Dispatcher) {
+        return Err(AppError::Forbidden(format!(
+            "a {} does not drive walls: seats are for leaders and dispatchers",
+            who.role
+        )));
+    }
+    let controller = Controller {
+        seat: 0,
+        login: account.login,
+        name: account.name,
+        role: account.role,
+    };
+    let seat = Seat {
+        who,
+        auth,
+        controls,
+        cases,
+        hub,
+    };
+    Ok(ws
+        .max_message_size(MAX_SEAT_MESSAGE)
+        .max_frame_size(MAX_SEAT_MESSAGE)
+        .on_upgrade(move |socket| serve_seat(socket, seat, controller, shutdown)))
+}
+
+/// What a seat's requests are checked against and carried out with.
+struct Seat {
+    who: Arc<Principal>,
+    auth: Arc<Auth>,
+    controls: Arc<Controls>,
+    cases: Cases,
+    hub: Hub,
+}
+
+fn encode(event: &SeatEvent) -> Utf8Bytes {
+    Utf8Bytes::from(serde_json::to_string(event).unwrap_or_default())
+}
+
+async fn serve_seat(
+    socket: WebSocket,
+    seat: Seat,
+    controller: Controller,
+    shutdown: CancellationToken,
+) {
+    let login = controller.login.clone();
+    // The guard lives as long as this function: when it ends, the seat's walls are let go.
+    let (guard, mut direct) = seat.controls.connect(controller);
+    let id = guard.seat;
+    tracing::info!(seat = id, login, "a seat connected");
+    let mut changes = seat.controls.changes();
+    let hello = SeatEvent::Hello {
+        protocol: shared::PROTOCOL_VERSION,
+        seat: id,
+        walls: seat.controls.walls(),
+    };
+    let (mut sink, mut stream) = socket.split();
+    let (replies_tx, mut replies) = mpsc::channel::<SeatEvent>(16);
+    let controls = Arc::clone(&seat.controls);
+    let mut send_task = tokio::spawn(async move {
+        if sink.send(Message::Text(encode(&hello))).await.is_err() {
+            return;
+        }
+        loop {
+            let event = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                Some(event) = replies.recv() => event,
+                Some(Direct::Asked { wall, by }) = direct.recv() => SeatEvent::Asked { wall, by },
+                change = changes.recv() => match change {
+                    Ok(control) => SeatEvent::Control { control: Box::new(ControlState::clone(&control)) },
+                    // A seat that fell behind gets every channel as it is now: no silent gap.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let mut ok = true;
+                        for control in controls.walls() {
+                            let event = SeatEvent::Control { control: Box::new(control) };
+                            ok &= sink.send(Message::Text(encode(&event))).await.is_ok();
+                        }
+                        if !ok {
+                            return;
+                        }
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+            };
+            if sink.send(Message::Text(encode(&event))).await.is_err() {
+                return;
+            }
+        }
+        let _ = sink.send(Message::Close(None)).await;
+    });
+    let mut recv_task = tokio::spawn(async move {
+        while let Some(Ok(msg)) = stream.next().await {
+            let text = match msg {
+                Message::Text(text) => text,
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            let reply = match serde_json::from_str::<SeatMsg>(&text) {
+                Ok(msg) => {
+                    let wall = wall_of(&msg).to_owned();
+                    seat.handle(id, msg)
+                        .await
+                        .err()
+                        .map(|Refusal(error)| SeatEvent::Refused { wall, error })
+                }
+                Err(err) => Some(SeatEvent::Refused {
+                    wall: String::new(),
+                    error: Refusal::of(&AppError::BadRequest(format!("not a seat message: {err}")))
+                        .0,
+                }),
+            };
+            if let Some(reply) = reply
+                && replies_tx.send(reply).await.is_err()
+            {
+                break;
+            }
+        }
+    });
+    tokio::select! {
+        _ = &mut send_task => recv_task.abort(),
+        _ = &mut recv_task => send_task.abort(),
+    }
+    tracing::info!(seat = id, "a seat disconnected");
+    drop(guard);
+}
+
+fn wall_of(msg: &SeatMsg) -> &str {
+    match msg {
+        SeatMsg::Take { wall }
+        | SeatMsg::Release { wall }
+        | SeatMsg::Handover { wall, .. }
+        | SeatMsg::Show { wall, .. } => wall,
+    }
+}
+
+impl Seat {
+    async fn handle(&self, seat: u64, msg: SeatMsg) -> Result<(), Refusal> {
+        match msg {
+            SeatMsg::Take { wall } => self.controls.take(seat, &wall).map(drop),
+            SeatMsg::Release { wall } => self.controls.release(seat, &wall).map(drop),
+            SeatMsg::Handover { wall, to_seat } => {
+                self.controls.handover(seat, &wall, to_seat).map(drop)
+            }
+            SeatMsg::Show { wall, display } => {
+                let card = match &display {
+                    Some(display) => self.check(display).await.map_err(|e| Refusal::of(&e))?,
+                    None => None,
+                };
+                self.controls.show(seat, &wall, display, card).map(drop)
+            }
+        }
+    }
+
+    /// Checks a display against the seat's account and reads its case's card: the area must
+    /// be the seat's or inside it, the case one the seat may see.
+    async fn check(&self, display: &Display) -> Result<Option<CaseCard>, AppError> {
+        let areas = &self.auth.areas;
+        match &self.who.area {
+            Some(area) if areas.contains(area, &display.scope) => {}
+            Some(area) => {
+                return Err(AppError::Forbidden(format!(
+                    "{} is outside your area ({area})",
+                    display.scope
+                )));
+            }
+            None => {
+                return Err(AppError::Forbidden(
+                    "an account without an area shows nothing on a wall".to_owned(),
+                ));
+            }
+        }
+        let known = self
+            .hub
+            .current(display.scope.clone())
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        if known.is_none() {
+            return Err(AppError::NotFound(format!(
+                "there is no {} in the city",
+                display.scope
+            )));
+        }
+        if let Some(metric) = &display.metric
+            && !METRICS.contains(&metric.as_str())
+        {
+            return Err(AppError::invalid(
+                "display.metric",
+                format!(
+                    "{metric:?} is not a map metric: use one of {}",
+                    METRICS.join(", ")
+                ),
+            ));
+        }
+        if let Some(layer) = display
+            .layers
+            .iter()
+            .flatten()
+            .find(|l| !LAYERS.contains(&l.as_str()))
+        {
+            return Err(AppError::invalid(
+                "display.layers",
+                format!("{layer:?} is not a map layer: use {}", LAYERS.join(", ")),
+            ));
+        }
+        if let Some(grid) = &display.grid
+            && !areas.covers(&display.scope, grid)
+        {
+            return Err(AppError::invalid(
+                "display.grid",
+                format!("grid {grid:?} is not in {}", display.scope),
+            ));
+        }
+        let now = crate::cases::now_ms();
+        if let Some(at) = display.at_ms
+            && at > now
+        {
+            return Err(AppError::invalid(
+                "display.at_ms",
+                format!("{at} is in the future (the server's time is {now})"),
+            ));
+        }
+        match display.case {
+            Some(id) => {
+                let case = self.cases.get_for(id, &self.who).await?;
+                let moves = self.cases.moves_for(id, &self.who).await?;
+                Ok(Some(CaseCard { case, moves }))
+            }
+            None => Ok(None),
+        }
+    }
+}
