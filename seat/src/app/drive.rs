@@ -742,7 +742,9 @@ mod tests {
             display: Some(Display::live(Scope::City)),
             ..shared::control::ControlState::idle("main")
         };
-        let event = shared::control::SeatEvent::Control { control: state };
+        let event = shared::control::SeatEvent::Control {
+            control: Box::new(state),
+        };
         let text = serde_json::to_string(&event).expect("json");
         match serde_json::from_str::<Event>(&text).expect("read") {
             Event::Control { control } => {
