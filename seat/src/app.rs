@@ -13,6 +13,7 @@
 //! API as any other client, and whatever the server refuses is shown in its own words.
 
 mod assess;
+mod drive;
 mod queue;
 mod replay;
 
@@ -293,6 +294,8 @@ struct State {
     queue: Queue,
     /// The assessment's period preset.
     period: Preset,
+    /// The control channels: the walls this seat drives or may take.
+    drive: drive::Drive,
 }
 
 /// The assessment's periods, in the centre's zone.
@@ -346,6 +349,7 @@ thread_local! {
                 socket: None,
             },
             period: Preset::ThisWeek,
+            drive: drive::Drive::new(),
         })
     };
 }
@@ -414,6 +418,7 @@ pub fn start() {
         &[("class", "seat-page"), ("data-testid", "seat")],
         &[
             n(h("div", &[("data-testid", "seat-top")], &[])),
+            n(h("div", &[("data-testid", "seat-wall")], &[])),
             n(h("div", &[("data-testid", "seat-moment")], &[])),
             n(h("div", &[("data-testid", "seat-messages")], &[])),
             n(h("div", &[("data-testid", "seat-body")], &[])),
@@ -421,6 +426,7 @@ pub fn start() {
     );
     listen(&main, "click", on_click);
     listen(&main, "submit", on_submit);
+    listen(&main, "input", drive::on_input);
     let keys = Closure::<dyn FnMut(web_sys::Event)>::new(on_key);
     let _ = document.add_event_listener_with_callback("keydown", keys.as_ref().unchecked_ref());
     // The page's keys work as long as the page does.
@@ -461,6 +467,18 @@ fn root_level(account: &AccountView) -> Level {
     }
 }
 
+/// The address of a WebSocket on this server (`path` with its query), `wss` when the page came
+/// over HTTPS.
+fn socket_url(path: &str) -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let scheme = match location.as_ref().and_then(|l| l.protocol().ok()).as_deref() {
+        Some("https:") => "wss",
+        _ => "ws",
+    };
+    let host = location.and_then(|l| l.host().ok()).unwrap_or_default();
+    format!("{scheme}://{host}{path}")
+}
+
 /// Whether the role sits at a seat.
 fn seated(role: Role) -> bool {
     matches!(role, Role::Leader | Role::Dispatcher)
@@ -480,6 +498,10 @@ fn enter(account: AccountView) {
         };
     });
     open_stream();
+    if with(|s| s.account.as_ref().is_some_and(|a| seated(a.role))) {
+        drive::render_panel();
+        drive::connect();
+    }
     render();
     if with(|s| s.names.is_none()) {
         spawn_local(async {
@@ -534,6 +556,7 @@ fn forget() {
             let _ = socket.close();
         }
     });
+    drive::disconnect();
     render();
 }
 
@@ -783,8 +806,10 @@ fn on_submit(ev: web_sys::Event) {
     let Some(form) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
         return;
     };
-    if form.get_attribute("data-testid").as_deref() == Some("seat-login") {
-        sign_in();
+    match form.get_attribute("data-testid").as_deref() {
+        Some("seat-login") => sign_in(),
+        Some("wall-panel") => drive::take(),
+        _ => {}
     }
 }
 
@@ -926,6 +951,9 @@ fn on_click(ev: web_sys::Event) {
             });
             render_moment();
         }
+        "release-wall" => drive::release(),
+        "handover" => drive::hand_over(),
+        "handover-keep" => drive::keep(),
         "replay-back" => step_replay(-STEP_MS),
         "replay-forward" => step_replay(STEP_MS),
         _ => {}

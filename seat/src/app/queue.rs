@@ -18,20 +18,14 @@ pub(super) fn open_stream() {
             s.token.clone(),
         )
     });
-    let (Some(window), Some(token)) = (web_sys::window(), token) else {
+    let Some(token) = token else {
         return;
     };
     if with(|s| s.queue.socket.is_some()) {
         return;
     }
-    let location = window.location();
-    let scheme = match location.protocol().as_deref() {
-        Ok("https:") => "wss",
-        _ => "ws",
-    };
-    let host = location.host().unwrap_or_default();
     let scope = area.unwrap_or_else(|| "city".to_owned());
-    let url = format!("{scheme}://{host}/ws?scope={scope}&token={token}");
+    let url = socket_url(&format!("/ws?scope={scope}&token={token}"));
     let Ok(socket) = web_sys::WebSocket::new(&url) else {
         return;
     };
@@ -473,7 +467,14 @@ pub(super) fn on_key(ev: web_sys::Event) {
             .and_then(|v| v.as_bool())
             .unwrap_or(false)
     });
-    if modified || with(|s| s.account.is_none()) {
+    // Keys typed in the wall panel are the panel's: Enter there takes the wall, and must not
+    // send a move being written in the queue.
+    let in_panel = ev
+        .target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .and_then(|el| el.closest("[data-testid=\"wall-panel\"]").ok().flatten())
+        .is_some();
+    if modified || in_panel || with(|s| s.account.is_none()) {
         return;
     }
     let typing = ev

@@ -4,8 +4,13 @@
 use super::*;
 
 /// The bar under the navigation: the look-back banner or the replay's clock and buttons,
-/// nothing when the seat is live.
+/// nothing when the seat is live. A held wall follows the moment shown.
 pub(super) fn render_moment() {
+    draw_moment();
+    drive::sync();
+}
+
+fn draw_moment() {
     let (moment, replay) = with(|s| (s.moment, s.replay.clone()));
     let live = button(
         tr("回到实时", "Back to live"),
@@ -150,6 +155,8 @@ pub(super) fn step_replay(by: i64) {
 pub(super) fn tick() {
     let now = js_sys::Date::now();
     queue::queue_tick(now);
+    // A held wall catches up with a replay's clock that moved at most a tick ago.
+    drive::sync();
     let ask = with(|s| {
         let r = s.replay.as_mut()?;
         let elapsed = now - r.last_tick;
@@ -199,6 +206,7 @@ pub(super) fn tick() {
         });
         let Some(r) = shown else { return };
         show_clock(&r);
+        drive::sync();
         match (answer, names, level) {
             (Some(Ok(answer)), Some(names), Some(level)) if current(asked) => {
                 show_area(&names, &level, &answer.state);

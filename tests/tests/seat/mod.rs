@@ -1,6 +1,9 @@
 //! The seat page at 1920 × 1080: a leader drills down by clicking from the city to a case
 //! reported with a photo and dispatched through the API, sees its timeline and its photo, and
-//! reaches an overdue case of the demo city from the overview in two clicks.
+//! reaches an overdue case of the demo city from the overview in two clicks; a seat drives a
+//! wall (`drive`).
+
+mod drive;
 
 use super::field::{PASSWORD, png};
 use fantoccini::Locator;
