@@ -418,6 +418,7 @@ pub fn action(action: shared::case::Action) -> &'static str {
         A::Reject => ("不予受理", "Rejected"),
         A::Escalate => ("上报区级", "Escalated"),
         A::Reopen => ("重新办理", "Reopened"),
+        A::Urge => ("督办", "Urged"),
         A::Warn => ("预警", "Warned"),
         A::Supervise => ("超期督办", "Supervised"),
     };
