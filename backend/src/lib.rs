@@ -275,21 +275,9 @@ pub async fn run(
         city.clone(),
         config.utc_offset_minutes,
     ));
-    // A first start over a log without checkpoints writes them in the background; until then
-    // look back folds longer tails.
-    let preparing = config.backfill_history.then(|| {
-        let (db, city, start) = (db.clone(), city.clone(), scopes.clone());
-        let (every, offset) = (config.checkpoint_every, config.utc_offset_minutes);
-        tokio::spawn(async move {
-            let prepared = live::history::prepare(db, city, every, offset, start, checkpoints);
-            if let Err(err) = prepared.await {
-                tracing::warn!(
-                    error = format!("{err:#}"),
-                    "cannot prepare the look-back checkpoints; looking back folds from the log's start"
-                );
-            }
-        })
-    });
+    // The start the backfill folds up to, taken before the hub owns the aggregates.
+    let backfill_start = config.backfill_history.then(|| scopes.clone());
+    let history_city = city.clone();
     let (hub, feed, hub_task) =
         live::spawn(scopes, city, metrics.clone(), Some(sink), token.clone());
     let photos = Arc::new(
@@ -320,6 +308,22 @@ pub async fn run(
         }
         tracing::info!(key = %key, "demo API key for reporting apps (X-Api-Key): {key}");
     }
+    // A first start over a log without checkpoints writes them in the background; until then
+    // look back folds longer tails. It starts after the demo accounts are written, so that
+    // its first writes never meet theirs.
+    let preparing = backfill_start.map(|start| {
+        let (db, city) = (db.clone(), history_city.clone());
+        let (every, offset) = (config.checkpoint_every, config.utc_offset_minutes);
+        tokio::spawn(async move {
+            let prepared = live::history::prepare(db, city, every, offset, start, checkpoints);
+            if let Err(err) = prepared.await {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "cannot prepare the look-back checkpoints; looking back folds from the log's start"
+                );
+            }
+        })
+    });
     let (cases, writer) = Cases::new(
         db.clone(),
         grids.clone(),

@@ -80,7 +80,7 @@ impl Server {
             config,
             stop.clone().cancelled_owned(),
         ));
-        let server = Server {
+        let mut server = Server {
             addr,
             db_path: db_path.to_owned(),
             http: reqwest::Client::builder()
@@ -90,12 +90,16 @@ impl Server {
             stop,
             task,
         };
-        let health = server
-            .http
-            .get(server.url("/healthz"))
-            .send()
-            .await
-            .expect("GET /healthz");
+        let health = match server.http.get(server.url("/healthz")).send().await {
+            Ok(health) => health,
+            // A server that stopped at start closes its listener: say why it stopped.
+            Err(err) => {
+                match tokio::time::timeout(Duration::from_secs(5), &mut server.task).await {
+                    Ok(stopped) => panic!("the server stopped at start ({err}): {stopped:?}"),
+                    Err(_) => panic!("GET /healthz: {err}"),
+                }
+            }
+        };
         assert_eq!(health.status(), 200, "the server did not come up");
         server
     }
