@@ -213,8 +213,7 @@ pub fn start(scope: Scope, follow: Option<String>) -> Link {
 }
 
 /// The stream's address; a wall that has state says where it left off, so that the server
-/// can send only what it missed. A following wall names the channel, and the scope it was
-/// last shown, as its place in the stream belongs to that scope.
+/// can send only what it missed. A following wall names the channel too.
 fn ws_url(mirror: &Mirror, scope: &Scope, follow: Option<&str>) -> String {
     let location = window().location();
     let scheme = match location.protocol().as_deref() {
@@ -224,10 +223,9 @@ fn ws_url(mirror: &Mirror, scope: &Scope, follow: Option<&str>) -> String {
     let host = location
         .host()
         .unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
-    let scope = match (follow, &mirror.scope) {
-        (Some(_), Some(shown)) => shown,
-        _ => scope,
-    };
+    // A following wall always names its own scope, which the server shows when the channel
+    // shows nothing; its place in the stream is worth resuming only while it shows that scope.
+    let resumable = follow.is_none() || mirror.scope.as_ref() == Some(scope);
     let scope = js_sys::encode_uri_component(&scope.to_string());
     // Outside demo mode a wall carries its display token in its own address; the stream
     // needs it too.
@@ -242,7 +240,7 @@ fn ws_url(mirror: &Mirror, scope: &Scope, follow: Option<&str>) -> String {
         .map(|name| format!("&follow={name}"))
         .unwrap_or_default();
     match (&mirror.stream, mirror.seq) {
-        (Some(stream), Some(seq)) => {
+        (Some(stream), Some(seq)) if resumable => {
             format!("{scheme}://{host}/ws?scope={scope}{token}{follow}&stream={stream}&since={seq}")
         }
         _ => format!("{scheme}://{host}/ws?scope={scope}{token}{follow}"),
