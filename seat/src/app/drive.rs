@@ -106,6 +106,61 @@ impl Drive {
     }
 }
 
+/// The map the seat chose for its walls in the wall panel: a metric and the place layers
+/// shown; `None` leaves each wall its own.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct MapChoice {
+    metric: Option<String>,
+    layers: Option<Vec<String>>,
+}
+
+/// The map metrics a wall colours by, as the wall codes them, with their names.
+fn metrics() -> [(&'static str, &'static str); 5] {
+    [
+        ("", tr("地图：大屏自选", "Map: the wall's own")),
+        ("open", tr("在办案件", "Open cases")),
+        ("overdue", tr("超期案件", "Overdue cases")),
+        ("per_1000", tr("每千人案件", "Cases per 1,000")),
+        ("coverage", tr("入户走访覆盖率", "Visit coverage")),
+    ]
+}
+
+/// The place layers a wall can show, with their names.
+fn layers() -> [(&'static str, &'static str); 3] {
+    [
+        ("grid_station", tr("网格工作站", "Grid stations")),
+        ("mediation_centre", tr("调解中心", "Mediation centres")),
+        ("key_place", tr("重点场所", "Key places")),
+    ]
+}
+
+/// The map choice as the wall panel holds it now: every layer ticked is the wall's own.
+fn map_choice() -> MapChoice {
+    let metric = Some(value("wall-metric")).filter(|m| !m.is_empty());
+    let mut shown = Vec::new();
+    let mut all = true;
+    for (code, _) in layers() {
+        let ticked = doc()
+            .query_selector(&format!(
+                "[data-testid=\"wall-layer\"][data-layer=\"{code}\"]"
+            ))
+            .ok()
+            .flatten()
+            .and_then(|el| js_sys::Reflect::get(&el, &"checked".into()).ok())
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if ticked {
+            shown.push(code.to_owned());
+        } else {
+            all = false;
+        }
+    }
+    MapChoice {
+        metric,
+        layers: (!all).then_some(shown),
+    }
+}
+
 /// What the seat shows, as a wall would show it; `None` when it cannot be said yet (the area
 /// names are not read). The city, live, with nothing picked out is the wall's own overview.
 fn display_of(
@@ -113,6 +168,7 @@ fn display_of(
     names: Option<&Names>,
     moment: Option<i64>,
     replay: Option<&Replay>,
+    map: &MapChoice,
 ) -> Option<Option<Display>> {
     let names = names?;
     let area = path.iter().rev().find(|l| l.is_area())?;
@@ -142,6 +198,8 @@ fn display_of(
         case,
         at_ms,
         replay,
+        metric: map.metric.clone(),
+        layers: map.layers.clone(),
         ..Display::live(scope)
     };
     Some((display != Display::live(Scope::City)).then_some(display))
@@ -281,8 +339,13 @@ fn handle(event: Event) {
                     if !before {
                         // Handed over unasked: the wall keeps what it shows until the seat's
                         // screen changes.
-                        let shown =
-                            display_of(&s.path, s.names.as_deref(), s.moment, s.replay.as_ref());
+                        let shown = display_of(
+                            &s.path,
+                            s.names.as_deref(),
+                            s.moment,
+                            s.replay.as_ref(),
+                            &map_choice(),
+                        );
                         if let Some(shown) = shown {
                             s.drive.sent.insert(wall, shown);
                         }
@@ -376,13 +439,19 @@ fn send(msg: &SeatMsg) -> bool {
 /// Called after every screen drawn and by the page's timer, which catches a replay's clock.
 pub(super) fn sync() {
     let now = js_sys::Date::now();
+    let map = map_choice();
     let due = with(|s| {
         let held = s.drive.held();
         if held.is_empty() {
             return Vec::new();
         }
-        let Some(display) = display_of(&s.path, s.names.as_deref(), s.moment, s.replay.as_ref())
-        else {
+        let Some(display) = display_of(
+            &s.path,
+            s.names.as_deref(),
+            s.moment,
+            s.replay.as_ref(),
+            &map,
+        ) else {
             return Vec::new();
         };
         let soon = now - s.drive.sent_at < REPLAY_SEND_MS;
@@ -515,6 +584,43 @@ pub(super) fn render_panel() {
                     ("aria-label", tr("大屏名称", "The wall's name")),
                 ],
                 &[],
+            )),
+            n(h(
+                "select",
+                &[
+                    ("data-testid", "wall-metric"),
+                    ("aria-label", tr("大屏地图指标", "The wall's map metric")),
+                ],
+                &metrics()
+                    .iter()
+                    .map(|(code, name)| n(h("option", &[("value", code)], &[t(name)])))
+                    .collect::<Vec<_>>(),
+            )),
+            n(h(
+                "span",
+                &[("class", "seat-wall-layers")],
+                &layers()
+                    .iter()
+                    .map(|(code, name)| {
+                        n(h(
+                            "label",
+                            &[],
+                            &[
+                                n(h(
+                                    "input",
+                                    &[
+                                        ("type", "checkbox"),
+                                        ("checked", ""),
+                                        ("data-testid", "wall-layer"),
+                                        ("data-layer", code),
+                                    ],
+                                    &[],
+                                )),
+                                t(name),
+                            ],
+                        ))
+                    })
+                    .collect::<Vec<_>>(),
             )),
             // Enter in the field takes the wall, as the button does.
             button(
@@ -666,9 +772,13 @@ mod tests {
     fn the_display_follows_the_drill_down() {
         let names = names();
         let city = [Level::City];
-        assert_eq!(display_of(&city, None, None, None), None, "no names yet");
         assert_eq!(
-            display_of(&city, Some(&names), None, None),
+            display_of(&city, None, None, None, &MapChoice::default()),
+            None,
+            "no names yet"
+        );
+        assert_eq!(
+            display_of(&city, Some(&names), None, None, &MapChoice::default()),
             Some(None),
             "the live city is the wall's overview"
         );
@@ -679,21 +789,32 @@ mod tests {
             Level::Grid("G1".into()),
             Level::Case(7),
         ];
-        let shown = display_of(&path, Some(&names), Some(5), None)
+        let shown = display_of(&path, Some(&names), Some(5), None, &MapChoice::default())
             .flatten()
             .expect("a display");
         assert_eq!(shown.scope, Scope::Street("S1".into()));
         assert_eq!(shown.grid.as_deref(), Some("G1"));
         assert_eq!(shown.case, Some(7));
         assert_eq!(shown.at_ms, Some(5));
-        let district = display_of(&path[..2], Some(&names), None, None).flatten();
+        let district =
+            display_of(&path[..2], Some(&names), None, None, &MapChoice::default()).flatten();
         assert_eq!(district, Some(Display::live(Scope::District("D1".into()))));
         // A look back at the city is not the live overview.
         assert!(
-            display_of(&city, Some(&names), Some(5), None)
+            display_of(&city, Some(&names), Some(5), None, &MapChoice::default())
                 .flatten()
                 .is_some()
         );
+        // Nor is the city with a map chosen for the wall.
+        let map = MapChoice {
+            metric: Some("overdue".into()),
+            layers: Some(vec!["key_place".into()]),
+        };
+        let chosen = display_of(&city, Some(&names), None, None, &map)
+            .flatten()
+            .expect("a display");
+        assert_eq!(chosen.metric.as_deref(), Some("overdue"));
+        assert_eq!(chosen.layers, Some(vec!["key_place".to_owned()]));
     }
 
     #[test]
@@ -711,7 +832,14 @@ mod tests {
             round: 0,
         };
         let city = [Level::City];
-        let first = display_of(&city, Some(&names), Some(9), Some(&replay)).flatten();
+        let first = display_of(
+            &city,
+            Some(&names),
+            Some(9),
+            Some(&replay),
+            &MapChoice::default(),
+        )
+        .flatten();
         let clock = first
             .as_ref()
             .and_then(|d| d.replay.clone())
@@ -719,10 +847,24 @@ mod tests {
         assert_eq!(clock.speed, 1440.0);
         assert_eq!(first.as_ref().and_then(|d| d.at_ms), Some(1_000));
         replay.shown = 2_000;
-        let later = display_of(&city, Some(&names), None, Some(&replay)).flatten();
+        let later = display_of(
+            &city,
+            Some(&names),
+            None,
+            Some(&replay),
+            &MapChoice::default(),
+        )
+        .flatten();
         assert!(only_clock_moved(Some(&first.clone()), &later));
         replay.paused = true;
-        let paused = display_of(&city, Some(&names), None, Some(&replay)).flatten();
+        let paused = display_of(
+            &city,
+            Some(&names),
+            None,
+            Some(&replay),
+            &MapChoice::default(),
+        )
+        .flatten();
         assert!(
             !only_clock_moved(Some(&later), &paused),
             "a pause goes at once"

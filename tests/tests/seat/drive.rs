@@ -148,6 +148,19 @@ async fn a_seat_drives_the_wall_and_the_wall_returns_to_its_overview() {
     wall_at(&wall, &format!("street:{street}")).await;
     delays.push(delay(&seat, &wall, "street").await);
 
+    // The map the wall colours by, and a place layer hidden, chosen in the seat's panel.
+    seat.eval(
+        "const pick = document.querySelector('[data-testid=\"wall-metric\"]');
+         pick.value = 'overdue';
+         document.querySelector('[data-testid=\"wall-layer\"][data-layer=\"key_place\"]')
+           .checked = false;
+         return true;",
+    )
+    .await;
+    wall.wait_for("[data-map-metric=\"overdue\"].on").await;
+    wall.wait_for(".hide-key_place").await;
+    delays.push(delay(&seat, &wall, "metric and layers").await);
+
     seat.click(&format!(
         "[data-testid=\"seat-item\"][data-level=\"grid\"][data-code=\"{grid}\"]"
     ))
