@@ -373,6 +373,9 @@ async fn send_frames(
         return;
     };
     let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
+    // The ticks missed while the wall showed the present are not made up in a burst when it
+    // turns to the past.
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
             // Shutdown first: the hub stops on the same signal, and the wall should hear
