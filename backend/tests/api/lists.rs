@@ -193,7 +193,7 @@ async fn each_role_lists_its_own_work_within_its_reach(store: Store) {
     assert_eq!(page["cases"][0]["department"], "D03");
     assert_eq!(
         page["cases"][0]["allowed"],
-        json!(["dispatch", "accept", "escalate"])
+        json!(["dispatch", "accept", "escalate", "urge"])
     );
     let (_, whole) = list(&server, &leader, "limit=4").await;
     assert_eq!(whole["more"], false);

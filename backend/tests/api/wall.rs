@@ -379,7 +379,8 @@ async fn the_latest_cases_and_each_grids_coverage_follow_random_moves_and_visits
         let res = server
             .post_json(
                 &format!("/api/cases/{id}/moves"),
-                &json!({"action": action}),
+                // A note with every move, which an urge needs.
+                &json!({"action": action, "note": "随机"}),
             )
             .await;
         assert_eq!(res.status(), 200, "{action} on case {id}");
