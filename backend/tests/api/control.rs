@@ -410,15 +410,10 @@ async fn one_seat_holds_a_wall_until_it_hands_it_over() {
 
 #[tokio::test]
 async fn a_wall_returns_to_its_overview_after_its_seat_drops() {
-    let db = crate::support::TestDb::new(crate::support::Store::Sqlite).await;
-    let pool = backend::store::connect(&db.url).await.expect("db");
-    backend::city::install(&pool, &backend::city::sample_areas())
-        .await
-        .expect("city");
-    pool.close().await;
-    let mut config = backend::config::Config::new(db.url.clone());
-    config.control_return = Duration::from_millis(300);
-    let server = TestServer::start_configured(db, config).await;
+    let server = TestServer::start_sample(crate::support::Store::Sqlite, |c| {
+        c.control_return = Duration::from_millis(300);
+    })
+    .await;
     let mut wall = Follower::open(&server, "follow=main").await;
     wall.until_showing(&Scope::City).await;
     let mut seat = SeatWs::open(&server, &server.tokens.leader).await;

@@ -199,6 +199,12 @@ impl TestServer {
 
     /// A server on a fresh database of the given kind holding the four-grid sample city.
     pub async fn start_on(store: Store) -> TestServer {
+        TestServer::start_sample(store, |_| {}).await
+    }
+
+    /// A server on a fresh database of the given kind holding the four-grid sample city,
+    /// with its configuration changed by `configure`.
+    pub async fn start_sample(store: Store, configure: impl FnOnce(&mut Config)) -> TestServer {
         let db = TestDb::new(store).await;
         let pool = backend::store::connect(&db.url)
             .await
@@ -207,7 +213,9 @@ impl TestServer {
             .await
             .expect("install the sample city");
         pool.close().await;
-        TestServer::start_with(db).await
+        let mut config = Config::new(db.url.clone());
+        configure(&mut config);
+        TestServer::start_configured(db, config).await
     }
 
     /// A server on `db`, which may already hold data.

@@ -334,6 +334,28 @@ fn send_move(action: Action) {
         Action::Dispatch => Some(value("seat-dispatch-department")).filter(|d| !d.is_empty()),
         _ => None,
     };
+    post_move(id, token, action, note, department, move || {
+        with(|s| {
+            s.queue.form = None;
+            s.queue.cases.retain(|c| c.id != id);
+            s.queue.selected = None;
+        });
+        notice(&format!("#{id} {}", action_name(action)));
+        show_queue();
+        load_queue(false);
+    });
+}
+
+/// Posts a move of case `id`, one at a time (a second while one is on its way is dropped),
+/// and runs `done` once the server took it; a refusal is shown where errors are said.
+fn post_move(
+    id: i64,
+    token: String,
+    action: Action,
+    note: Option<String>,
+    department: Option<String>,
+    done: impl FnOnce() + 'static,
+) {
     let body = shared::case::MoveCase {
         action: action.code().to_owned(),
         note,
@@ -349,16 +371,7 @@ fn send_move(action: Action) {
         let answer = fetch::send("POST", &url, Some(&token), Body::Json(json)).await;
         with(|s| s.busy = false);
         match answer {
-            Ok(_) => {
-                with(|s| {
-                    s.queue.form = None;
-                    s.queue.cases.retain(|c| c.id != id);
-                    s.queue.selected = None;
-                });
-                notice(&format!("#{id} {}", action_name(action)));
-                show_queue();
-                load_queue(false);
-            }
+            Ok(_) => done(),
             Err(failure) => fail(failure),
         }
     });
@@ -415,26 +428,9 @@ pub(super) fn urge(id: i64) {
     let Some(token) = token() else {
         return;
     };
-    let body = shared::case::MoveCase {
-        action: Action::Urge.code().to_owned(),
-        note: Some(note),
-        department: None,
-    };
-    let json = serde_json::to_string(&body).unwrap_or_default();
-    if with(|s| std::mem::replace(&mut s.busy, true)) {
-        return;
-    }
-    spawn_local(async move {
-        let url = format!("/api/cases/{id}/moves");
-        let answer = fetch::send("POST", &url, Some(&token), Body::Json(json)).await;
-        with(|s| s.busy = false);
-        match answer {
-            Ok(_) => {
-                render();
-                notice(&format!("#{id} {}", action_name(Action::Urge)));
-            }
-            Err(failure) => fail(failure),
-        }
+    post_move(id, token, Action::Urge, Some(note), None, move || {
+        render();
+        notice(&format!("#{id} {}", action_name(Action::Urge)));
     });
 }
 

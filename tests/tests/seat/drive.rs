@@ -6,7 +6,7 @@
 //! stand-in for `/ws/seat`, the seat is seen to send one `Show` per change of screen and a
 //! replay's clock at most twice a second.
 
-use super::{PASSWORD, api_token, at_level, get, report, sign_in};
+use super::{PASSWORD, api_token, at_level, first_grid, get, report, sign_in};
 use serde_json::Value;
 use std::time::Duration;
 use tests::browser::Browser;
@@ -95,11 +95,7 @@ async fn a_seat_drives_the_wall_and_the_wall_returns_to_its_overview() {
 
     // A case reported in the grid worker's grid, to open at the seat and show on the wall.
     let worker = api_token(&server, &http, "worker").await;
-    let me = get(&server, &http, &worker, "/api/me").await;
-    let grid = me["grids"][0]
-        .as_str()
-        .expect("the worker's grid")
-        .to_owned();
+    let grid = first_grid(&server, &http, &worker).await;
     let id = report(&server, &http, &worker, &grid).await;
     let grids = server.get_json("/api/grids.geojson").await;
     let props: Value = grids["features"]

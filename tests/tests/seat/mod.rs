@@ -24,6 +24,15 @@ async fn api_token(server: &Server, http: &reqwest::Client, login: &str) -> Stri
     body["token"].as_str().expect("a token").to_owned()
 }
 
+/// The first grid of the account behind `token` (a grid worker's), from `/api/me`.
+async fn first_grid(server: &Server, http: &reqwest::Client, token: &str) -> String {
+    let me = get(server, http, token, "/api/me").await;
+    me["grids"][0]
+        .as_str()
+        .expect("the worker's grid")
+        .to_owned()
+}
+
 /// `GET path` with a bearer token, as JSON.
 async fn get(server: &Server, http: &reqwest::Client, token: &str, path: &str) -> Value {
     let res = http
@@ -112,11 +121,7 @@ async fn a_leader_drills_down_at_the_seat_to_a_case_and_its_photo_and_to_an_over
     // The grid worker reports a lamp post in its grid with a photo; the city's dispatcher
     // dispatches it.
     let worker = api_token(&server, &http, "worker").await;
-    let me = get(&server, &http, &worker, "/api/me").await;
-    let grid = me["grids"][0]
-        .as_str()
-        .expect("the worker's grid")
-        .to_owned();
+    let grid = first_grid(&server, &http, &worker).await;
     let (content_type, body) = report_with_photo(
         &json!({
             "category": "municipal_facilities",
@@ -482,11 +487,7 @@ async fn a_dispatcher_works_the_live_queue_from_the_keyboard() {
     let http = reqwest::Client::new();
     let worker = api_token(&server, &http, "worker").await;
     let dispatcher = api_token(&server, &http, "dispatcher").await;
-    let me = get(&server, &http, &worker, "/api/me").await;
-    let grid = me["grids"][0]
-        .as_str()
-        .expect("the worker's grid")
-        .to_owned();
+    let grid = first_grid(&server, &http, &worker).await;
 
     let browser = Browser::start(1920, 1080).await;
     browser
