@@ -412,7 +412,7 @@ pub async fn wall_state(
         seq: current.seq,
         log_seq: current.log_seq,
         visit_seq: current.visit_seq,
-        server_time_ms: crate::cases::now_ms(),
+        server_time_ms: crate::clock::now_ms(),
         state: current.state,
     }))
 }
@@ -478,7 +478,7 @@ pub async fn wall_at(
             "the moment to look back to is missing (Unix milliseconds)",
         )
     })?;
-    let now = crate::cases::now_ms();
+    let now = crate::clock::now_ms();
     if at_ms > now {
         return Err(AppError::bad_parameter(
             "at",
@@ -545,7 +545,7 @@ pub async fn team(
     State(db): State<Db>,
     ApiQuery(q): ApiQuery<TeamQuery>,
 ) -> Result<Json<TeamView>, AppError> {
-    let at = q.at.unwrap_or_else(crate::cases::now_ms);
+    let at = q.at.unwrap_or_else(crate::clock::now_ms);
     let counts = crate::city::headcount(&db, at).await?;
     let full_time = counts
         .iter()

@@ -12,13 +12,14 @@
 pub mod briefing;
 
 use crate::api::ApiQuery;
-use crate::auth::{Areas, Caller};
+use crate::auth::Caller;
 use crate::error::AppError;
 use crate::store::Db;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use gridwall_core::policy::AreaIndex;
 use shared::assess::{
     Comparison, Counts, MAX_PERIOD_DAYS, Period, PeriodFigures, RankBy, RankRow, Rankings,
 };
@@ -40,13 +41,18 @@ const DEFAULT_DAYS: i64 = 30;
 #[derive(Debug)]
 pub struct Assessment {
     db: Db,
-    areas: Arc<Areas>,
+    areas: Arc<AreaIndex>,
     utc_offset_minutes: i32,
     font: PathBuf,
 }
 
 impl Assessment {
-    pub fn new(db: Db, areas: Arc<Areas>, utc_offset_minutes: i32, font: PathBuf) -> Assessment {
+    pub fn new(
+        db: Db,
+        areas: Arc<AreaIndex>,
+        utc_offset_minutes: i32,
+        font: PathBuf,
+    ) -> Assessment {
         Assessment {
             db,
             areas,
@@ -403,7 +409,7 @@ fn checked(from_name: &str, to_name: &str, period: Period) -> Result<Period, App
 
 /// The period named by `from` and `to`, with their defaults.
 fn period_of(from: Option<&str>, to: Option<&str>) -> Result<Period, AppError> {
-    let to_ms = millis("to", to)?.unwrap_or_else(crate::cases::now_ms);
+    let to_ms = millis("to", to)?.unwrap_or_else(crate::clock::now_ms);
     let from_ms = millis("from", from)?.unwrap_or(to_ms - DEFAULT_DAYS * DAY_MS);
     checked("from", "to", Period { from_ms, to_ms })
 }
@@ -434,7 +440,7 @@ impl Assessment {
     /// Checks that the caller may assess `scope` and opens a snapshot in which it exists.
     async fn open(
         &self,
-        who: &crate::auth::Principal,
+        who: &gridwall_core::policy::Principal,
         scope: &Scope,
     ) -> Result<(Tx, String), AppError> {
         who.may_assess(scope, &self.areas)?;
@@ -447,7 +453,7 @@ impl Assessment {
 
     async fn rankings(
         &self,
-        who: &crate::auth::Principal,
+        who: &gridwall_core::policy::Principal,
         q: &RankingsQuery,
     ) -> Result<Rankings, AppError> {
         let by = by_of(q.by.as_deref())?;
@@ -469,7 +475,7 @@ impl Assessment {
 
     async fn compare(
         &self,
-        who: &crate::auth::Principal,
+        who: &gridwall_core::policy::Principal,
         q: &CompareQuery,
     ) -> Result<Comparison, AppError> {
         let scope = scope_of(q.scope.as_deref())?;
@@ -503,7 +509,7 @@ impl Assessment {
     /// Everything the briefing shows, read in one snapshot.
     async fn briefing(
         &self,
-        who: &crate::auth::Principal,
+        who: &gridwall_core::policy::Principal,
         q: &BriefingQuery,
     ) -> Result<briefing::Briefing, AppError> {
         let scope = scope_of(q.scope.as_deref())?;

@@ -7,21 +7,19 @@
 //! one writer, the live feed sees transitions in commit order: the order of their sequence
 //! numbers.
 
-use crate::auth::{Areas, Principal};
 use crate::error::AppError;
-use crate::geo::GridIndex;
 use crate::metrics::Metrics;
 use crate::photos::{MAX_PHOTOS_PER_MOVE, PhotoStore, StoredPhoto, Upload};
 use crate::store::Db;
-use shared::case::{
-    Action, CaseMove, CasePhoto, CaseState, CaseView, Category, Point, ReportCase, Supervision,
-    TimeLimit,
-};
+use crate::store::codes::{decode_state, decode_supervision};
+use gridwall_core::event::{Event, Facts};
+use gridwall_core::geo::GridIndex;
+use gridwall_core::policy::{AreaIndex, Principal};
+use shared::case::{Action, CaseMove, CasePhoto, CaseState, CaseView, Category, Point, ReportCase};
 use shared::taxonomy;
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 mod list;
@@ -33,58 +31,6 @@ pub use list::{DEFAULT_LIMIT, ListQuery, MAX_LIMIT};
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 const MAX_NOTE_CHARS: usize = 1_000;
 const MAX_GRID_ID_CHARS: usize = 32;
-
-/// What the live feed receives: a committed transition or a house visit, in commit order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    Transition(Committed),
-    Visit(Visit),
-}
-
-/// A house visit (入户走访) by a member of the grid team.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Visit {
-    pub id: i64,
-    pub grid_id: String,
-    pub member_id: i64,
-    pub household: String,
-    pub at_ms: i64,
-}
-
-/// The parts of a case that a move can change, as they were before or after it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Facts {
-    pub state: CaseState,
-    pub department: Option<String>,
-    pub supervision: Supervision,
-    pub deadline_ms: Option<i64>,
-}
-
-/// One committed transition, as the live feed receives it: the move, and the case's fixed
-/// facts, so that folding it needs no read of the tables.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Committed {
-    pub seq: u64,
-    pub case_id: i64,
-    pub action: Action,
-    /// `None` for a report, which creates the case.
-    pub before: Option<Facts>,
-    pub after: Facts,
-    pub at_ms: i64,
-    pub category: Category,
-    pub sub_item: Option<String>,
-    pub grid_id: Option<String>,
-    pub reported_at_ms: i64,
-    pub reporter_id: Option<i64>,
-    /// When the transaction committed, for the commit-to-send latency.
-    pub committed_at: std::time::Instant,
-}
-
-impl Committed {
-    pub fn from_state(&self) -> Option<CaseState> {
-        self.before.as_ref().map(|f| f.state)
-    }
-}
 
 /// A report that passed validation.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +56,7 @@ struct Inner {
     /// Where the photos of reports and moves are stored before the writer records them.
     photos: Arc<PhotoStore>,
     /// Which street and district each grid is in, for checking a caller's area.
-    areas: Arc<Areas>,
+    areas: Arc<AreaIndex>,
     /// The writer task's queue: every write goes through it.
     writes: mpsc::Sender<Write>,
 }
@@ -147,20 +93,13 @@ enum Write {
     },
 }
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 impl Cases {
     /// The command layer and its writer task, which ends when every clone of the returned
     /// `Cases` is gone (after handing the feed everything it committed).
     pub fn new(
         db: Db,
         grids: Arc<GridIndex>,
-        areas: Arc<Areas>,
+        areas: Arc<AreaIndex>,
         photos: Arc<PhotoStore>,
         feed: mpsc::Sender<Event>,
         metrics: Arc<Metrics>,
@@ -351,14 +290,15 @@ impl Cases {
         .fetch_optional(&self.inner.db)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
-        parse_state(&row.try_get::<String, _>("state")?)?.next(action)?;
-        parse_supervision(&row.try_get::<String, _>("supervision")?)?.after(action)?;
+        decode_state(&row.try_get::<String, _>("state")?)?.next(action)?;
+        decode_supervision(&row.try_get::<String, _>("supervision")?)?.after(action)?;
         who.may_touch(
             row.try_get::<Option<String>, _>("grid_id")?.as_deref(),
             row.try_get::<Option<String>, _>("department_code")?
                 .as_deref(),
             &self.inner.areas,
-        )
+        )?;
+        Ok(())
     }
 
     /// One case as the API shows it to `who`, with its photos: 403 when it lies outside what
@@ -418,15 +358,15 @@ impl Cases {
                     })?,
                     from_state: row
                         .try_get::<Option<String>, _>("from_state")?
-                        .map(|s| parse_state(&s))
+                        .map(|s| decode_state(&s))
                         .transpose()?,
-                    to_state: parse_state(&row.try_get::<String, _>("to_state")?)?,
+                    to_state: decode_state(&row.try_get::<String, _>("to_state")?)?,
                     actor: row.try_get("actor")?,
                     role: row.try_get("role")?,
                     at_ms: row.try_get("at")?,
                     note: row.try_get("note")?,
                     department: row.try_get("department_code")?,
-                    supervision: parse_supervision(&row.try_get::<String, _>("supervision")?)?,
+                    supervision: decode_supervision(&row.try_get::<String, _>("supervision")?)?,
                     deadline_ms: row.try_get("deadline_at")?,
                     photos: photos.remove(&seq).unwrap_or_default(),
                 })
@@ -496,7 +436,7 @@ impl Cases {
             .map(|row| {
                 Ok((
                     row.try_get("id")?,
-                    parse_state(&row.try_get::<String, _>("state")?)?,
+                    decode_state(&row.try_get::<String, _>("state")?)?,
                 ))
             })
             .collect()
@@ -548,12 +488,12 @@ impl Cases {
         let mut due = Vec::with_capacity(rows.len());
         for row in rows {
             let facts = Facts {
-                state: parse_state(&row.try_get::<String, _>("state")?)?,
+                state: decode_state(&row.try_get::<String, _>("state")?)?,
                 department: row.try_get("department_code")?,
-                supervision: parse_supervision(&row.try_get::<String, _>("supervision")?)?,
+                supervision: decode_supervision(&row.try_get::<String, _>("supervision")?)?,
                 deadline_ms: row.try_get("deadline_at")?,
             };
-            if let Some((at, action)) = next_check(row.try_get("dispatched_at")?, &facts)
+            if let Some((at, action)) = facts.next_check(row.try_get("dispatched_at")?)
                 && at <= now
             {
                 due.push((row.try_get("id")?, action));
@@ -561,46 +501,6 @@ impl Cases {
         }
         Ok(due)
     }
-}
-
-/// The time limit of a case dispatched at `dispatched_ms`, as `facts` describe it.
-fn time_limit(dispatched_ms: Option<i64>, facts: &Facts) -> Option<TimeLimit> {
-    Some(TimeLimit {
-        dispatched_ms: dispatched_ms?,
-        deadline_ms: facts.deadline_ms?,
-    })
-}
-
-/// When the time-limit watcher must next look at a case, and what it will do then.
-pub fn next_check(dispatched_ms: Option<i64>, facts: &Facts) -> Option<(i64, Action)> {
-    time_limit(dispatched_ms, facts)?.next_check(facts.state, facts.supervision)
-}
-
-/// The time limit of a case whose sub-item is not known.
-pub const DEFAULT_TIME_LIMIT_HOURS: u32 = 72;
-
-pub(crate) fn parse_category(code: &str) -> Result<Category, AppError> {
-    Category::from_code(code).ok_or_else(|| {
-        AppError::Database(sqlx::Error::Decode(
-            format!("unknown category `{code}` in the cases table").into(),
-        ))
-    })
-}
-
-pub(crate) fn parse_supervision(code: &str) -> Result<Supervision, AppError> {
-    Supervision::from_code(code).ok_or_else(|| {
-        AppError::Database(sqlx::Error::Decode(
-            format!("unknown supervision `{code}` in the database").into(),
-        ))
-    })
-}
-
-pub(crate) fn parse_state(code: &str) -> Result<CaseState, AppError> {
-    CaseState::from_code(code).ok_or_else(|| {
-        AppError::Database(sqlx::Error::Decode(
-            format!("unknown case state `{code}` in the database").into(),
-        ))
-    })
 }
 
 fn validate_report(req: ReportCase, grids: &GridIndex) -> Result<NewCase, AppError> {
@@ -730,7 +630,7 @@ fn validate_report(req: ReportCase, grids: &GridIndex) -> Result<NewCase, AppErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geo::Shape;
+    use gridwall_core::geo::Shape;
 
     fn city() -> GridIndex {
         let square =

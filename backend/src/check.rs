@@ -59,7 +59,7 @@ pub async fn check_scopes(
     let http = reqwest::Client::new();
     let url = format!("{}/api/wall", base_url.trim_end_matches('/'));
     let city = live::city_facts(db).await?;
-    let mut rebuilt: Option<((u64, u64, i64, i64), live::Scopes)> = None;
+    let mut rebuilt: Option<((u64, u64, i64, i64), gridwall_core::fold::Scopes)> = None;
     let mut results = Vec::with_capacity(scopes.len());
     'scopes: for scope in scopes {
         for _ in 0..50 {

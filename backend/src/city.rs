@@ -3,8 +3,9 @@
 //! back as GeoJSON and as the grid index.
 
 use crate::bulk::{Bulk, Val};
-use crate::geo::{GridIndex, Shape};
 use crate::store::Db;
+use gridwall_core::geo::{GridIndex, Shape};
+use gridwall_core::policy::AreaIndex;
 use serde_json::{Value, json};
 use shared::case::Category;
 use shared::taxonomy::{DEPARTMENTS, DepartmentLevel, SUB_ITEMS};
@@ -465,4 +466,21 @@ pub async fn places_geojson(db: &Db) -> Result<String, sqlx::Error> {
         }));
     }
     Ok(json!({"type": "FeatureCollection", "features": features}).to_string())
+}
+
+/// Which street and district each grid lies in, for the access policy's area checks.
+pub async fn load_area_index(db: &Db) -> Result<AreaIndex, sqlx::Error> {
+    let streets = sqlx::query("SELECT code, district_code FROM streets")
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("code")?, row.try_get("district_code")?)))
+        .collect::<Result<Vec<(String, String)>, sqlx::Error>>()?;
+    let grids = sqlx::query("SELECT id, street_code FROM grids")
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("street_code")?)))
+        .collect::<Result<Vec<(String, String)>, sqlx::Error>>()?;
+    Ok(AreaIndex::new(streets, grids))
 }

@@ -104,7 +104,7 @@ impl Drop for SeatGuard {
 }
 
 fn now_ms() -> i64 {
-    crate::cases::now_ms()
+    crate::clock::now_ms()
 }
 
 impl Controls {

@@ -6,7 +6,8 @@
 //! move. The watcher finds due cases by the indexed `cases.next_check_at`, so after a restart
 //! it catches up on whatever fell due while it was away.
 
-use crate::cases::{Cases, now_ms};
+use crate::cases::Cases;
+use crate::clock::now_ms;
 use crate::error::AppError;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -20,7 +21,7 @@ const BATCH: u32 = 500;
 
 /// Takes every step due by `now`; returns how many were taken.
 pub async fn run_due(cases: &Cases, now: i64) -> Result<usize, AppError> {
-    let watcher = std::sync::Arc::new(crate::auth::Principal::system(ACTOR));
+    let watcher = std::sync::Arc::new(gridwall_core::policy::Principal::system(ACTOR));
     let mut taken = 0;
     loop {
         let due = cases.due_checks(now, BATCH).await?;

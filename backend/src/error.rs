@@ -51,6 +51,13 @@ pub enum AppError {
     Internal(String),
 }
 
+/// A refusal by the access policy is a 403 naming why.
+impl From<gridwall_core::policy::Denied> for AppError {
+    fn from(denied: gridwall_core::policy::Denied) -> AppError {
+        AppError::Forbidden(denied.0)
+    }
+}
+
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
         AppError::InvalidField {

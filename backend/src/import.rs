@@ -3,8 +3,8 @@
 //! one transaction: all of it, or nothing.
 
 use crate::city;
-use crate::geo::Shape;
 use crate::store::Db;
+use gridwall_core::geo::Shape;
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -12,12 +12,12 @@ pub mod bulk;
 pub mod cases;
 pub mod check;
 pub mod city;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod deadlines;
 pub mod demo;
 pub mod error;
-pub mod geo;
 pub mod import;
 pub mod live;
 pub mod maps;
@@ -225,7 +225,7 @@ pub async fn run(
             &db,
             config.demo_city,
             config.demo_seed,
-            cases::now_ms(),
+            clock::now_ms(),
             config.utc_offset_minutes,
         )
         .await
@@ -363,7 +363,7 @@ pub async fn run(
     let open311 = Arc::new(open311::Open311::new(
         config.utc_offset_minutes,
         demo,
-        cases::now_ms(),
+        clock::now_ms(),
     ));
     let assessment = Arc::new(assessment::Assessment::new(
         db.clone(),

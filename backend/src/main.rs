@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
                     "{database_url} already holds a city; the demo city goes into an empty database"
                 );
             }
-            let now = backend::cases::now_ms();
+            let now = backend::clock::now_ms();
             let scale = backend::demo::Scale {
                 cases,
                 ..backend::demo::Scale::FULL

@@ -21,9 +21,10 @@
 //!   would be readable by anyone, and no service defines attributes (`metadata` is false).
 
 use crate::auth::Auth;
-use crate::cases::{Cases, MAX_DESCRIPTION_CHARS, parse_category, parse_state, parse_supervision};
+use crate::cases::{Cases, MAX_DESCRIPTION_CHARS};
 use crate::error::AppError;
 use crate::store::Db;
+use crate::store::codes::{decode_category, decode_state, decode_supervision};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
@@ -727,13 +728,13 @@ impl RequestRow {
         }
         Ok(RequestRow {
             id: row.try_get("id")?,
-            category: parse_category(&row.try_get::<String, _>("category")?)?,
+            category: decode_category(&row.try_get::<String, _>("category")?)?,
             sub_item: row.try_get("sub_item_code")?,
             grid_id: row.try_get("grid_id")?,
             point: lon.zip(lat).map(|(lon, lat)| Point { lon, lat }),
             description: row.try_get("description")?,
-            state: parse_state(&row.try_get::<String, _>("state")?)?,
-            supervision: parse_supervision(&row.try_get::<String, _>("supervision")?)?,
+            state: decode_state(&row.try_get::<String, _>("state")?)?,
+            supervision: decode_supervision(&row.try_get::<String, _>("supervision")?)?,
             department: row.try_get("department_code")?,
             deadline_ms: row.try_get("deadline_at")?,
             reported_at_ms: row.try_get("reported_at")?,
@@ -1104,7 +1105,7 @@ pub async fn get_resource(
         "requests" => {
             let query = Query::from_params(
                 &params,
-                crate::cases::now_ms(),
+                crate::clock::now_ms(),
                 open311.utc_offset_minutes,
                 format,
             )?;

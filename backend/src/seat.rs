@@ -7,7 +7,7 @@
 //! When the connection ends, the walls the seat held are let go and return to their overview
 //! after the configured delay.
 
-use crate::auth::{Auth, Credential, Principal, signed_out};
+use crate::auth::{Auth, Credential, signed_out};
 use crate::cases::Cases;
 use crate::control::{Controls, Direct, Refusal};
 use crate::error::AppError;
@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
+use gridwall_core::policy::Principal;
 use shared::auth::Role;
 use shared::case::ApiError;
 use shared::control::{CaseCard, ControlState, Controller, Display, SeatEvent, SeatMsg};
@@ -290,7 +291,7 @@ impl Seat {
                 format!("grid {grid:?} is not in {}", display.scope),
             ));
         }
-        let now = crate::cases::now_ms();
+        let now = crate::clock::now_ms();
         if let Some(at) = display.at_ms
             && at > now
         {

@@ -34,7 +34,7 @@ pub async fn create(db: &Db, scope: &Scope, label: &str) -> anyhow::Result<Strin
     .bind(hash_token(&token))
     .bind(scope.to_string())
     .bind(label)
-    .bind(crate::cases::now_ms())
+    .bind(crate::clock::now_ms())
     .execute(db)
     .await?;
     Ok(token)

@@ -435,7 +435,7 @@ async fn send_frames(
             _ = heartbeat.tick(), if matches!(source, Source::Past(_)) => {
                 if let Source::Past(frames) = &source {
                     let beat = encode(&ServerMsg::Heartbeat {
-                        server_time_ms: crate::cases::now_ms(),
+                        server_time_ms: crate::clock::now_ms(),
                         seq: PAST_SEQ,
                         log_seq: frames.log_seq,
                     });

@@ -7,8 +7,8 @@
 
 use super::Cases;
 use super::writer::{CASE_COLUMNS, CaseRow};
-use crate::auth::Principal;
 use crate::error::AppError;
+use gridwall_core::policy::Principal;
 use shared::auth::Role;
 use shared::case::{CaseList, CaseListView, CaseState, CaseSummary, Supervision};
 use shared::wall::Scope;

@@ -7,15 +7,15 @@
 //! trip to the database's thread, so a batch of 512 reports costs a handful of them rather than
 //! three per report: that is what lets ingest run at the database's own speed.
 
-use super::{
-    Committed, DEFAULT_TIME_LIMIT_HOURS, Event, Facts, NewCase, Visit, Write, next_check, now_ms,
-    parse_category, parse_state, parse_supervision,
-};
-use crate::auth::{Areas, Principal};
+use super::{NewCase, Write};
+use crate::clock::now_ms;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::photos::StoredPhoto;
 use crate::store::Db;
+use crate::store::codes::{decode_category, decode_state, decode_supervision};
+use gridwall_core::event::{Committed, DEFAULT_TIME_LIMIT_HOURS, Event, Facts, Visit};
+use gridwall_core::policy::{AreaIndex, Principal};
 use shared::auth::Role;
 use shared::case::{
     Action, CasePhoto, CaseState, CaseView, Category, Point, Supervision, TimeLimit,
@@ -77,7 +77,7 @@ impl CaseRow {
         let lat: Option<f64> = row.try_get("lat")?;
         Ok(CaseRow {
             id: row.try_get("id")?,
-            category: parse_category(&row.try_get::<String, _>("category")?)?,
+            category: decode_category(&row.try_get::<String, _>("category")?)?,
             sub_item: row.try_get("sub_item_code")?,
             grid_id: row.try_get("grid_id")?,
             point: lon.zip(lat).map(|(lon, lat)| Point { lon, lat }),
@@ -87,9 +87,9 @@ impl CaseRow {
             last_seq: row.try_get::<i64, _>("last_seq")? as u64,
             reporter_id: row.try_get("reporter_id")?,
             facts: Facts {
-                state: parse_state(&row.try_get::<String, _>("state")?)?,
+                state: decode_state(&row.try_get::<String, _>("state")?)?,
                 department: row.try_get("department_code")?,
-                supervision: parse_supervision(&row.try_get::<String, _>("supervision")?)?,
+                supervision: decode_supervision(&row.try_get::<String, _>("supervision")?)?,
                 deadline_ms: row.try_get("deadline_at")?,
             },
             dispatched_ms: row.try_get("dispatched_at")?,
@@ -167,7 +167,7 @@ impl CaseRow {
     }
 
     fn next_check_ms(&self) -> Option<i64> {
-        next_check(self.dispatched_ms, &self.facts).map(|(t, _)| t)
+        self.facts.next_check(self.dispatched_ms).map(|(t, _)| t)
     }
 }
 
@@ -293,7 +293,7 @@ impl Numbers {
 /// thousands of reports a second through; the queue's order is the log's order.
 pub(super) async fn run_writer(
     db: Db,
-    areas: Arc<Areas>,
+    areas: Arc<AreaIndex>,
     mut queue: mpsc::Receiver<Write>,
     feed: mpsc::Sender<Event>,
     metrics: Arc<Metrics>,
@@ -425,7 +425,7 @@ async fn own_connection(db: &Db) -> Result<PoolConnection<sqlx::Any>, sqlx::Erro
 /// Writes one batch and answers its callers; false when the batch failed and was rolled back.
 async fn write_batch(
     conn: &mut sqlx::AnyConnection,
-    areas: &Areas,
+    areas: &AreaIndex,
     batch: Vec<Write>,
     feed: &mpsc::Sender<Event>,
     metrics: &Metrics,
@@ -587,7 +587,7 @@ pub(super) async fn read_photos(
 /// no number and writes nothing.
 fn plan_batch(
     batch: Vec<Write>,
-    areas: &Areas,
+    areas: &AreaIndex,
     mut rows: HashMap<i64, CaseRow>,
     numbers: &mut Numbers,
     at: i64,
@@ -643,6 +643,7 @@ fn plan_batch(
                 let mut row = current.clone();
                 let outcome = who
                     .may_make(action)
+                    .map_err(AppError::from)
                     .and_then(|()| row.apply(action, department, at))
                     .and_then(|before| {
                         who.may_touch(
@@ -651,6 +652,7 @@ fn plan_batch(
                             areas,
                         )
                         .map(|()| before)
+                        .map_err(AppError::from)
                     });
                 let before = match outcome {
                     Ok(before) => before,
@@ -1093,7 +1095,7 @@ mod tests {
         let mut numbers = numbers(100, 5);
         let plan = plan_batch(
             vec![dispatch, accept, again, elsewhere, report],
-            &Areas::default(),
+            &AreaIndex::default(),
             rows,
             &mut numbers,
             5_000,
@@ -1174,7 +1176,7 @@ mod tests {
         let (dispatch, _dispatched) = move_of(7, Action::Dispatch);
         let plan = plan_batch(
             vec![accept, dispatch],
-            &Areas::default(),
+            &AreaIndex::default(),
             rows,
             &mut numbers(1, 2),
             5_000,
@@ -1233,7 +1235,7 @@ mod tests {
         );
         let plan = plan_batch(
             vec![dispatch, refused, accept, resolve],
-            &Areas::default(),
+            &AreaIndex::default(),
             rows,
             &mut numbers(10, 4),
             5_000,
@@ -1321,7 +1323,13 @@ mod tests {
             answers.push(answer);
         }
         let rows = HashMap::from([(7, reported(7))]);
-        let plan = plan_batch(queue, &Areas::default(), rows, &mut numbers(20, 4), 5_000);
+        let plan = plan_batch(
+            queue,
+            &AreaIndex::default(),
+            rows,
+            &mut numbers(20, 4),
+            5_000,
+        );
         let outcomes: Vec<&str> = answers
             .iter_mut()
             .map(|a| match a.try_recv() {
@@ -1454,7 +1462,7 @@ mod tests {
                         case_ids: (next_case..next_case + n as i64).rev().collect(),
                         visit_ids: Vec::new(),
                     };
-                    let plan = plan_batch(writes, &Areas::default(), stored.clone(), &mut numbers, 1_000 + b as i64);
+                    let plan = plan_batch(writes, &AreaIndex::default(), stored.clone(), &mut numbers, 1_000 + b as i64);
 
                     // Every write is answered once: refused ones at once, the rest by the plan.
                     let refused = answers

@@ -13,8 +13,8 @@ pub mod simulator;
 pub use simulator::run_simulator;
 
 use crate::city::{self, Areas};
-use crate::geo::Shape;
 use crate::store::{self, Db};
+use gridwall_core::geo::Shape;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::{Duration, Instant};
 

@@ -13,14 +13,14 @@
 //! that the log's order and its times agree; a server clock stepping backwards would blur the
 //! cut by that step. The people, housing and team sizes of a past state are today's.
 
-use super::aggregate::{Aggregate, CityFacts};
 use super::saved::{FORMAT, decode_json, encode_json};
-use super::scopes::{
-    COMMITTED_COLUMNS, LogRow, PREVIOUS_MOVE, Scopes, Statics, load_statics, visit_from_row,
-};
-use crate::cases::{Committed, Event, Visit};
+use super::scopes::{COMMITTED_COLUMNS, LogRow, PREVIOUS_MOVE, load_statics, visit_from_row};
 use crate::store::Db;
 use anyhow::Context;
+use gridwall_core::event::{Committed, Event, Visit};
+use gridwall_core::fold::Scopes;
+use gridwall_core::fold::scopes::Statics;
+use gridwall_core::fold::{Aggregate, CityFacts};
 use shared::time::{local_day, local_hour};
 use shared::wall::{Scope, WallState};
 use sqlx::{AssertSqlSafe, Row};
@@ -92,7 +92,7 @@ impl Sink {
                     scope,
                     log_seq: scopes.log_seq,
                     visit_seq: scopes.visit_seq,
-                    as_of: crate::cases::now_ms(),
+                    as_of: crate::clock::now_ms(),
                 });
             }
         }
@@ -234,7 +234,7 @@ pub async fn prepare(
             backfill(&db, &city, every, utc_offset_minutes, upto, &tx).await?
         }
     };
-    let as_of = crate::cases::now_ms();
+    let as_of = crate::clock::now_ms();
     for (scope, aggregate) in start.aggregates {
         let cp = Checkpoint {
             scope,

@@ -7,11 +7,12 @@
 //! channel; a wall that falls behind it is given a fresh snapshot by its connection (see
 //! `ws`), never a silent gap. Nothing is computed for a scope nobody watches.
 
-use super::aggregate::CityFacts;
-use super::scopes::Scopes;
-use crate::cases::{Event, now_ms};
+use crate::clock::now_ms;
 use crate::metrics::Metrics;
 use axum::extract::ws::Utf8Bytes;
+use gridwall_core::event::Event;
+use gridwall_core::fold::CityFacts;
+use gridwall_core::fold::Scopes;
 use shared::PROTOCOL_VERSION;
 use shared::wall::{Alert, Change, Scope, ServerMsg, WallState, split_snapshot};
 use std::collections::{HashMap, VecDeque};
@@ -572,8 +573,8 @@ async fn run_hub(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::cases::{Committed, Facts};
-    use crate::live::aggregate::{Aggregate, GridPlace};
+    use gridwall_core::event::{Committed, Facts};
+    use gridwall_core::fold::{Aggregate, GridPlace};
     use shared::case::{Action, CaseState, Category, Supervision};
     use shared::time::{DEFAULT_UTC_OFFSET_MINUTES as OFFSET, local_day, local_hour};
     use shared::wall::Change;

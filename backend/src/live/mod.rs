@@ -2,12 +2,10 @@
 //! task that turns them into frames, the saved snapshot that makes a restart fast, and the
 //! checkpoints that rebuild any past moment.
 
-pub mod aggregate;
 pub mod history;
 pub mod hub;
 pub mod saved;
 pub mod scopes;
 
-pub use aggregate::{Aggregate, CityFacts, GridPlace};
 pub use hub::{Current, Frame, Hub, HubStopped, Resume, SubscribeError, Subscription, spawn};
-pub use scopes::{Scopes, city_facts, fold_tail, rebuild, rebuild_now};
+pub use scopes::{city_facts, fold_tail, rebuild, rebuild_now};

@@ -6,14 +6,15 @@
 //! its format is not this build's, when it is ahead of the log (a restored database), or when
 //! the city's areas changed after it was written (an import deletes it).
 
-use super::aggregate::CityFacts;
-use super::scopes::{Scopes, fold_tail, load_statics};
-use crate::cases::now_ms;
+use super::scopes::{fold_tail, load_statics};
+use crate::clock::now_ms;
 use crate::store::Db;
 use anyhow::Context;
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
+use gridwall_core::fold::CityFacts;
+use gridwall_core::fold::Scopes;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 

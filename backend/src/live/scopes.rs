@@ -2,49 +2,18 @@
 //! into the city and into the district and street of its grid, so its cost does not grow with
 //! the number of scopes; and the whole set is rebuilt from the tables in one read transaction.
 
-use super::aggregate::{Aggregate, CityFacts, GridPlace};
-use crate::cases::{self, Committed, Event, Facts, Visit};
 use crate::store::Db;
-use serde::{Deserialize, Serialize};
+use crate::store::codes::{decode_action, decode_category, decode_state, decode_supervision};
+use gridwall_core::event::{Committed, Event, Facts, Visit};
+use gridwall_core::fold::scopes::Statics;
+use gridwall_core::fold::{Aggregate, CityFacts, GridPlace, Scopes};
+use serde::Deserialize;
 use shared::time::{
     local_day, local_day_start_ms, local_hour, local_hour_start_ms, month_start_day,
 };
-use shared::wall::{Alert, LATEST_CASES, LatestCase, People, Scope, Warning};
+use shared::wall::{LATEST_CASES, LatestCase, People, Scope, Warning};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
-
-/// The aggregates of every scope, as of one position in the log and in the house visits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Scopes {
-    #[serde(with = "by_scope")]
-    pub aggregates: BTreeMap<Scope, Aggregate>,
-    /// The last transition folded in.
-    pub log_seq: u64,
-    /// The last house visit folded in.
-    pub visit_seq: u64,
-}
-
-/// A map keyed by scope, saved as a list of pairs: JSON keys must be strings.
-mod by_scope {
-    use super::{Aggregate, Scope};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::collections::BTreeMap;
-
-    pub fn serialize<S: Serializer>(
-        map: &BTreeMap<Scope, Aggregate>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        map.iter().collect::<Vec<_>>().serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<BTreeMap<Scope, Aggregate>, D::Error> {
-        Ok(Vec::<(Scope, Aggregate)>::deserialize(d)?
-            .into_iter()
-            .collect())
-    }
-}
 
 /// Reads the facts the fold needs: where each grid is and each member's kind.
 pub async fn city_facts(db: &Db) -> Result<CityFacts, sqlx::Error> {
@@ -74,73 +43,6 @@ pub async fn city_facts(db: &Db) -> Result<CityFacts, sqlx::Error> {
         grids,
         member_kinds,
     })
-}
-
-impl Scopes {
-    /// The scopes an event of `grid_id` folds into: the city, then its district and street.
-    pub(crate) fn scopes_of(grid_id: Option<&str>, city: &CityFacts) -> Vec<Scope> {
-        let mut scopes = vec![Scope::City];
-        if let Some(place) = grid_id.and_then(|g| city.grids.get(g)) {
-            scopes.push(Scope::District(place.district.clone()));
-            scopes.push(Scope::Street(place.street.clone()));
-        }
-        scopes
-    }
-
-    fn each_of(
-        &mut self,
-        grid_id: Option<&str>,
-        city: &CityFacts,
-        mut f: impl FnMut(&Scope, &mut Aggregate),
-    ) {
-        for scope in Scopes::scopes_of(grid_id, city) {
-            if let Some(agg) = self.aggregates.get_mut(&scope) {
-                f(&scope, agg);
-            }
-        }
-    }
-
-    /// Folds one event into its scopes; returns the alerts it raised, by scope.
-    pub fn fold(&mut self, event: &Event, city: &CityFacts) -> Vec<(Scope, Alert)> {
-        let mut raised = Vec::new();
-        match event {
-            Event::Transition(t) => {
-                self.each_of(t.grid_id.as_deref(), city, |scope, agg| {
-                    let mut alerts = Vec::new();
-                    agg.fold(t, city, &mut alerts);
-                    raised.extend(alerts.into_iter().map(|a| (scope.clone(), a)));
-                });
-                self.log_seq = self.log_seq.max(t.seq);
-            }
-            Event::Visit(v) => {
-                self.each_of(Some(&v.grid_id), city, |_, agg| agg.fold_visit(v, city));
-                self.visit_seq = self.visit_seq.max(v.id as u64);
-            }
-        }
-        raised
-    }
-
-    /// Moves every scope's day and hour on to those of `now_ms`.
-    pub fn advance(&mut self, now_ms: i64) {
-        for agg in self.aggregates.values_mut() {
-            agg.advance(now_ms);
-        }
-    }
-
-    pub fn city(&self) -> Option<&Aggregate> {
-        self.aggregates.get(&Scope::City)
-    }
-
-    /// Recomputes what is not saved, after loading a saved set.
-    pub fn after_load(&mut self) {
-        for agg in self.aggregates.values_mut() {
-            agg.after_load();
-        }
-    }
-}
-
-fn decode(e: crate::error::AppError) -> sqlx::Error {
-    sqlx::Error::Decode(e.to_string().into())
 }
 
 /// A `house_visits` row (`id, grid_id, member_id, household, at`).
@@ -242,10 +144,9 @@ pub async fn rebuild(
         let category: String = row.try_get("category")?;
         let sub_item: Option<String> = row.try_get("sub_item_code")?;
         let facts = Facts {
-            state: cases::parse_state(&row.try_get::<String, _>("state")?).map_err(decode)?,
+            state: decode_state(&row.try_get::<String, _>("state")?)?,
             department: row.try_get("department_code")?,
-            supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
-                .map_err(decode)?,
+            supervision: decode_supervision(&row.try_get::<String, _>("supervision")?)?,
             deadline_ms: None,
         };
         let n = u(row.try_get("n")?);
@@ -312,13 +213,12 @@ pub async fn rebuild(
     .await?;
     for row in rows {
         let facts = Facts {
-            state: cases::parse_state(&row.try_get::<String, _>("state")?).map_err(decode)?,
+            state: decode_state(&row.try_get::<String, _>("state")?)?,
             department: row.try_get("department_code")?,
-            supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
-                .map_err(decode)?,
+            supervision: decode_supervision(&row.try_get::<String, _>("supervision")?)?,
             deadline_ms: row.try_get("deadline_at")?,
         };
-        let Some(level) = super::aggregate::warning_level(&facts) else {
+        let Some(level) = gridwall_core::fold::aggregate::warning_level(&facts) else {
             continue;
         };
         let grid: Option<String> = row.try_get("grid_id")?;
@@ -368,9 +268,8 @@ pub async fn rebuild(
             category: row.try_get("category")?,
             sub_item: row.try_get("sub_item_code")?,
             grid_id: grid.clone(),
-            state: cases::parse_state(&row.try_get::<String, _>("state")?).map_err(decode)?,
-            supervision: cases::parse_supervision(&row.try_get::<String, _>("supervision")?)
-                .map_err(decode)?,
+            state: decode_state(&row.try_get::<String, _>("state")?)?,
+            supervision: decode_supervision(&row.try_get::<String, _>("supervision")?)?,
             department: row.try_get("department_code")?,
             moved_ms: row.try_get("updated_at")?,
         };
@@ -379,7 +278,10 @@ pub async fn rebuild(
 
     lap(&mut stage, "latest");
     // The hourly windows: the last week's reports.
-    let since = local_hour_start_ms(hour - super::aggregate::USUAL_HOURS, utc_offset_minutes);
+    let since = local_hour_start_ms(
+        hour - gridwall_core::fold::aggregate::USUAL_HOURS,
+        utc_offset_minutes,
+    );
     let rows = sqlx::query(
         "SELECT grid_id, sub_item_code, reported_at FROM cases WHERE reported_at >= $1 ORDER BY reported_at",
     )
@@ -453,34 +355,6 @@ pub async fn rebuild(
     lap(&mut stage, "visits");
     tx.commit().await?;
     Ok(scopes)
-}
-
-/// What events do not change: people and housing and the team's size, by scope, and each
-/// grid's households.
-#[derive(Debug, Clone, Default)]
-pub struct Statics {
-    pub people: BTreeMap<Scope, People>,
-    pub team: BTreeMap<Scope, BTreeMap<String, u64>>,
-    pub households: BTreeMap<String, u64>,
-}
-
-impl Statics {
-    /// Sets these figures in every scope of `scopes`.
-    pub fn apply(&self, scopes: &mut Scopes, city: &CityFacts) {
-        let mut grids: BTreeMap<Scope, Vec<(&str, u64)>> = BTreeMap::new();
-        for (grid, households) in &self.households {
-            for scope in Scopes::scopes_of(Some(grid), city) {
-                grids.entry(scope).or_default().push((grid, *households));
-            }
-        }
-        for (scope, agg) in scopes.aggregates.iter_mut() {
-            agg.set_static(
-                self.people.get(scope).copied().unwrap_or_default(),
-                self.team.get(scope).unwrap_or(&BTreeMap::new()),
-            );
-            agg.set_grid_households(grids.remove(scope).unwrap_or_default());
-        }
-    }
 }
 
 /// Reads people and housing by grid, and the team's size by grid (or, for members without a
@@ -650,18 +524,15 @@ impl LogRow {
         self,
         committed_at: std::time::Instant,
     ) -> Result<Committed, sqlx::Error> {
-        let action = shared::case::Action::from_code(&self.action).ok_or_else(|| {
-            sqlx::Error::Decode(format!("unknown action `{}` in the log", self.action).into())
-        })?;
+        let action = decode_action(&self.action)?;
         let before = match self.p_state {
             None => None,
             Some(state) => Some(Facts {
-                state: cases::parse_state(&state).map_err(decode)?,
+                state: decode_state(&state)?,
                 department: self.p_department,
-                supervision: cases::parse_supervision(self.p_supervision.as_deref().ok_or_else(
+                supervision: decode_supervision(self.p_supervision.as_deref().ok_or_else(
                     || sqlx::Error::Decode("a previous move without supervision".into()),
-                )?)
-                .map_err(decode)?,
+                )?)?,
                 deadline_ms: self.p_deadline,
             }),
         };
@@ -671,13 +542,13 @@ impl LogRow {
             action,
             before,
             after: Facts {
-                state: cases::parse_state(&self.to_state).map_err(decode)?,
+                state: decode_state(&self.to_state)?,
                 department: self.department_code,
-                supervision: cases::parse_supervision(&self.supervision).map_err(decode)?,
+                supervision: decode_supervision(&self.supervision)?,
                 deadline_ms: self.deadline_at,
             },
             at_ms: self.at,
-            category: cases::parse_category(&self.category).map_err(decode)?,
+            category: decode_category(&self.category)?,
             sub_item: self.sub_item_code,
             grid_id: self.grid_id,
             reported_at_ms: self.reported_at,

@@ -22,7 +22,7 @@ const DAY_MS: i64 = 86_400_000;
 async fn demo_server(store: Store) -> (TestServer, i64) {
     let db = TestDb::new(store).await;
     let pool = backend::store::connect(&db.url).await.expect("open");
-    let now = backend::cases::now_ms();
+    let now = backend::clock::now_ms();
     let scale = Scale {
         cases: 3_000,
         visit_days: 1,

@@ -172,7 +172,7 @@ async fn a_seat_puts_an_area_a_case_and_a_past_moment_on_the_walls_that_follow_i
     let before_past = server.counters().await["reported_total"]
         .as_u64()
         .expect("a count");
-    let moment = backend::cases::now_ms();
+    let moment = backend::clock::now_ms();
     server.report("after the moment").await;
 
     let mut walls = Vec::new();
@@ -358,7 +358,7 @@ async fn one_seat_holds_a_wall_until_it_hands_it_over() {
     assert!(message.contains("heat"), "{message}");
     let (code, _) = dispatcher
         .refused(show(Some(Display {
-            at_ms: Some(backend::cases::now_ms() + 3_600_000),
+            at_ms: Some(backend::clock::now_ms() + 3_600_000),
             ..Display::live(Scope::City)
         })))
         .await;

@@ -10,7 +10,7 @@ on_both_stores!(the_demo_city_has_the_seed_numbers_and_a_consistent_history);
 async fn the_demo_city_has_the_seed_numbers_and_a_consistent_history(store: Store) {
     let db = TestDb::new(store).await;
     let pool = backend::store::connect(&db.url).await.expect("open");
-    let now = backend::cases::now_ms();
+    let now = backend::clock::now_ms();
     // Fewer cases than the real demo, to keep the test quick; the code path is the same.
     let scale = Scale {
         cases: 3_000,

@@ -80,7 +80,7 @@ async fn record(server: &TestServer) -> (i64, Vec<(String, Value, Value)>) {
             wall["state"].clone(),
         ));
     }
-    while backend::cases::now_ms() <= moment {
+    while backend::clock::now_ms() <= moment {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     (moment, walls)
@@ -111,7 +111,7 @@ async fn the_past_is_what_the_wall_showed_then(store: Store) {
     .await
     .expect("a member");
     pool.close().await;
-    let before_anything = backend::cases::now_ms();
+    let before_anything = backend::clock::now_ms();
     let server = start(db).await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut ids = Vec::new();
@@ -130,7 +130,7 @@ async fn the_past_is_what_the_wall_showed_then(store: Store) {
             "INSERT INTO house_visits (grid_id, member_id, at, household) VALUES ($1, 1, $2, $3)",
         )
         .bind(*grid)
-        .bind(backend::cases::now_ms())
+        .bind(backend::clock::now_ms())
         .bind(format!("{}栋101室", i % 2))
         .execute(&pool)
         .await
@@ -191,7 +191,7 @@ async fn the_past_is_what_the_wall_showed_then(store: Store) {
 #[tokio::test]
 async fn a_moment_in_the_future_or_missing_or_an_unknown_street_is_refused() {
     let server = TestServer::start().await;
-    let future = backend::cases::now_ms() + 60_000;
+    let future = backend::clock::now_ms() + 60_000;
     for (path, status, parameter) in [
         (format!("/api/wall/at?at={future}"), 400, Some("at")),
         ("/api/wall/at?scope=city".to_owned(), 400, Some("at")),

@@ -431,7 +431,7 @@ async fn requests_are_filtered_newest_first(store: Store) {
         [lamp, heating]
     );
 
-    let now = backend::cases::now_ms();
+    let now = backend::clock::now_ms();
     let offset = 8 * 60;
     let at = |ms: i64| backend::open311::w3c_datetime(ms, offset);
     let hour = 3_600_000;

@@ -330,7 +330,7 @@ async fn real_responses_match_the_documented_schemas() {
             .is_some_and(|l| !l.is_empty()),
         "the wall's state has entries for the schema to check"
     );
-    let now = backend::cases::now_ms();
+    let now = backend::clock::now_ms();
     let (status, body) = answer(server.get(&format!("/api/wall/at?at={now}")).await).await;
     assert_eq!(status, 200);
     check(&doc, "get", "/api/wall/at", 200, &body);

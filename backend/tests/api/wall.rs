@@ -14,7 +14,7 @@ const LAMP_DEPARTMENT: &str = "D01";
 
 /// The city's state rebuilt from the tables now, with its position in the log.
 async fn rebuilt(server: &TestServer) -> Value {
-    let now = backend::cases::now_ms();
+    let now = backend::clock::now_ms();
     let db = server.db().await;
     let city = live::city_facts(&db).await.expect("city facts");
     let scopes = live::rebuild(
@@ -201,7 +201,7 @@ async fn the_watcher_warns_supervises_and_escalates_a_late_case(store: Store) {
     let case: Value = res.json().await.expect("case");
     assert_eq!(case["department"], LAMP_DEPARTMENT);
     assert_eq!(case["supervision"], "none");
-    let limit = case["deadline_ms"].as_i64().expect("deadline") - backend::cases::now_ms();
+    let limit = case["deadline_ms"].as_i64().expect("deadline") - backend::clock::now_ms();
     assert!((0..=24 * 3_600_000).contains(&limit), "{limit}");
 
     // Nobody may flag a case by hand.
@@ -214,7 +214,7 @@ async fn the_watcher_warns_supervises_and_escalates_a_late_case(store: Store) {
     assert_eq!(res.status(), 422);
 
     // Move the case's time limit into the past, as if the department had sat on it.
-    let now = backend::cases::now_ms();
+    let now = backend::clock::now_ms();
     let db = server.db().await;
     sqlx::query(
         "UPDATE cases SET dispatched_at = $1, deadline_at = $2, next_check_at = $3 WHERE id = $4",
@@ -422,7 +422,7 @@ async fn the_latest_cases_and_each_grids_coverage_follow_random_moves_and_visits
     .execute(&pool)
     .await
     .expect("a grid worker");
-    let now = backend::cases::now_ms();
+    let now = backend::clock::now_ms();
     for (grid, household) in [
         ("SR-01-001", "1栋101室"),
         ("SR-01-001", "1栋101室"),

@@ -4,6 +4,8 @@
 //! Queries go through sqlx's `Any` driver and are written once, in SQL that both databases
 //! accept, with `$1`-style placeholders (which SQLite also understands).
 
+pub mod codes;
+
 use anyhow::{Context, bail};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};

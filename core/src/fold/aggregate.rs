@@ -9,7 +9,7 @@
 //! windows on with [`Aggregate::advance`] as the clock passes an hour or a day, even when
 //! nothing happens.
 
-use crate::cases::{Committed, Facts, Visit};
+use crate::event::{Committed, Facts, Visit};
 use serde::{Deserialize, Serialize};
 use shared::case::{Action, Bucket, CaseState, Supervision};
 use shared::time::{local_day, local_hour, month_start_day};

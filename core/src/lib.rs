@@ -1,0 +1,16 @@
+//! gridwall's core: the domain without I/O.
+//!
+//! The events the case writer commits ([`event`]), the access policy ([`policy`]), the batch
+//! planner that applies the state machine to a batch of writes ([`plan`]), the fold that turns
+//! events into every scope's wall state ([`fold`]), and the city's geometry ([`geo`]).
+//!
+//! Invariants, held by `backend/tests/layers.rs` and by this crate's dependencies:
+//! - `core` does no I/O: no database, no network, no files, no clock. Whatever needs the time
+//!   takes it as an argument (`now_ms`, `at_ms`).
+//! - `core` depends on `shared`, serde and serde_json only; its tests need no database, no
+//!   browser and no wasm build.
+
+pub mod event;
+pub mod fold;
+pub mod geo;
+pub mod policy;
