@@ -9,11 +9,13 @@
 
 use crate::error::AppError;
 use crate::metrics::Metrics;
-use crate::photos::{MAX_PHOTOS_PER_MOVE, PhotoStore, StoredPhoto, Upload};
+use crate::photos::{MAX_PHOTOS_PER_MOVE, PhotoStore, Upload};
 use crate::store::Db;
 use crate::store::codes::{decode_state, decode_supervision};
 use gridwall_core::event::{Event, Facts};
 use gridwall_core::geo::GridIndex;
+use gridwall_core::photo::StoredPhoto;
+use gridwall_core::plan::{Command, NewCase};
 use gridwall_core::policy::{AreaIndex, Principal};
 use shared::case::{Action, CaseMove, CasePhoto, CaseState, CaseView, Category, Point, ReportCase};
 use shared::taxonomy;
@@ -31,16 +33,6 @@ pub use list::{DEFAULT_LIMIT, ListQuery, MAX_LIMIT};
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 const MAX_NOTE_CHARS: usize = 1_000;
 const MAX_GRID_ID_CHARS: usize = 32;
-
-/// A report that passed validation.
-#[derive(Debug, Clone, PartialEq)]
-struct NewCase {
-    category: Category,
-    sub_item: Option<String>,
-    grid_id: Option<String>,
-    point: Option<Point>,
-    description: String,
-}
 
 /// The case command layer. Cheap to clone; all clones share one write lock.
 #[derive(Debug, Clone)]
@@ -67,30 +59,27 @@ const WRITE_QUEUE: usize = 4_096;
 
 /// One write, with where its answer goes.
 #[derive(Debug)]
-enum Write {
-    Report {
-        new: NewCase,
-        who: Arc<Principal>,
-        /// The report's photos, already on disk, in the order they were sent.
-        photos: Vec<StoredPhoto>,
-        reply: oneshot::Sender<Result<CaseView, AppError>>,
-    },
-    Move {
-        case_id: i64,
-        action: Action,
-        who: Arc<Principal>,
-        note: Option<String>,
-        department: Option<String>,
-        /// The move's photos, already on disk, in the order they were sent.
-        photos: Vec<StoredPhoto>,
-        reply: oneshot::Sender<Result<CaseView, AppError>>,
-    },
-    Visit {
-        grid_id: String,
-        member_id: i64,
-        household: String,
-        reply: oneshot::Sender<Result<(), AppError>>,
-    },
+struct Write {
+    command: Command,
+    reply: Reply,
+}
+
+/// Where a write's answer goes: a report or move answers with the case, a visit with nothing.
+#[derive(Debug)]
+enum Reply {
+    Case(oneshot::Sender<Result<CaseView, AppError>>),
+    Visit(oneshot::Sender<Result<(), AppError>>),
+}
+
+impl Reply {
+    /// Answers with `err`: nothing of the write was stored.
+    fn refuse(self, err: AppError) {
+        // A caller that stopped waiting no longer needs the answer.
+        match self {
+            Reply::Case(reply) => drop(reply.send(Err(err))),
+            Reply::Visit(reply) => drop(reply.send(Err(err))),
+        }
+    }
 }
 
 impl Cases {
@@ -184,11 +173,9 @@ impl Cases {
         who.may_report(new.grid_id.as_deref(), &self.inner.areas)?;
         let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
-        let write = Write::Report {
-            new,
-            who,
-            photos,
-            reply,
+        let write = Write {
+            command: Command::Report { new, who, photos },
+            reply: Reply::Case(reply),
         };
         self.send(write, answer).await
     }
@@ -249,14 +236,16 @@ impl Cases {
         }
         let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
-        let write = Write::Move {
-            case_id,
-            action,
-            who,
-            note,
-            department,
-            photos,
-            reply,
+        let write = Write {
+            command: Command::Move {
+                case_id,
+                action,
+                who,
+                note,
+                department,
+                photos,
+            },
+            reply: Reply::Case(reply),
         };
         self.send(write, answer).await
     }
@@ -329,7 +318,7 @@ impl Cases {
         let mut conn = self.inner.db.acquire().await?;
         let sqlite = conn.backend_name() == "SQLite";
         let mut photos: HashMap<u64, Vec<CasePhoto>> = HashMap::new();
-        for photo in writer::read_photos(&mut conn, sqlite, &[case_id])
+        for photo in crate::store::case_rows::read_photos(&mut conn, sqlite, &[case_id])
             .await?
             .remove(&case_id)
             .unwrap_or_default()
@@ -388,7 +377,7 @@ impl Cases {
         for ids in case_ids.chunks(CHUNK) {
             let sql = format!(
                 "SELECT grid_id, department_code FROM cases WHERE id IN ({})",
-                writer::placeholders(sqlite, ids.len(), 1)
+                crate::store::case_rows::placeholders(sqlite, ids.len(), 1)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in ids {
@@ -408,15 +397,19 @@ impl Cases {
     /// One case as the API shows it, with its photos.
     pub async fn get(&self, case_id: i64) -> Result<CaseView, AppError> {
         let mut conn = self.inner.db.acquire().await?;
-        let sql = format!("SELECT {} FROM cases WHERE id = $1", writer::CASE_COLUMNS);
+        let sql = format!(
+            "SELECT {} FROM cases WHERE id = $1",
+            crate::store::case_rows::CASE_COLUMNS
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(case_id)
             .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
-        let mut case = writer::CaseRow::from_row(&row)?;
+        let mut case = crate::store::case_rows::case_from_row(&row)?;
         let sqlite = conn.backend_name() == "SQLite";
-        let mut photos = writer::read_photos(&mut conn, sqlite, &[case_id]).await?;
+        let mut photos =
+            crate::store::case_rows::read_photos(&mut conn, sqlite, &[case_id]).await?;
         case.photos = photos.remove(&case_id).unwrap_or_default();
         // A move committed between the two reads may have added photos; the view shows the
         // case as of its row, so it leaves out photos of later transitions.
@@ -464,11 +457,13 @@ impl Cases {
         household: &str,
     ) -> Result<(), AppError> {
         let (reply, answer) = oneshot::channel();
-        let write = Write::Visit {
-            grid_id: grid_id.to_owned(),
-            member_id,
-            household: household.to_owned(),
-            reply,
+        let write = Write {
+            command: Command::Visit {
+                grid_id: grid_id.to_owned(),
+                member_id,
+                household: household.to_owned(),
+            },
+            reply: Reply::Visit(reply),
         };
         self.send(write, answer).await
     }

@@ -58,6 +58,20 @@ impl From<gridwall_core::policy::Denied> for AppError {
     }
 }
 
+/// A command the planner refused, answered with the status its reason calls for.
+impl From<gridwall_core::plan::Refusal> for AppError {
+    fn from(refusal: gridwall_core::plan::Refusal) -> AppError {
+        use gridwall_core::plan::Refusal;
+        match refusal {
+            Refusal::NotFound(message) => AppError::NotFound(message),
+            Refusal::Denied(denied) => AppError::from(denied),
+            Refusal::Move(err) => AppError::MoveNotAllowed(err),
+            Refusal::Flag(err) => AppError::FlagNotAllowed(err),
+            Refusal::Invalid { field, message } => AppError::invalid(field, message),
+        }
+    }
+}
+
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
         AppError::InvalidField {

@@ -13,4 +13,6 @@
 pub mod event;
 pub mod fold;
 pub mod geo;
+pub mod photo;
+pub mod plan;
 pub mod policy;

@@ -6,8 +6,8 @@
 //! `Principal::may_see`, the one rule for reading a case, before it is shown.
 
 use super::Cases;
-use super::writer::{CASE_COLUMNS, CaseRow};
 use crate::error::AppError;
+use crate::store::case_rows::{CASE_COLUMNS, case_from_row};
 use gridwall_core::policy::Principal;
 use shared::auth::Role;
 use shared::case::{CaseList, CaseListView, CaseState, CaseSummary, Supervision};
@@ -337,7 +337,7 @@ impl Cases {
         let rows = q.fetch_all(&self.inner.db).await?;
         list.more = rows.len() > checked.limit as usize;
         for row in rows.iter().take(checked.limit as usize) {
-            let case = CaseRow::from_row(row)?;
+            let case = case_from_row(row)?;
             if who.may_see(
                 case.grid_id.as_deref(),
                 case.facts.department.as_deref(),
