@@ -565,6 +565,8 @@ fn size(bytes: usize) -> String {
 mod tests {
     use super::*;
 
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
     #[test]
     fn a_refusal_names_the_photo_and_what_it_is() {
         let err = Upload::recognise(Bytes::from_static(b"hello"), "photo 1 (x.jpg)".to_owned())
