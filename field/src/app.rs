@@ -844,15 +844,6 @@ fn move_label(action: Action) -> &'static str {
     }
 }
 
-fn photo_label(action: Action) -> &'static str {
-    match action {
-        Action::Report => tr("上报", "Before"),
-        Action::Resolve => tr("处置后", "After"),
-        Action::Verify => tr("核查", "Check"),
-        other => move_label(other),
-    }
-}
-
 /// The moves whose evidence is a photo: the after photo of a fix, the photo of a check.
 fn needs_photo(action: Action) -> bool {
     matches!(action, Action::Resolve | Action::Verify)
@@ -922,9 +913,9 @@ fn show_case(case: Case) {
                     ("data-testid", "field-photo-item"),
                     ("data-action", p.action.code()),
                 ],
-                &[n(h("span", &[], &[t(photo_label(p.action))]))],
+                &[n(h("span", &[], &[t(text::photo_label(p.action))]))],
             );
-            load_photo(&item, &p.hash, photo_label(p.action));
+            load_photo(&item, &p.hash, text::photo_label(p.action));
             n(item)
         })
         .collect();

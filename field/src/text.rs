@@ -1,5 +1,5 @@
-//! The field page's language and the few names it shows: categories, sub-items, departments
-//! and case states, in Chinese unless `?lang=en` asks for English.
+//! The field page's language and the few names it shows: categories, sub-items, departments,
+//! case states and photo captions, in Chinese unless `?lang=en` asks for English.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -52,4 +52,9 @@ pub fn department(code: &str) -> &'static str {
 /// A sub-item's name, from its code.
 pub fn sub_item(code: &str) -> &'static str {
     shared::taxonomy::sub_item_name(code, ENGLISH.load(Ordering::Relaxed))
+}
+
+/// The caption of a photo attached by `action`.
+pub fn photo_label(action: shared::case::Action) -> &'static str {
+    action.photo_label(ENGLISH.load(Ordering::Relaxed))
 }

@@ -227,6 +227,32 @@ impl Action {
             .chain(Action::WATCHER)
             .find(|a| a.code() == code)
     }
+
+    /// The caption of a photo this move attached, in English or Chinese: what the photo shows
+    /// for the three moves whose evidence is a photo (the problem before it is handled, with
+    /// the report; the fix, with the resolution; the check on site, with the verification),
+    /// and the move itself for any other. The field page and the seat page both caption with
+    /// it, so that a photo is named alike wherever it is seen.
+    pub fn photo_label(self, english: bool) -> &'static str {
+        let (zh, en) = match self {
+            Action::Report => ("处置前", "Before"),
+            Action::Resolve => ("处置后", "After"),
+            Action::Verify => ("核查", "Check"),
+            Action::Dispatch => ("派遣", "Dispatch"),
+            Action::Accept => ("受理", "Accept"),
+            Action::Close => ("结案", "Close"),
+            Action::Return => ("核查不通过，退回", "Not fixed: return"),
+            Action::Reject => ("不予受理", "Reject"),
+            Action::Escalate => ("上报上级", "Escalate"),
+            Action::Reopen => ("重新开启", "Reopen"),
+            Action::Urge => ("督办", "Urge"),
+            // The server takes no photos with the watcher's flags; they are named all the same,
+            // so that no caption is ever a wire code.
+            Action::Warn => ("预警", "Warned"),
+            Action::Supervise => ("超期督办", "Supervised"),
+        };
+        if english { en } else { zh }
+    }
 }
 
 impl fmt::Display for Action {
@@ -733,6 +759,32 @@ mod tests {
                 serde_json::to_string(&a).expect("serialise"),
                 format!("\"{}\"", a.code())
             );
+        }
+    }
+
+    #[test]
+    fn photo_labels_say_what_the_evidence_shows_and_name_every_other_move() {
+        assert_eq!(Action::Report.photo_label(false), "处置前");
+        assert_eq!(Action::Report.photo_label(true), "Before");
+        assert_eq!(Action::Resolve.photo_label(false), "处置后");
+        assert_eq!(Action::Resolve.photo_label(true), "After");
+        assert_eq!(Action::Verify.photo_label(false), "核查");
+        assert_eq!(Action::Verify.photo_label(true), "Check");
+        assert_eq!(Action::Return.photo_label(false), "核查不通过，退回");
+        assert_eq!(Action::Return.photo_label(true), "Not fixed: return");
+        let all: Vec<Action> = std::iter::once(Action::Report)
+            .chain(Action::MOVES)
+            .chain(Action::WATCHER)
+            .collect();
+        for english in [false, true] {
+            let labels: std::collections::BTreeSet<&str> =
+                all.iter().map(|a| a.photo_label(english)).collect();
+            assert_eq!(labels.len(), all.len(), "two moves share a caption");
+            for a in &all {
+                let label = a.photo_label(english);
+                assert!(!label.is_empty());
+                assert_ne!(label, a.code(), "a caption is not a wire code");
+            }
         }
     }
 

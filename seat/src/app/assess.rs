@@ -1,34 +1,17 @@
 //! Comparing and assessing an area: this week against last week, the departments' and
 //! streets' rankings over a preset period, and the exports fetched with the bearer token.
 
-use super::*;
-
-/// The key figures of one period, as `/api/compare` answers them.
-#[derive(Debug, Clone, Default, Deserialize)]
-struct Figures {
-    #[serde(default)]
-    reports: u64,
-    #[serde(default)]
-    closures: u64,
-    #[serde(default)]
-    on_time: u64,
-    #[serde(default)]
-    on_time_rate: Option<f64>,
-    #[serde(default)]
-    avg_handling_hours: Option<f64>,
-    #[serde(default)]
-    returned: u64,
-    #[serde(default)]
-    reopened: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct Comparison {
-    #[serde(default)]
-    scope_name: String,
-    a: Figures,
-    b: Figures,
-}
+use super::clock::{day_from_civil, monday_of, now_ms, stamp};
+use super::session::fail;
+use super::state::{Level, Names, Preset, current, token, with};
+use super::view::{card, error, screen};
+use super::wire::{Comparison, RankRow, Rankings};
+use crate::dom::{button, by_id, doc, fill, h, n, t, tr};
+use crate::fetch::{self, Body};
+use crate::text;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
 
 /// This week so far (from Monday's midnight in the centre's zone) against the same stretch
 /// of last week, for the area (a grid's figures are its street's).
@@ -37,9 +20,7 @@ pub(super) fn load_compare(asked: u64, names: Rc<Names>, area: Level) {
     let offset = shared::time::DEFAULT_UTC_OFFSET_MINUTES;
     let now = now_ms();
     let today = shared::time::local_day(now, offset);
-    // Day 0 (1970-01-01) was a Thursday: three days after a Monday.
-    let monday = today - (today + 3).rem_euclid(7);
-    let from = shared::time::local_day_start_ms(monday, offset);
+    let from = shared::time::local_day_start_ms(monday_of(today), offset);
     let week = 7 * shared::time::DAY_MS;
     spawn_local(async move {
         let url = format!(
@@ -56,9 +37,18 @@ pub(super) fn load_compare(asked: u64, names: Rc<Names>, area: Level) {
     });
 }
 
+/// A share as a percentage with one decimal; a dash when there is none.
+fn rate(r: Option<f64>) -> String {
+    r.map_or("—".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// Hours with one decimal; a dash when there are none.
+fn hours(h: Option<f64>) -> String {
+    h.map_or("—".to_owned(), |h| format!("{h:.1}"))
+}
+
+/// Draws this week's figures against last week's, row by row.
 fn show_compare(c: &Comparison, from: i64, to: i64) {
-    let rate = |r: Option<f64>| r.map_or("—".to_owned(), |r| format!("{:.1}%", r * 100.0));
-    let hours = |h: Option<f64>| h.map_or("—".to_owned(), |h| format!("{h:.1}"));
     let rows: [(&str, &str, String, String); 7] = [
         (
             "reports",
@@ -164,53 +154,13 @@ fn show_compare(c: &Comparison, from: i64, to: i64) {
     );
 }
 
-/// One row of a ranking, as `/api/rankings` answers it.
-#[derive(Debug, Clone, Deserialize)]
-struct RankRow {
-    rank: u32,
-    code: String,
-    name: String,
-    #[serde(default)]
-    closures: u64,
-    #[serde(default)]
-    on_time_rate: Option<f64>,
-    #[serde(default)]
-    avg_handling_hours: Option<f64>,
-    #[serde(default)]
-    returned_share: Option<f64>,
-    #[serde(default)]
-    reopened: u64,
-    #[serde(default)]
-    reports: Option<u64>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Rankings {
-    #[serde(default)]
-    scope_name: String,
-    rows: Vec<RankRow>,
-}
-
-/// The day number of a civil date (Howard Hinnant's `days_from_civil`), the inverse of
-/// `shared::time::civil_from_day`.
-fn day_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The period of a preset as `[from, to)` in Unix ms.
-fn period_of(preset: Preset) -> (i64, i64) {
+/// The period of a preset as `[from, to)` in Unix ms, as of `now`: the current week and
+/// month run until now.
+fn period_of(preset: Preset, now: i64) -> (i64, i64) {
     let offset = shared::time::DEFAULT_UTC_OFFSET_MINUTES;
     let start = |day| shared::time::local_day_start_ms(day, offset);
-    let now = now_ms();
     let today = shared::time::local_day(now, offset);
-    // Day 0 (1970-01-01) was a Thursday: three days after a Monday.
-    let monday = today - (today + 3).rem_euclid(7);
+    let monday = monday_of(today);
     match preset {
         Preset::ThisWeek => (start(monday), now),
         Preset::LastWeek => (start(monday - 7), start(monday)),
@@ -233,7 +183,7 @@ fn period_of(preset: Preset) -> (i64, i64) {
 pub(super) fn load_assess(asked: u64, names: Rc<Names>, area: Level) {
     let Some(token) = token() else { return };
     let preset = with(|s| s.period);
-    let (from, to) = period_of(preset);
+    let (from, to) = period_of(preset, now_ms());
     let query = format!("scope={}&from={from}&to={to}", area.scope(&names));
     spawn_local(async move {
         let url = |by: &str| format!("/api/rankings?by={by}&{query}");
@@ -249,6 +199,17 @@ pub(super) fn load_assess(asked: u64, names: Rc<Names>, area: Level) {
     });
 }
 
+/// A preset's name on its button.
+fn preset_name(preset: Preset) -> &'static str {
+    match preset {
+        Preset::ThisWeek => tr("本周", "This week"),
+        Preset::LastWeek => tr("上周", "Last week"),
+        Preset::ThisMonth => tr("本月", "This month"),
+        Preset::MonthLastYear => tr("去年同月", "Same month last year"),
+    }
+}
+
+/// Draws the assessment: the period's presets and range, the downloads, and the two rankings.
 fn show_assess(
     preset: Preset,
     query: &str,
@@ -257,37 +218,28 @@ fn show_assess(
     departments: &Rankings,
     streets: &Rankings,
 ) {
-    let presets: Vec<web_sys::Node> = [
-        (Preset::ThisWeek, "week", tr("本周", "This week")),
-        (Preset::LastWeek, "last-week", tr("上周", "Last week")),
-        (Preset::ThisMonth, "month", tr("本月", "This month")),
-        (
-            Preset::MonthLastYear,
-            "month-last-year",
-            tr("去年同月", "Same month last year"),
-        ),
-    ]
-    .iter()
-    .map(|(p, code, label)| {
-        button(
-            label,
-            &[
-                (
-                    "class",
-                    if *p == preset {
-                        "seat-preset active"
-                    } else {
-                        "seat-preset"
-                    },
-                ),
-                ("data-testid", "seat-period"),
-                ("data-do", "period"),
-                ("data-period", code),
-                ("aria-pressed", if *p == preset { "true" } else { "false" }),
-            ],
-        )
-    })
-    .collect();
+    let presets: Vec<web_sys::Node> = Preset::ALL
+        .iter()
+        .map(|p| {
+            button(
+                preset_name(*p),
+                &[
+                    (
+                        "class",
+                        if *p == preset {
+                            "seat-preset active"
+                        } else {
+                            "seat-preset"
+                        },
+                    ),
+                    ("data-testid", "seat-period"),
+                    ("data-do", "period"),
+                    ("data-period", p.code()),
+                    ("aria-pressed", if *p == preset { "true" } else { "false" }),
+                ],
+            )
+        })
+        .collect();
     let download = |label: &str, path: &str, name: &str, id: &str| {
         button(
             label,
@@ -375,8 +327,9 @@ fn show_assess(
     );
 }
 
+/// A ranking's table: departments (`by` = `department`, named in the page's language) or
+/// streets, with the streets' reports.
 fn ranking(rows: &[RankRow], by: &str, with_reports: bool) -> web_sys::Node {
-    let rate = |r: Option<f64>| r.map_or("—".to_owned(), |r| format!("{:.1}%", r * 100.0));
     let mut head = vec![
         n(h("span", &[], &[t(tr("名次", "Rank"))])),
         n(h("span", &[], &[t(tr("名称", "Name"))])),
@@ -425,9 +378,7 @@ fn ranking(rows: &[RankRow], by: &str, with_reports: bool) -> web_sys::Node {
             n(h(
                 "span",
                 &[("class", "seat-num")],
-                &[t(&r
-                    .avg_handling_hours
-                    .map_or("—".to_owned(), |h| format!("{h:.1}")))],
+                &[t(&hours(r.avg_handling_hours))],
             )),
             n(h(
                 "span",
@@ -539,4 +490,64 @@ async fn blob_url(url: &str, token: &str) -> Result<String, String> {
             .and_then(|b| b.dyn_into())
             .map_err(|e| format!("{e:?}"))?;
     web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-11-29 (a Sunday) 08:30 in the centre's zone.
+    const NOW: i64 = 1_795_881_600_000 + 8 * 3_600_000 + 30 * 60_000;
+
+    fn day_start(y: i64, m: u32, d: u32) -> i64 {
+        shared::time::local_day_start_ms(
+            day_from_civil(y, m, d),
+            shared::time::DEFAULT_UTC_OFFSET_MINUTES,
+        )
+    }
+
+    #[test]
+    fn the_presets_periods_are_weeks_from_monday_and_months_from_the_first() {
+        let monday = day_start(2026, 11, 23);
+        assert_eq!(period_of(Preset::ThisWeek, NOW), (monday, NOW));
+        assert_eq!(
+            period_of(Preset::LastWeek, NOW),
+            (day_start(2026, 11, 16), monday)
+        );
+        assert_eq!(
+            period_of(Preset::ThisMonth, NOW),
+            (day_start(2026, 11, 1), NOW)
+        );
+        assert_eq!(
+            period_of(Preset::MonthLastYear, NOW),
+            (day_start(2025, 11, 1), day_start(2025, 12, 1))
+        );
+    }
+
+    #[test]
+    fn december_last_year_ends_at_this_years_new_year() {
+        let december = day_start(2026, 12, 15) + 3_600_000;
+        assert_eq!(
+            period_of(Preset::MonthLastYear, december),
+            (day_start(2025, 12, 1), day_start(2026, 1, 1))
+        );
+    }
+
+    #[test]
+    fn rates_and_hours_have_one_decimal_and_a_dash_for_none() {
+        assert_eq!(rate(Some(0.75)), "75.0%");
+        assert_eq!(rate(Some(1.0 / 3.0)), "33.3%");
+        assert_eq!(rate(None), "—");
+        assert_eq!(hours(Some(2.26)), "2.3");
+        assert_eq!(hours(Some(10.0)), "10.0");
+        assert_eq!(hours(None), "—");
+    }
+
+    #[test]
+    fn every_preset_has_its_own_button() {
+        let names: std::collections::BTreeSet<&str> =
+            Preset::ALL.iter().map(|p| preset_name(*p)).collect();
+        assert_eq!(names.len(), Preset::ALL.len());
+        assert_eq!(preset_name(Preset::MonthLastYear), "去年同月");
+    }
 }

@@ -1,17 +1,28 @@
-//! Driving a wall from the seat: the seat's link to `/ws/seat`, the "大屏 / Wall" panel that
-//! takes, releases and hands over a control channel, and the `Show` that puts the seat's
-//! screen (its area, grid, case, look-back moment or replay) on every wall the seat holds.
+//! Driving a wall from the seat: the seat's link to `/ws/seat`, taking, releasing and handing
+//! over a control channel (from the "大屏 / Wall" panel, drawn by `panel`), and the `Show` that
+//! puts the seat's screen (its area, grid, case, look-back moment or replay) on every wall the
+//! seat holds.
 //!
 //! The seat never sends what a wall should draw piece by piece: each time what the seat shows
 //! changes it sends the whole [`Display`], and only when it differs from the last one sent, so
 //! that a redraw which changes nothing costs the walls nothing.
 
-use super::*;
+mod panel;
+
+pub(super) use panel::{on_input, render_panel};
+
+use super::session::socket_url;
+use super::state::{Level, Names, REPLAY_MS, Replay, seated, with};
+use super::view::error;
+use crate::dom::{fill, storage, tr};
+use panel::{map_choice, named_wall, show_status};
+use serde::Deserialize;
 use shared::case::ApiErrorBody;
 use shared::control::{Controller, Display, ReplayClock, SeatMsg, valid_wall_name};
 use shared::wall::Scope;
-use std::collections::BTreeSet;
-use wasm_bindgen::JsValue;
+use std::collections::{BTreeMap, BTreeSet};
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// Where the seat keeps the name of the wall it drives, so that a reload names it again.
 const WALL_KEY: &str = "gridwall.seat.wall";
@@ -112,53 +123,6 @@ impl Drive {
 pub(super) struct MapChoice {
     metric: Option<String>,
     layers: Option<Vec<String>>,
-}
-
-/// The map metrics a wall colours by, as the wall codes them, with their names.
-fn metrics() -> [(&'static str, &'static str); 5] {
-    [
-        ("", tr("地图：大屏自选", "Map: the wall's own")),
-        ("open", tr("在办案件", "Open cases")),
-        ("overdue", tr("超期案件", "Overdue cases")),
-        ("per_1000", tr("每千人案件", "Cases per 1,000")),
-        ("coverage", tr("入户走访覆盖率", "Visit coverage")),
-    ]
-}
-
-/// The place layers a wall can show, with their names.
-fn layers() -> [(&'static str, &'static str); 3] {
-    [
-        ("grid_station", tr("网格工作站", "Grid stations")),
-        ("mediation_centre", tr("调解中心", "Mediation centres")),
-        ("key_place", tr("重点场所", "Key places")),
-    ]
-}
-
-/// The map choice as the wall panel holds it now: every layer ticked is the wall's own.
-fn map_choice() -> MapChoice {
-    let metric = Some(value("wall-metric")).filter(|m| !m.is_empty());
-    let mut shown = Vec::new();
-    let mut all = true;
-    for (code, _) in layers() {
-        let ticked = doc()
-            .query_selector(&format!(
-                "[data-testid=\"wall-layer\"][data-layer=\"{code}\"]"
-            ))
-            .ok()
-            .flatten()
-            .and_then(|el| js_sys::Reflect::get(&el, &"checked".into()).ok())
-            .and_then(|v| v.as_bool())
-            .unwrap_or(true);
-        if ticked {
-            shown.push(code.to_owned());
-        } else {
-            all = false;
-        }
-    }
-    MapChoice {
-        metric,
-        layers: (!all).then_some(shown),
-    }
 }
 
 /// What the seat shows, as a wall would show it; `None` when it cannot be said yet (the area
@@ -471,11 +435,6 @@ pub(super) fn sync() {
     }
 }
 
-/// The wall named in the panel's field.
-fn named_wall() -> String {
-    value("wall-name").trim().to_owned()
-}
-
 /// "上大屏 / Take the wall": asks for the wall named in the panel.
 pub(super) fn take() {
     error(None);
@@ -535,238 +494,11 @@ pub(super) fn keep() {
     show_status();
 }
 
-/// The panel's field changed: the status follows the wall named.
-pub(super) fn on_input(ev: web_sys::Event) {
-    let named = ev
-        .target()
-        .and_then(|t| t.dyn_into::<Element>().ok())
-        .is_some_and(|el| el.get_attribute("data-testid").as_deref() == Some("wall-name"));
-    if named {
-        let wall = named_wall();
-        with(|s| s.drive.wall = wall);
-        show_status();
-    }
-}
-
-/// Draws the "大屏 / Wall" panel for a leader or a dispatcher, once per sign-in: later changes
-/// touch only its status, so that a name being typed is kept.
-pub(super) fn render_panel() {
-    if by_id("wall-panel").is_some() {
-        return show_status();
-    }
-    let wall = with(|s| {
-        if s.drive.wall.is_empty() {
-            s.drive.wall = storage()
-                .and_then(|st| st.get_item(WALL_KEY).ok().flatten())
-                .filter(|w| valid_wall_name(w))
-                .unwrap_or_else(|| DEFAULT_WALL.to_owned());
-        }
-        s.drive.wall.clone()
-    });
-    let panel = h(
-        "form",
-        &[
-            ("class", "seat-wall"),
-            ("data-testid", "wall-panel"),
-            ("data-link", "connecting"),
-            ("data-mine", "false"),
-        ],
-        &[
-            n(h("strong", &[], &[t(tr("大屏", "Wall"))])),
-            n(h(
-                "input",
-                &[
-                    ("data-testid", "wall-name"),
-                    ("value", &wall),
-                    ("maxlength", "32"),
-                    ("spellcheck", "false"),
-                    ("autocomplete", "off"),
-                    ("aria-label", tr("大屏名称", "The wall's name")),
-                ],
-                &[],
-            )),
-            n(h(
-                "select",
-                &[
-                    ("data-testid", "wall-metric"),
-                    ("aria-label", tr("大屏地图指标", "The wall's map metric")),
-                ],
-                &metrics()
-                    .iter()
-                    .map(|(code, name)| n(h("option", &[("value", code)], &[t(name)])))
-                    .collect::<Vec<_>>(),
-            )),
-            n(h(
-                "span",
-                &[("class", "seat-wall-layers")],
-                &layers()
-                    .iter()
-                    .map(|(code, name)| {
-                        n(h(
-                            "label",
-                            &[],
-                            &[
-                                n(h(
-                                    "input",
-                                    &[
-                                        ("type", "checkbox"),
-                                        ("checked", ""),
-                                        ("data-testid", "wall-layer"),
-                                        ("data-layer", code),
-                                    ],
-                                    &[],
-                                )),
-                                t(name),
-                            ],
-                        ))
-                    })
-                    .collect::<Vec<_>>(),
-            )),
-            // Enter in the field takes the wall, as the button does.
-            button(
-                tr("上大屏", "Take the wall"),
-                &[
-                    ("type", "submit"),
-                    ("class", "seat-primary"),
-                    ("data-testid", "take-wall"),
-                ],
-            ),
-            button(
-                tr("释放", "Release"),
-                &[
-                    ("type", "button"),
-                    ("data-testid", "release-wall"),
-                    ("data-do", "release-wall"),
-                ],
-            ),
-            n(h(
-                "span",
-                &[
-                    ("class", "seat-wall-holder"),
-                    ("data-testid", "wall-holder"),
-                    ("data-login", ""),
-                    ("data-mine", "false"),
-                ],
-                &[],
-            )),
-            n(h(
-                "div",
-                &[("class", "seat-wall-asks"), ("data-testid", "wall-asks")],
-                &[],
-            )),
-        ],
-    );
-    fill("seat-wall", &[n(panel)]);
-    show_status();
-}
-
-/// A controller as people name it: its name and role.
-fn who(c: &Controller) -> String {
-    if text::english() {
-        format!("{} ({})", c.name, role_name(c.role))
-    } else {
-        format!("{}（{}）", c.name, role_name(c.role))
-    }
-}
-
-/// Brings the panel's status up to date: the link, who holds the wall named, and another
-/// seat's request.
-fn show_status() {
-    let (Some(panel), Some(holder)) = (by_id("wall-panel"), by_id("wall-holder")) else {
-        return;
-    };
-    let (wall, linked, channel, me, asked) = with(|s| {
-        let d = &s.drive;
-        (
-            d.wall.clone(),
-            d.seat.is_some(),
-            d.walls.get(&d.wall).cloned(),
-            d.seat,
-            d.asked.clone(),
-        )
-    });
-    let controller = channel.and_then(|c| c.controller);
-    let mine = controller.as_ref().is_some_and(|c| Some(c.seat) == me);
-    let mine_attr = if mine { "true" } else { "false" };
-    let _ = panel.set_attribute("data-link", if linked { "live" } else { "connecting" });
-    let _ = panel.set_attribute("data-mine", mine_attr);
-    let _ = holder.set_attribute(
-        "data-login",
-        controller.as_ref().map_or("", |c| c.login.as_str()),
-    );
-    let _ = holder.set_attribute("data-mine", mine_attr);
-    let _ = holder.set_attribute("data-wall", &wall);
-    let status = match (&controller, linked) {
-        (_, false) => tr("正在连接大屏…", "Connecting to the walls…").to_owned(),
-        (None, true) => format!("{wall}{}", tr("：空闲", ": free")),
-        (Some(_), true) if mine => format!(
-            "{wall}{}",
-            tr("：由本席位控制，跟随本屏显示", ": driven by this seat")
-        ),
-        (Some(c), true) => format!("{wall}{}{}", tr("：控制者 ", ": held by "), who(c)),
-    };
-    holder.set_text_content(Some(&status));
-    let prompt: Vec<web_sys::Node> = asked
-        .map(|(wall, by)| {
-            n(h(
-                "div",
-                &[
-                    ("class", "seat-wall-prompt"),
-                    ("role", "alert"),
-                    ("data-testid", "handover-prompt"),
-                    ("data-wall", &wall),
-                    ("data-by", &by.login),
-                    ("data-by-seat", &by.seat.to_string()),
-                ],
-                &[
-                    t(&format!(
-                        "{}{}{wall}",
-                        who(&by),
-                        tr(" 请求接管大屏 ", " asks for the wall ")
-                    )),
-                    button(
-                        tr("移交", "Hand over"),
-                        &[
-                            ("type", "button"),
-                            ("class", "seat-primary"),
-                            ("data-testid", "handover"),
-                            ("data-do", "handover"),
-                        ],
-                    ),
-                    button(
-                        tr("保留", "Keep it"),
-                        &[
-                            ("type", "button"),
-                            ("data-testid", "handover-keep"),
-                            ("data-do", "handover-keep"),
-                        ],
-                    ),
-                ],
-            ))
-        })
-        .into_iter()
-        .collect();
-    fill("wall-asks", &prompt);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names() -> Names {
-        let grids = vec![Grid {
-            id: "G1".into(),
-            name: "一网格".into(),
-            street_code: "S1".into(),
-            district_code: "D1".into(),
-        }];
-        Names {
-            districts: Vec::new(),
-            streets: Vec::new(),
-            grid_at: [("G1".to_owned(), 0)].into_iter().collect(),
-            grids,
-        }
-    }
+    use crate::app::state::tests::names;
+    use shared::auth::Role;
 
     #[test]
     fn the_display_follows_the_drill_down() {

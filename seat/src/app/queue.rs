@@ -1,8 +1,22 @@
 //! The dispatch workbench: the seat's incoming queue, refreshed live by the area's stream and
-//! a timer, and worked from the keyboard (select, open, dispatch, reject, escalate); and the
-//! urge (督办) of a case the department holds, from the case's screen.
+//! a timer, and worked from the keyboard (select, open, dispatch, reject, escalate).
 
-use super::*;
+use super::case_screen::{action_name, post_move};
+use super::drill::{subject, supervision_name};
+use super::go;
+use super::session::{fail, socket_url};
+use super::state::{Level, back, current, generation, token, with};
+use super::view::{card, error, notice, screen};
+use super::wire::{Case, List};
+use crate::dom::{by_id, doc, fill, h, n, t, tr, value, when};
+use crate::fetch::{self, Body};
+use crate::text;
+use shared::auth::Role;
+use shared::case::Action;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::Element;
 
 /// Whether the queue is on screen.
 fn queue_shown() -> bool {
@@ -31,10 +45,7 @@ pub(super) fn open_stream() {
     };
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|ev: web_sys::MessageEvent| {
-            let text = ev.data().as_string().unwrap_or_default();
-            // A heartbeat says only that the link lives; the other frames say the area moved.
-            let head: String = text.chars().take(40).collect();
-            if !head.contains("heartbeat") && !head.contains("hello") {
+            if moves_area(&ev.data().as_string().unwrap_or_default()) {
                 with(|s| s.queue.stale = true);
             }
         });
@@ -44,17 +55,18 @@ pub(super) fn open_stream() {
     with(|s| s.queue.socket = Some(socket));
 }
 
+/// Whether a frame of the area's stream says the area moved. A heartbeat says only that the
+/// link lives, and the hello only that it opened; their type is named at the frame's start,
+/// so only the start is looked at.
+fn moves_area(frame: &str) -> bool {
+    let head: String = frame.chars().take(40).collect();
+    !head.contains("heartbeat") && !head.contains("hello")
+}
+
 /// Refreshes the queue on screen when the stream said the area moved (at most once a
 /// second) and every five seconds in any case, unless a move is being written.
 pub(super) fn queue_tick(now: f64) {
-    let due = with(|s| {
-        let q = &s.queue;
-        let since = now - q.last_load;
-        s.path.last() == Some(&Level::Queue)
-            && q.form.is_none()
-            && !q.loading
-            && ((q.stale && since >= 1_000.0) || since >= 5_000.0)
-    });
+    let due = with(|s| s.path.last() == Some(&Level::Queue) && s.queue.due(now));
     if due {
         load_queue(false);
     }
@@ -81,13 +93,7 @@ pub(super) fn load_queue(first: bool) {
         with(|s| s.queue.loading = false);
         match answer {
             Ok(list) if current(asked) || (!first && queue_shown()) => {
-                with(|s| {
-                    let q = &mut s.queue;
-                    q.cases = list.cases;
-                    if !q.cases.iter().any(|c| Some(c.id) == q.selected) {
-                        q.selected = None;
-                    }
-                });
+                with(|s| s.queue.refresh(list.cases));
                 // A move being written keeps its form: the list waits for it.
                 if with(|s| s.queue.form.is_none()) {
                     show_queue();
@@ -107,6 +113,7 @@ fn default_department(case: &Case) -> Option<&'static str> {
         .map(|s| s.department)
 }
 
+/// Draws the queue: the keys, the cases with the selected one's form, and the help when asked.
 pub(super) fn show_queue() {
     let (cases, selected, form, help, names) = with(|s| {
         (
@@ -335,119 +342,11 @@ fn send_move(action: Action) {
         _ => None,
     };
     post_move(id, token, action, note, department, move || {
-        with(|s| {
-            s.queue.form = None;
-            s.queue.cases.retain(|c| c.id != id);
-            s.queue.selected = None;
-        });
+        with(|s| s.queue.moved(id));
         notice(&format!("#{id} {}", action_name(action)));
         show_queue();
         load_queue(false);
     });
-}
-
-/// Posts a move of case `id`, one at a time (a second while one is on its way is dropped),
-/// and runs `done` once the server took it; a refusal is shown where errors are said.
-fn post_move(
-    id: i64,
-    token: String,
-    action: Action,
-    note: Option<String>,
-    department: Option<String>,
-    done: impl FnOnce() + 'static,
-) {
-    let body = shared::case::MoveCase {
-        action: action.code().to_owned(),
-        note,
-        department,
-    };
-    let json = serde_json::to_string(&body).unwrap_or_default();
-    if with(|s| std::mem::replace(&mut s.busy, true)) {
-        return;
-    }
-    error(None);
-    spawn_local(async move {
-        let url = format!("/api/cases/{id}/moves");
-        let answer = fetch::send("POST", &url, Some(&token), Body::Json(json)).await;
-        with(|s| s.busy = false);
-        match answer {
-            Ok(_) => done(),
-            Err(failure) => fail(failure),
-        }
-    });
-}
-
-/// The urge form of a case's screen: what the centre asks of the department, and the button.
-pub(super) fn urge_form(id: i64) -> web_sys::Node {
-    card(
-        tr("督办", "Urge the department"),
-        &[n(h(
-            "div",
-            &[
-                ("class", "seat-move-form"),
-                ("data-testid", "seat-urge-form"),
-            ],
-            &[
-                n(h(
-                    "input",
-                    &[
-                        ("data-testid", "seat-urge-note"),
-                        (
-                            "placeholder",
-                            tr(
-                                "督办意见（必填）",
-                                "What is asked of the department (required)",
-                            ),
-                        ),
-                    ],
-                    &[],
-                )),
-                button(
-                    tr("督办", "Urge"),
-                    &[
-                        ("data-do", "urge"),
-                        ("data-case-id", &id.to_string()),
-                        ("data-testid", "seat-urge"),
-                    ],
-                ),
-            ],
-        ))],
-    )
-}
-
-/// Urges the department holding case `id` with the note typed on the case's screen, then
-/// shows the case again with the urge in its timeline.
-pub(super) fn urge(id: i64) {
-    let note = value("seat-urge-note").trim().to_owned();
-    if note.is_empty() {
-        return error(Some(tr(
-            "请填写督办意见",
-            "An urge needs a note saying what is asked",
-        )));
-    }
-    let Some(token) = token() else {
-        return;
-    };
-    post_move(id, token, Action::Urge, Some(note), None, move || {
-        render();
-        notice(&format!("#{id} {}", action_name(Action::Urge)));
-    });
-}
-
-/// Says what was done, where errors are said.
-fn notice(message: &str) {
-    fill(
-        "seat-messages",
-        &[n(h(
-            "p",
-            &[
-                ("class", "seat-notice"),
-                ("role", "status"),
-                ("data-testid", "seat-notice"),
-            ],
-            &[t(message)],
-        ))],
-    );
 }
 
 /// The seat's keys. In a text field or a list only Enter and Esc act, so typing a reason
@@ -487,11 +386,7 @@ pub(super) fn on_key(ev: web_sys::Event) {
                 error(None);
                 show_queue();
             } else if !typing {
-                go(|path| {
-                    if path.len() > 1 {
-                        path.pop();
-                    }
-                });
+                go(back);
             }
         }
         "Enter" if on_queue => {
@@ -538,24 +433,9 @@ pub(super) fn on_key(ev: web_sys::Event) {
     }
 }
 
-/// Moves the selection down (`by` = 1) or up (-1); the first key selects the first case.
+/// Moves the selection down (`by` = 1) or up (-1) and brings the selected case into view.
 fn move_selection(by: i64) {
-    with(|s| {
-        let q = &mut s.queue;
-        if q.cases.is_empty() {
-            return;
-        }
-        let last = q.cases.len() as i64 - 1;
-        let next = match q
-            .selected
-            .and_then(|id| q.cases.iter().position(|c| c.id == id))
-        {
-            Some(at) => (at as i64 + by).clamp(0, last),
-            None if by > 0 => 0,
-            None => last,
-        };
-        q.selected = Some(q.cases[next as usize].id);
-    });
+    with(|s| s.queue.select_next(by));
     show_queue();
     if let Some(el) = doc()
         .query_selector("[data-testid=\"seat-queue-item\"][data-selected=\"true\"]")
@@ -563,5 +443,37 @@ fn move_selection(by: i64) {
         .flatten()
     {
         el.scroll_into_view_with_bool(false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::tests::case;
+
+    #[test]
+    fn only_frames_other_than_heartbeats_and_hellos_move_the_area() {
+        assert!(!moves_area(r#"{"type":"heartbeat","at_ms":1}"#));
+        assert!(!moves_area(r#"{"type":"hello","protocol":4,"state":{}}"#));
+        assert!(moves_area(r#"{"type":"delta","changes":[]}"#));
+        assert!(moves_area(""), "an empty frame is not a heartbeat");
+        let late = format!(r#"{{"type":"delta","note":"{}heartbeat"}}"#, "x".repeat(40));
+        assert!(moves_area(&late), "only the frame's start names its type");
+    }
+
+    #[test]
+    fn a_dispatch_goes_to_the_sub_items_department_by_default() {
+        let item = &shared::taxonomy::SUB_ITEMS[0];
+        let with_item = Case {
+            sub_item: Some(item.code.to_owned()),
+            ..case(1)
+        };
+        assert_eq!(default_department(&with_item), Some(item.department));
+        assert_eq!(default_department(&case(2)), None, "no sub-item");
+        let unknown = Case {
+            sub_item: Some("9999".into()),
+            ..case(3)
+        };
+        assert_eq!(default_department(&unknown), None);
     }
 }

@@ -1,7 +1,16 @@
 //! Looking back at the seat: the banner of a past moment, and yesterday replayed in a minute
 //! with its clock, pause, steps and the way back to live.
 
-use super::*;
+use super::clock::{now_ms, stamp};
+use super::drill::show_area;
+use super::render;
+use super::session::fail;
+use super::state::{Level, Replay, current, generation, with};
+use super::wire::WallAnswer;
+use super::{drive, queue};
+use crate::dom::{button, by_id, fill, h, n, t, tr};
+use crate::fetch::{self, Body};
+use wasm_bindgen_futures::spawn_local;
 
 /// The bar under the navigation: the look-back banner or the replay's clock and buttons,
 /// nothing when the seat is live. A held wall follows the moment shown.
@@ -94,6 +103,7 @@ fn draw_moment() {
     fill("seat-moment", &[n(bar)]);
 }
 
+/// The replay's clock: the moment shown, and whether it is paused.
 fn clock_text(at: i64, paused: bool) -> String {
     format!(
         "{} {}{}",
@@ -118,36 +128,31 @@ fn show_clock(r: &Replay) {
 
 /// Yesterday, from its midnight to the next, in the centre's zone.
 pub(super) fn start_replay() {
-    let offset = shared::time::DEFAULT_UTC_OFFSET_MINUTES;
-    let today = shared::time::local_day(now_ms(), offset);
-    let start = shared::time::local_day_start_ms(today - 1, offset);
-    let end = shared::time::local_day_start_ms(today, offset);
+    let replay = Replay::yesterday(now_ms(), js_sys::Date::now());
     with(|s| {
         s.moment = None;
-        s.replay = Some(Replay {
-            target: start as f64,
-            shown: start,
-            start,
-            end,
-            paused: false,
-            dirty: true,
-            in_flight: false,
-            last_tick: js_sys::Date::now(),
-            round: 0,
-        });
+        s.replay = Some(replay);
     });
     render();
 }
 
+/// A step back or forward; the next tick fetches the moment stepped to.
 pub(super) fn step_replay(by: i64) {
     with(|s| {
         if let Some(r) = &mut s.replay {
-            let at = (r.shown + by).clamp(r.start, r.end);
-            r.target = at as f64;
-            r.dirty = true;
-            r.round += 1;
+            r.step(by);
         }
     });
+}
+
+/// Pauses or resumes the replay at the moment shown.
+pub(super) fn pause_replay() {
+    with(|s| {
+        if let Some(r) = &mut s.replay {
+            r.toggle_pause(js_sys::Date::now());
+        }
+    });
+    render_moment();
 }
 
 /// Every 200 ms: moves the replay's target with the clock and, when no request is out,
@@ -157,25 +162,7 @@ pub(super) fn tick() {
     queue::queue_tick(now);
     // A held wall catches up with a replay's clock that moved at most a tick ago.
     drive::sync();
-    let ask = with(|s| {
-        let r = s.replay.as_mut()?;
-        let elapsed = now - r.last_tick;
-        r.last_tick = now;
-        if !r.paused {
-            let day = (r.end - r.start) as f64;
-            r.target = (r.target + elapsed * day / REPLAY_MS).min(r.end as f64);
-        }
-        if r.in_flight || (r.paused && !r.dirty) {
-            return None;
-        }
-        let at = r.target as i64;
-        if at == r.shown && !r.dirty {
-            return None;
-        }
-        r.dirty = false;
-        r.in_flight = true;
-        Some((at, r.round))
-    });
+    let ask = with(|s| s.replay.as_mut()?.advance(now));
     let Some((at, round)) = ask else { return };
     let (names, level, token) =
         with(|s| (s.names.clone(), s.path.last().cloned(), s.token.clone()));
@@ -194,15 +181,7 @@ pub(super) fn tick() {
         };
         let shown = with(|s| {
             let r = s.replay.as_mut()?;
-            r.in_flight = false;
-            if r.round != round {
-                return None;
-            }
-            r.shown = at;
-            if at >= r.end {
-                r.paused = true;
-            }
-            Some(r.clone())
+            r.settle(at, round).then(|| r.clone())
         });
         let Some(r) = shown else { return };
         show_clock(&r);
@@ -215,4 +194,17 @@ pub(super) fn tick() {
             _ => {}
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_replays_clock_says_the_moment_and_a_pause() {
+        // The tests read the page's default language, Chinese. 2026-11-28 23:50 in the centre's zone.
+        let at = 1_795_881_600_000 - 10 * 60_000;
+        assert_eq!(clock_text(at, false), "回放 2026-11-28 23:50");
+        assert_eq!(clock_text(at, true), "回放 2026-11-28 23:50（暂停）");
+    }
 }
