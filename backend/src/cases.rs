@@ -28,6 +28,8 @@ mod list;
 mod writer;
 
 pub use list::{DEFAULT_LIMIT, ListQuery, MAX_LIMIT};
+// Open311 reads its requests with the writer's columns, as `get` here does.
+pub(crate) use writer::{CASE_COLUMNS, CaseRow};
 
 /// The longest description a report may carry.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
@@ -468,13 +470,13 @@ impl Cases {
     /// One case as the API shows it, with its photos.
     pub async fn get(&self, case_id: i64) -> Result<CaseView, AppError> {
         let mut conn = self.inner.db.acquire().await?;
-        let sql = format!("SELECT {} FROM cases WHERE id = $1", writer::CASE_COLUMNS);
+        let sql = format!("SELECT {} FROM cases WHERE id = $1", CASE_COLUMNS);
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(case_id)
             .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no case with id {case_id}")))?;
-        let mut case = writer::CaseRow::from_row(&row)?;
+        let mut case = CaseRow::from_row(&row)?;
         let sqlite = conn.backend_name() == "SQLite";
         let mut photos = writer::read_photos(&mut conn, sqlite, &[case_id]).await?;
         case.photos = photos.remove(&case_id).unwrap_or_default();

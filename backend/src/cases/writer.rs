@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 pub(super) const MAX_BATCH: usize = 512;
 
 /// The columns of `cases` that the writer reads and writes, in the order the upsert binds them.
-pub(super) const CASE_COLUMNS: &str = "id, category, sub_item_code, grid_id, lon, lat, description, state, \
+pub(crate) const CASE_COLUMNS: &str = "id, category, sub_item_code, grid_id, lon, lat, description, state, \
      reported_at, updated_at, last_seq, reporter_id, department_code, supervision, dispatched_at, \
      deadline_at, next_check_at";
 const CASE_COLUMN_COUNT: usize = 17;
@@ -52,7 +52,7 @@ const PHOTO_LINK_COLUMN_COUNT: usize = 3;
 
 /// One case as the writer holds it: every column of its row.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct CaseRow {
+pub(crate) struct CaseRow {
     pub id: i64,
     pub category: Category,
     pub sub_item: Option<String>,

@@ -191,18 +191,6 @@ struct Rankings {
     rows: Vec<RankRow>,
 }
 
-/// The day number of a civil date (Howard Hinnant's `days_from_civil`), the inverse of
-/// `shared::time::civil_from_day`.
-fn day_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The period of a preset as `[from, to)` in Unix ms.
 fn period_of(preset: Preset) -> (i64, i64) {
     let offset = shared::time::DEFAULT_UTC_OFFSET_MINUTES;
@@ -217,11 +205,11 @@ fn period_of(preset: Preset) -> (i64, i64) {
         Preset::ThisMonth => (start(shared::time::month_start_day(today)), now),
         Preset::MonthLastYear => {
             let (y, m, _) = shared::time::civil_from_day(today);
-            let first = day_from_civil(y - 1, m, 1);
+            let first = shared::time::day_from_civil(y - 1, m, 1);
             let next = if m == 12 {
-                day_from_civil(y, 1, 1)
+                shared::time::day_from_civil(y, 1, 1)
             } else {
-                day_from_civil(y - 1, m + 1, 1)
+                shared::time::day_from_civil(y - 1, m + 1, 1)
             };
             (start(first), start(next))
         }
