@@ -47,6 +47,18 @@ pub fn civil_from_day(day: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// The day number (days since 1970-01-01) of a civil date, by Howard Hinnant's
+/// `days_from_civil`; the inverse of [`civil_from_day`].
+pub fn day_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// The day number of the first day of the month that `day` falls in.
 pub fn month_start_day(day: i64) -> i64 {
     let (_, _, d) = civil_from_day(day);
@@ -88,6 +100,24 @@ mod tests {
         // A leap day.
         assert_eq!(civil_from_day(19_416), (2023, 2, 28));
         assert_eq!(civil_from_day(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        // Some 5,500 years either side of the epoch: negative days, every kind of leap year.
+        for day in -2_000_000..=2_000_000 {
+            let (y, m, d) = civil_from_day(day);
+            assert_eq!(day_from_civil(y, m, d), day, "{y}-{m}-{d}");
+        }
+        assert_eq!(day_from_civil(1970, 1, 1), 0);
+        assert_eq!(day_from_civil(1969, 12, 31), -1);
+        assert_eq!(day_from_civil(2026, 11, 29), 20_786);
+        assert_eq!(day_from_civil(2024, 2, 29), 19_782);
+        // 2000 is a leap year, 1900 and 2100 are not.
+        assert_eq!(day_from_civil(2000, 3, 1) - day_from_civil(2000, 2, 28), 2);
+        assert_eq!(day_from_civil(1900, 3, 1) - day_from_civil(1900, 2, 28), 1);
+        assert_eq!(day_from_civil(2100, 3, 1) - day_from_civil(2100, 2, 28), 1);
+        assert_eq!(civil_from_day(day_from_civil(-4, 2, 29)), (-4, 2, 29));
     }
 
     #[test]

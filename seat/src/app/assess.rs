@@ -1,7 +1,8 @@
 //! Comparing and assessing an area: this week against last week, the departments' and
 //! streets' rankings over a preset period, and the exports fetched with the bearer token.
 
-use super::clock::{day_from_civil, monday_of, now_ms, stamp};
+use super::clock::{monday_of, now_ms, stamp};
+use shared::time::day_from_civil;
 use super::session::fail;
 use super::state::{Level, Names, Preset, current, token, with};
 use super::view::{card, error, screen};

@@ -68,18 +68,6 @@ pub(super) fn monday_of(day: i64) -> i64 {
     day - (day + 3).rem_euclid(7)
 }
 
-/// The day number of a civil date (Howard Hinnant's `days_from_civil`), the inverse of
-/// `shared::time::civil_from_day`.
-pub(super) fn day_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,15 +129,5 @@ mod tests {
         assert_eq!(monday_of(monday + 6), monday);
         assert_eq!(monday_of(monday + 7), monday + 7);
         assert_eq!(monday_of(0), -3, "1970-01-01 was a Thursday");
-    }
-
-    #[test]
-    fn civil_dates_and_day_numbers_are_inverses() {
-        assert_eq!(day_from_civil(1970, 1, 1), 0);
-        assert_eq!(day_from_civil(2000, 3, 1), 11_017);
-        for day in [-800_000, -1, 0, 59, 60, 11_016, 20_000, 20_785, 800_000] {
-            let (y, m, d) = shared::time::civil_from_day(day);
-            assert_eq!(day_from_civil(y, m, d), day, "{y}-{m}-{d}");
-        }
     }
 }

@@ -1,0 +1,392 @@
+//! The axum handlers. Each takes a whole path segment, `name.format`, and dispatches on the
+//! name, since the standard puts the format in the path where a router sees one segment.
+
+use super::Open311;
+use super::document::{Doc, Format, render, split};
+use super::error::{Answer, Failure, echo};
+use super::params::Params;
+use super::queries::{Query, one_request, read_requests};
+use super::requests::{MAX_MEDIA_URL_CHARS, MEDIA_LINE, is_media_url, requests_response};
+use super::schema::{
+    Open311Error, Open311Format, Open311Request, Open311RequestCreated, Open311RequestForm,
+    Open311ServiceDefinition, Open311Token,
+};
+use super::services::{service, service_notice, services_doc};
+use crate::auth::Auth;
+use crate::cases::{Cases, MAX_DESCRIPTION_CHARS};
+use crate::error::AppError;
+use crate::store::Db;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use shared::case::{Point, ReportCase};
+use std::sync::Arc;
+
+/// The `{file}` of a path, or the standard's error when it cannot be decoded.
+fn file_of(path: Result<Path<String>, PathRejection>, uri: &Uri) -> Result<String, Failure> {
+    path.map(|Path(file)| file)
+        .map_err(|rejection| Failure::bad(Format::of_path(uri.path()), rejection.body_text()))
+}
+
+/// `GET /open311/v2/{discovery|services|requests}.{format}`.
+/// Its three paths are described by `open311_discovery`, `open311_services` and
+/// `open311_requests` in `schema`, since one `#[utoipa::path]` describes one path.
+pub async fn get_resource(
+    State(db): State<Db>,
+    State(open311): State<Arc<Open311>>,
+    headers: HeaderMap,
+    uri: Uri,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Answer {
+    let file = file_of(path, &uri)?;
+    let (name, format) = split(&file)?;
+    let params = Params::parse(query.unwrap_or_default().as_bytes(), format)?;
+    match name {
+        "discovery" => Ok(render(
+            format,
+            StatusCode::OK,
+            "discovery",
+            &open311.discovery(&headers),
+        )),
+        "services" => Ok(render(format, StatusCode::OK, "services", &services_doc())),
+        "requests" => {
+            let query = Query::from_params(
+                &params,
+                crate::clock::now_ms(),
+                open311.utc_offset_minutes,
+                format,
+            )?;
+            let rows = read_requests(&db, &query)
+                .await
+                .map_err(|e| Failure::from_app(e, format))?;
+            Ok(requests_response(&rows, &open311, format))
+        }
+        other => Err(no_resource(other, format)),
+    }
+}
+
+fn no_resource(name: &str, format: Format) -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        format,
+        format!(
+            "there is no resource `{}`; the endpoint has discovery, services, \
+             services/CODE, requests, requests/ID and tokens/TOKEN",
+            echo(name)
+        ),
+    )
+}
+
+/// `GET /open311/v2/services/{service_code}.{format}`: the service's definition. No service
+/// asks for more than the standard's fields, so its attributes are empty.
+#[utoipa::path(
+    get,
+    path = "/open311/v2/services/{code}.{format}",
+    operation_id = "open311_service_definition",
+    tag = "open311",
+    params(
+        ("code" = String, Path, description = "A service's code, for example `0801`."),
+        ("format" = Open311Format, Path, description = "`xml` or `json`."),
+    ),
+    responses(
+        (status = 200, description = "The service's definition: no attributes.",
+            content((Open311ServiceDefinition = "application/json"), ("text/xml"))),
+        (status = 404, description = "An unknown service or format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+    ),
+    security(())
+)]
+pub async fn service_definition(uri: Uri, path: Result<Path<String>, PathRejection>) -> Answer {
+    let file = file_of(path, &uri)?;
+    let (code, format) = split(&file)?;
+    let item = service(code, format)?;
+    let doc = Doc::Fields(vec![
+        ("service_code", Doc::text(item.code)),
+        ("attributes", Doc::List("attribute", Vec::new())),
+    ]);
+    Ok(render(format, StatusCode::OK, "service_definition", &doc))
+}
+
+/// `GET /open311/v2/requests/{service_request_id}.{format}`.
+#[utoipa::path(
+    get,
+    path = "/open311/v2/requests/{id}.{format}",
+    operation_id = "open311_request",
+    tag = "open311",
+    params(
+        ("id" = String, Path, description = "The request's `service_request_id`."),
+        ("format" = Open311Format, Path, description = "`xml` or `json`."),
+    ),
+    responses(
+        (status = 200, description = "A list holding the one request.",
+            content((Vec<Open311Request> = "application/json"), ("text/xml"))),
+        (status = 404, description = "No such request, or an unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+    ),
+    security(())
+)]
+pub async fn get_request(
+    State(db): State<Db>,
+    State(open311): State<Arc<Open311>>,
+    uri: Uri,
+    path: Result<Path<String>, PathRejection>,
+) -> Answer {
+    let file = file_of(path, &uri)?;
+    let (id, format) = split(&file)?;
+    let row = one_request(&db, id, format).await?;
+    Ok(requests_response(&[row], &open311, format))
+}
+
+/// `GET /open311/v2/tokens/{token}.{format}`: requests are created at once, so a token is
+/// the request's id and names itself.
+#[utoipa::path(
+    get,
+    path = "/open311/v2/tokens/{id}.{format}",
+    operation_id = "open311_token",
+    tag = "open311",
+    params(
+        ("id" = String, Path, description = "The token `POST requests` would have given: the request's id."),
+        ("format" = Open311Format, Path, description = "`xml` or `json`."),
+    ),
+    responses(
+        (status = 200, description = "A list holding the request's id and its token.",
+            content((Vec<Open311Token> = "application/json"), ("text/xml"))),
+        (status = 404, description = "No such token, or an unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+    ),
+    security(())
+)]
+pub async fn get_token(
+    State(db): State<Db>,
+    uri: Uri,
+    path: Result<Path<String>, PathRejection>,
+) -> Answer {
+    let file = file_of(path, &uri)?;
+    let (token, format) = split(&file)?;
+    let row = one_request(&db, token, format).await.map_err(|mut f| {
+        if f.status == StatusCode::NOT_FOUND {
+            f.description = format!("token `{}` was not found", echo(token));
+        }
+        f
+    })?;
+    let doc = Doc::List(
+        "request",
+        vec![Doc::Fields(vec![
+            ("service_request_id", Doc::Int(row.case.id)),
+            ("token", Doc::Text(row.case.id.to_string())),
+        ])],
+    );
+    Ok(render(format, StatusCode::OK, "service_requests", &doc))
+}
+
+/// `POST /open311/v2/requests.{format}`: a report by the app whose `api_key` it carries.
+/// Nothing is stored unless every check passes; the answer is 200, which clients of the
+/// standard expect.
+#[utoipa::path(
+    post,
+    path = "/open311/v2/requests.{format}",
+    operation_id = "open311_post_request",
+    tag = "open311",
+    params(("format" = Open311Format, Path, description = "`xml` or `json`.")),
+    request_body(content = Open311RequestForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The request is a case: a list holding its id and the service's notice.",
+            content((Vec<Open311RequestCreated> = "application/json"), ("text/xml"))),
+        (status = 400, description = "A parameter is missing or wrong (a point outside the city…); the description names it.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 403, description = "`api_key` is missing or not a reporting app's.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 404, description = "An unknown service or format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+    ),
+    security(("api_key" = []), ("open311_api_key" = []))
+)]
+pub async fn post_resource(
+    State(cases): State<Cases>,
+    State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
+    uri: Uri,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let file = file_of(path, &uri)?;
+    let (name, format) = split(&file)?;
+    // A body past the server's limit is refused in the standard's shape too.
+    let body = body.map_err(|rejection| Failure::bad(format, rejection.body_text()))?;
+    match name {
+        "requests" => {}
+        "discovery" | "services" => {
+            return Err(Failure::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format,
+                format!("{name} is read with GET; only requests takes a POST"),
+            ));
+        }
+        other => return Err(no_resource(other, format)),
+    }
+    let form_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase());
+    if form_type
+        .as_deref()
+        .is_some_and(|mime| mime != "application/x-www-form-urlencoded")
+    {
+        return Err(Failure::bad(
+            format,
+            "send the request as application/x-www-form-urlencoded; a photo goes by media_url",
+        ));
+    }
+    // The form's fields come first; a client may also put some in the query string.
+    let mut params = Params::parse(&body, format)?;
+    params
+        .0
+        .extend(Params::parse(query.unwrap_or_default().as_bytes(), format)?.0);
+
+    let key = params.get("api_key").map(str::to_owned).or_else(|| {
+        headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    });
+    let Some(key) = key else {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            format,
+            "api_key is missing: a service request needs the api_key of a reporting app",
+        ));
+    };
+    let who = auth
+        .api_key_principal(&key)
+        .await
+        .map_err(|err| match err {
+            AppError::Unauthorized(_) => Failure::new(
+                StatusCode::FORBIDDEN,
+                format,
+                "api_key is not valid: no reporting app has this key",
+            ),
+            other => Failure::from_app(other, format),
+        })?;
+
+    let Some(code) = params.get("service_code") else {
+        return Err(Failure::bad(
+            format,
+            "service_code was not provided; services.xml lists them",
+        ));
+    };
+    let item = service(code, format)?;
+    let point = location(&params, format)?;
+    if cases.grid_of(point).is_none() {
+        return Err(Failure::bad(
+            format,
+            format!(
+                "lat/long: the point lat {}, long {} lies outside the city: none of its grids \
+                 contains it",
+                point.lat, point.lon
+            ),
+        ));
+    }
+    let mut description = params.get("description").unwrap_or(item.name_zh).to_owned();
+    if let Some(url) = params.get("media_url") {
+        if !is_media_url(url) {
+            return Err(Failure::bad(
+                format,
+                format!(
+                    "media_url must be an http or https address of at most \
+                     {MAX_MEDIA_URL_CHARS} characters, without spaces"
+                ),
+            ));
+        }
+        description.push_str(MEDIA_LINE);
+        description.push_str(url);
+    }
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(Failure::bad(
+            format,
+            format!(
+                "description: is longer than {MAX_DESCRIPTION_CHARS} characters (with the \
+                 media_url, which is kept with it)"
+            ),
+        ));
+    }
+    let report = ReportCase {
+        category: item.category.code().to_owned(),
+        sub_item: Some(item.code.to_owned()),
+        grid_id: None,
+        point: Some(point),
+        description,
+    };
+    let case = cases
+        .report(report, who, Vec::new())
+        .await
+        .map_err(|e| Failure::from_app(e, format))?;
+    let doc = Doc::List(
+        "request",
+        vec![Doc::Fields(vec![
+            ("service_request_id", Doc::Int(case.id)),
+            ("service_notice", Doc::Text(service_notice(item))),
+            ("account_id", Doc::Null),
+        ])],
+    );
+    Ok(render(format, StatusCode::OK, "service_requests", &doc))
+}
+
+/// A request's place: `lat` and `long` both, in range. This server has no geocoder, so an
+/// `address_string` or `address_id` alone cannot place it.
+fn location(params: &Params, format: Format) -> Result<Point, Failure> {
+    let coordinate = |name: &str, limit: f64| -> Result<Option<f64>, Failure> {
+        let Some(text) = params.get(name) else {
+            return Ok(None);
+        };
+        match text.parse::<f64>() {
+            Ok(x) if x.is_finite() && (-limit..=limit).contains(&x) => Ok(Some(x)),
+            _ => Err(Failure::bad(
+                format,
+                format!(
+                    "{name} `{}` must be a number from -{limit} to {limit} (WGS84 degrees)",
+                    echo(text)
+                ),
+            )),
+        }
+    };
+    match (coordinate("lat", 90.0)?, coordinate("long", 180.0)?) {
+        (Some(lat), Some(lon)) => Ok(Point { lon, lat }),
+        (Some(_), None) => Err(Failure::bad(
+            format,
+            "long was not provided; send lat and long together",
+        )),
+        (None, Some(_)) => Err(Failure::bad(
+            format,
+            "lat was not provided; send lat and long together",
+        )),
+        (None, None) => Err(Failure::bad(
+            format,
+            if params.get("address_string").is_some() || params.get("address_id").is_some() {
+                "lat and long are required: this server places a request in its grid by \
+                 its point and cannot look up an address_string or address_id"
+            } else {
+                "a location was not provided: send lat and long"
+            },
+        )),
+    }
+}
+
+/// Any other path under `/open311/v2`.
+pub async fn not_found(uri: Uri) -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        Format::of_path(uri.path()),
+        "there is no such Open311 resource; discovery.xml describes the endpoint",
+    )
+}
+
+/// A known path with a method it does not take.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Failure {
+    Failure::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Format::of_path(uri.path()),
+        format!(
+            "{method} is not allowed here: requests.{{format}} takes GET and POST, every other resource GET"
+        ),
+    )
+}
