@@ -1,6 +1,9 @@
 //! The wall left running under a busy city: its JavaScript heap and its DOM must not grow.
 //! A separate test binary, as it runs for minutes (`GRIDWALL_LONG_RUN_MINUTES`, 10 unless
 //! set; at least 2): the first minute is the baseline, the last reading must stay within 10 %.
+//!
+//! It is opt-in: `GRIDWALL_LONG_RUN_MINUTES=10 scripts/test` runs it after the other tests
+//! (CI runs it for 3 minutes), or `cargo test -p tests --test long_run -- --ignored`.
 
 use std::time::Duration;
 use tests::browser::Browser;
@@ -28,6 +31,7 @@ async fn reading(browser: &Browser) -> (f64, f64) {
 }
 
 #[tokio::test]
+#[ignore = "the long run takes minutes: GRIDWALL_LONG_RUN_MINUTES=N scripts/test runs it"]
 async fn heap_and_dom_stay_flat_at_100_transitions_a_second() {
     let minutes: u64 = std::env::var("GRIDWALL_LONG_RUN_MINUTES")
         .ok()
