@@ -3,109 +3,18 @@
 use crate::auth::{Auth, Caller, Credential, signed_out};
 use crate::cases::Cases;
 use crate::error::AppError;
+use crate::extract::{ApiPath, ApiQuery, JsonBody, parse_scope, token_of};
 use crate::live::Hub;
 use crate::photos::WithPhotos;
 use crate::store::{self, Db};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use serde::de::DeserializeOwned;
 use shared::auth::{AccountView, LoginRequest, LoginResponse};
 use shared::case::{Action, ApiError, CaseList, CaseView, MoveCase, ReportCase};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// A path parameter whose errors come in the API's one error shape.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(AppError))]
-pub struct ApiPath<T>(pub T);
-
-/// Query parameters whose errors come in the API's one error shape.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
-pub struct ApiQuery<T>(pub T);
-
-impl From<axum::extract::rejection::PathRejection> for AppError {
-    fn from(rejection: axum::extract::rejection::PathRejection) -> AppError {
-        AppError::BadRequest(rejection.body_text())
-    }
-}
-
-impl From<axum::extract::rejection::QueryRejection> for AppError {
-    fn from(rejection: axum::extract::rejection::QueryRejection) -> AppError {
-        AppError::BadRequest(rejection.body_text())
-    }
-}
-
-/// A JSON body whose errors name the field at fault, in the API's one error shape.
-#[derive(Debug)]
-pub struct JsonBody<T>(pub T);
-
-impl<S, T> FromRequest<S> for JsonBody<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim();
-                mime == "application/json" || mime.ends_with("+json")
-            });
-        if !is_json {
-            return Err(AppError::UnsupportedMediaType(
-                "send the body as JSON with `Content-Type: application/json`".to_owned(),
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::TooLarge {
-                    part: "body".to_owned(),
-                    message: "the body is larger than the server takes".to_owned(),
-                }
-            } else {
-                AppError::BadRequest(e.body_text())
-            }
-        })?;
-        parse_json(&bytes).map(JsonBody)
-    }
-}
-
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let inner = err.inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return AppError::BadRequest(format!("the body is not valid JSON: {inner}"));
-        }
-        let path = err.path().to_string();
-        let message = inner.to_string();
-        // serde names a missing or unknown field only in its message: `missing field `x``.
-        let named = message.split('`').nth(1).filter(|_| {
-            message.starts_with("missing field") || message.starts_with("unknown field")
-        });
-        let field = match (path.as_str(), named) {
-            (".", Some(name)) => name.to_owned(),
-            (".", None) => "body".to_owned(),
-            (p, Some(name)) if message.starts_with("missing field") => format!("{p}.{name}"),
-            (p, _) => p.to_owned(),
-        };
-        let message = match message.find(" at line ") {
-            Some(i) => message[..i].to_owned(),
-            None => message,
-        };
-        AppError::invalid(&field, message)
-    })
-}
 
 /// `POST /api/login`: a password for a bearer token.
 #[utoipa::path(
@@ -398,9 +307,9 @@ pub async fn wall_state(
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<WallQuery>,
 ) -> Result<Json<WallView>, AppError> {
-    let scope = crate::ws::parse_scope(q.scope.as_deref())?;
+    let scope = parse_scope(q.scope.as_deref())?;
     access
-        .check(crate::ws::token_of(q.token.as_deref(), &headers), &scope)
+        .check(token_of(q.token.as_deref(), &headers), &scope)
         .await?;
     let current = hub
         .current(scope.clone())
@@ -468,9 +377,9 @@ pub async fn wall_at(
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<WallAtQuery>,
 ) -> Result<Json<PastWallView>, AppError> {
-    let scope = crate::ws::parse_scope(q.scope.as_deref())?;
+    let scope = parse_scope(q.scope.as_deref())?;
     access
-        .check(crate::ws::token_of(q.token.as_deref(), &headers), &scope)
+        .check(token_of(q.token.as_deref(), &headers), &scope)
         .await?;
     let at_ms = q.at.ok_or_else(|| {
         AppError::bad_parameter(
@@ -581,55 +490,4 @@ pub async fn healthz(State(db): State<Db>) -> impl IntoResponse {
 
 pub async fn not_found() -> AppError {
     AppError::NotFound("no such API route".to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn field(body: &str) -> (String, String) {
-        match parse_json::<ReportCase>(body.as_bytes()) {
-            Err(AppError::InvalidField { field, message }) => (field, message),
-            other => panic!("expected an invalid field for {body}, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_missing_field_is_named() {
-        let (f, m) = field(r#"{"category":"ecology","grid_id":"A"}"#);
-        assert_eq!(f, "description");
-        assert!(m.contains("missing field"), "{m}");
-    }
-
-    #[test]
-    fn a_wrongly_typed_field_is_named() {
-        assert_eq!(
-            field(r#"{"category":5,"grid_id":"A","description":"x"}"#).0,
-            "category"
-        );
-        assert_eq!(
-            field(r#"{"category":"ecology","point":{"lon":"east","lat":1},"description":"x"}"#).0,
-            "point.lon"
-        );
-        assert_eq!(
-            field(r#"{"category":"ecology","point":{"lon":125},"description":"x"}"#).0,
-            "point.lat"
-        );
-    }
-
-    #[test]
-    fn an_unknown_field_is_named() {
-        assert_eq!(
-            field(r#"{"category":"ecology","grid_id":"A","description":"x","colour":"red"}"#).0,
-            "colour"
-        );
-    }
-
-    #[test]
-    fn broken_json_is_a_bad_request() {
-        assert!(matches!(
-            parse_json::<ReportCase>(b"{\"category\":"),
-            Err(AppError::BadRequest(_))
-        ));
-    }
 }

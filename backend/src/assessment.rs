@@ -11,7 +11,7 @@
 
 pub mod briefing;
 
-use crate::api::ApiQuery;
+use crate::extract::ApiQuery;
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::store::Db;

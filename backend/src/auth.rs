@@ -10,8 +10,8 @@
 use crate::clock::now_ms;
 use crate::error::AppError;
 use crate::store::Db;
-use crate::tokens::hash_token;
 use argon2::Argon2;
+use sha2::{Digest, Sha256};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::HeaderMap;
@@ -29,6 +29,15 @@ pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// How long a checked token or key is trusted without asking the database again. A logout
 /// in this process takes effect at once; one in another process within this time.
 const CACHE_TTL: Duration = Duration::from_secs(60);
+
+
+/// The SHA-256 of a token or key in hex: all the database keeps of one.
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// A verified caller with the account it came from, for `GET /api/me`.
 #[derive(Debug, Clone)]

@@ -160,7 +160,7 @@ pub struct ServeArgs {
     #[arg(long, env = "GRIDWALL_PHOTO_DIR")]
     pub photo_dir: Option<PathBuf>,
     /// The largest photo taken, in bytes; a larger one is refused with 413.
-    #[arg(long, env = "GRIDWALL_MAX_PHOTO_BYTES", default_value_t = crate::photos::DEFAULT_MAX_PHOTO_BYTES)]
+    #[arg(long, env = "GRIDWALL_MAX_PHOTO_BYTES", default_value_t = crate::photo_store::DEFAULT_MAX_PHOTO_BYTES)]
     pub max_photo_bytes: usize,
     /// The demo accounts' password (demo mode creates them at start and prints them); a
     /// random one when not given.
@@ -247,7 +247,7 @@ impl Config {
         let database_url = database_url.into();
         Config {
             photo_dir: default_photo_dir(&database_url),
-            max_photo_bytes: crate::photos::DEFAULT_MAX_PHOTO_BYTES,
+            max_photo_bytes: crate::photo_store::DEFAULT_MAX_PHOTO_BYTES,
             database_url,
             simulator_every: None,
             demo_city: DemoCity::Off,

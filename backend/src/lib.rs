@@ -18,12 +18,14 @@ pub mod control;
 pub mod deadlines;
 pub mod demo;
 pub mod error;
+pub mod extract;
 pub mod import;
 pub mod live;
 pub mod maps;
 pub mod metrics;
 pub mod open311;
 pub mod openapi;
+pub mod photo_store;
 pub mod photos;
 pub mod seat;
 pub mod store;
@@ -55,7 +57,7 @@ pub struct AppState {
     pub maps: Arc<maps::Maps>,
     pub metrics: Arc<metrics::Metrics>,
     pub access: Arc<tokens::Access>,
-    pub photos: Arc<photos::PhotoStore>,
+    pub photos: Arc<photo_store::PhotoStore>,
     pub auth: Arc<auth::Auth>,
     pub open311: Arc<open311::Open311>,
     pub assessment: Arc<assessment::Assessment>,
@@ -281,7 +283,7 @@ pub async fn run(
     let (hub, feed, hub_task) =
         live::spawn(scopes, city, metrics.clone(), Some(sink), token.clone());
     let photos = Arc::new(
-        photos::PhotoStore::open(&config.photo_dir, config.max_photo_bytes).with_context(|| {
+        photo_store::PhotoStore::open(&config.photo_dir, config.max_photo_bytes).with_context(|| {
             format!(
                 "cannot create the photo directory {}",
                 config.photo_dir.display()

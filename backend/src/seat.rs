@@ -67,7 +67,7 @@ pub struct SeatQuery {
 )]
 #[allow(clippy::too_many_arguments)]
 pub async fn upgrade(
-    crate::api::ApiQuery(query): crate::api::ApiQuery<SeatQuery>,
+    crate::extract::ApiQuery(query): crate::extract::ApiQuery<SeatQuery>,
     headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
     State(auth): State<Arc<Auth>>,
@@ -76,7 +76,7 @@ pub async fn upgrade(
     State(hub): State<Hub>,
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
-    let token = crate::ws::token_of(query.token.as_deref(), &headers).ok_or_else(signed_out)?;
+    let token = crate::extract::token_of(query.token.as_deref(), &headers).ok_or_else(signed_out)?;
     let (who, account) = auth.account(&Credential::Bearer(token.to_owned())).await?;
     if !matches!(who.role, Role::Leader | Role::Dispatcher) {
         return Err(AppError::Forbidden(format!(

@@ -5,23 +5,14 @@
 //! district token its district and the district's streets, a street token its street. A
 //! leader's or dispatcher's login token opens the walls of its area the same way.
 
-use crate::auth::{Auth, Credential};
+use crate::auth::{Auth, Credential, hash_token};
 use crate::error::AppError;
 use crate::store::Db;
-use sha2::{Digest, Sha256};
 use shared::auth::Role;
 use shared::wall::Scope;
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// The SHA-256 of a token or key in hex: all the database keeps of one.
-pub(crate) fn hash_token(token: &str) -> String {
-    Sha256::digest(token.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// Makes a token for `scope` and returns it; it cannot be shown again.
 pub async fn create(db: &Db, scope: &Scope, label: &str) -> anyhow::Result<String> {

@@ -7,6 +7,7 @@
 
 use crate::control::{Controls, PastFrames};
 use crate::error::AppError;
+use crate::extract::{parse_scope, token_of};
 use crate::live::history::History;
 use crate::live::hub::{encode, snapshot_messages};
 use crate::live::{Frame, Hub, Resume};
@@ -65,7 +66,7 @@ const GOING_AWAY: u16 = 1001;
 #[allow(clippy::too_many_arguments)]
 pub async fn upgrade(
     // The query first, so that a malformed one is named before the upgrade is looked at.
-    crate::api::ApiQuery(query): crate::api::ApiQuery<ResumeQuery>,
+    crate::extract::ApiQuery(query): crate::extract::ApiQuery<ResumeQuery>,
     headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
     State(hub): State<Hub>,
@@ -142,25 +143,6 @@ impl ResumeQuery {
             stream: self.stream.clone()?,
             since: self.since?,
         })
-    }
-}
-
-/// The display token of a request: the `token` query parameter (browsers cannot set headers
-/// on a WebSocket), or else an `Authorization: Bearer` header.
-pub fn token_of<'a>(query: Option<&'a str>, headers: &'a axum::http::HeaderMap) -> Option<&'a str> {
-    query.or_else(|| {
-        headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-    })
-}
-
-/// The scope named by a `scope` query parameter; the city when there is none.
-pub fn parse_scope(scope: Option<&str>) -> Result<Scope, AppError> {
-    match scope {
-        None => Ok(Scope::City),
-        Some(text) => Scope::parse(text).map_err(|e| AppError::invalid("scope", e)),
     }
 }
 

@@ -280,7 +280,7 @@ async fn the_lamp_post_story_keeps_its_photos(store: Store) {
         let file = server.db.photo_dir().join(&hash[..2]).join(&hash[2..]);
         assert_eq!(std::fs::read(&file).expect("the photo's file"), *sent);
         assert_eq!(
-            backend::photos::cases_showing(&db, hash)
+            backend::photo_store::cases_showing(&db, hash)
                 .await
                 .expect("cases"),
             [id]
@@ -616,7 +616,7 @@ async fn the_same_photo_is_stored_once(store: Store) {
         .as_str()
         .expect("hash")
         .to_owned();
-    let showing = backend::photos::cases_showing(&server.db().await, &hash)
+    let showing = backend::photo_store::cases_showing(&server.db().await, &hash)
         .await
         .expect("cases");
     assert_eq!(showing, ids);

@@ -1,0 +1,171 @@
+//! The extractors every handler shares: path, query and JSON body whose errors come in the
+//! API's one error shape and name the parameter or field at fault, the one place a bearer token
+//! is read from a request, and the `scope` parameter.
+
+use crate::error::AppError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use serde::de::DeserializeOwned;
+use shared::wall::Scope;
+
+/// A path parameter whose errors come in the API's one error shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
+
+/// Query parameters whose errors come in the API's one error shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for AppError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> AppError {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> AppError {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
+
+/// A JSON body whose errors name the field at fault, in the API's one error shape.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType(
+                "send the body as JSON with `Content-Type: application/json`".to_owned(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::TooLarge {
+                    part: "body".to_owned(),
+                    message: "the body is larger than the server takes".to_owned(),
+                }
+            } else {
+                AppError::BadRequest(e.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let inner = err.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return AppError::BadRequest(format!("the body is not valid JSON: {inner}"));
+        }
+        let path = err.path().to_string();
+        let message = inner.to_string();
+        // serde names a missing or unknown field only in its message: `missing field `x``.
+        let named = message.split('`').nth(1).filter(|_| {
+            message.starts_with("missing field") || message.starts_with("unknown field")
+        });
+        let field = match (path.as_str(), named) {
+            (".", Some(name)) => name.to_owned(),
+            (".", None) => "body".to_owned(),
+            (p, Some(name)) if message.starts_with("missing field") => format!("{p}.{name}"),
+            (p, _) => p.to_owned(),
+        };
+        let message = match message.find(" at line ") {
+            Some(i) => message[..i].to_owned(),
+            None => message,
+        };
+        AppError::invalid(&field, message)
+    })
+}
+
+/// The display token of a request: the `token` query parameter (browsers cannot set headers
+/// on a WebSocket), or else an `Authorization: Bearer` header.
+pub fn token_of<'a>(query: Option<&'a str>, headers: &'a axum::http::HeaderMap) -> Option<&'a str> {
+    query.or_else(|| {
+        headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+    })
+}
+
+/// The scope named by a `scope` query parameter; the city when there is none.
+pub fn parse_scope(scope: Option<&str>) -> Result<Scope, AppError> {
+    match scope {
+        None => Ok(Scope::City),
+        Some(text) => Scope::parse(text).map_err(|e| AppError::invalid("scope", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::case::ReportCase;
+
+    fn field(body: &str) -> (String, String) {
+        match parse_json::<ReportCase>(body.as_bytes()) {
+            Err(AppError::InvalidField { field, message }) => (field, message),
+            other => panic!("expected an invalid field for {body}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let (f, m) = field(r#"{"category":"ecology","grid_id":"A"}"#);
+        assert_eq!(f, "description");
+        assert!(m.contains("missing field"), "{m}");
+    }
+
+    #[test]
+    fn a_wrongly_typed_field_is_named() {
+        assert_eq!(
+            field(r#"{"category":5,"grid_id":"A","description":"x"}"#).0,
+            "category"
+        );
+        assert_eq!(
+            field(r#"{"category":"ecology","point":{"lon":"east","lat":1},"description":"x"}"#).0,
+            "point.lon"
+        );
+        assert_eq!(
+            field(r#"{"category":"ecology","point":{"lon":125},"description":"x"}"#).0,
+            "point.lat"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        assert_eq!(
+            field(r#"{"category":"ecology","grid_id":"A","description":"x","colour":"red"}"#).0,
+            "colour"
+        );
+    }
+
+    #[test]
+    fn broken_json_is_a_bad_request() {
+        assert!(matches!(
+            parse_json::<ReportCase>(b"{\"category\":"),
+            Err(AppError::BadRequest(_))
+        ));
+    }
+}
