@@ -160,7 +160,7 @@ pub struct ServeArgs {
     #[arg(long, env = "GRIDWALL_PHOTO_DIR")]
     pub photo_dir: Option<PathBuf>,
     /// The largest photo taken, in bytes; a larger one is refused with 413.
-    #[arg(long, env = "GRIDWALL_MAX_PHOTO_BYTES", default_value_t = crate::photo_store::DEFAULT_MAX_PHOTO_BYTES)]
+    #[arg(long, env = "GRIDWALL_MAX_PHOTO_BYTES", default_value_t = crate::services::photo_store::DEFAULT_MAX_PHOTO_BYTES)]
     pub max_photo_bytes: usize,
     /// The demo accounts' password (demo mode creates them at start and prints them); a
     /// random one when not given.
@@ -168,7 +168,7 @@ pub struct ServeArgs {
     pub demo_password: Option<String>,
     /// Each scope's look-back checkpoint comes after this many of its own events: the longest
     /// tail of the log that showing a past moment folds.
-    #[arg(long, env = "GRIDWALL_CHECKPOINT_EVERY", default_value_t = crate::live::history::CHECKPOINT_EVERY, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "GRIDWALL_CHECKPOINT_EVERY", default_value_t = crate::services::live::history::CHECKPOINT_EVERY, value_parser = clap::value_parser!(u64).range(1..))]
     pub checkpoint_every: u64,
     /// The font the PNG briefing (`/api/briefing.png`) sets its Chinese text in: a .ttf, .otf
     /// or .ttc (from a collection, its Simplified Chinese face). Read on the first PNG; when
@@ -224,7 +224,7 @@ impl ServeArgs {
             demo_city: self.demo_city,
             demo_seed: self.demo_seed,
             utc_offset_minutes: self.utc_offset_minutes,
-            watch_every: crate::deadlines::INTERVAL,
+            watch_every: crate::services::deadlines::INTERVAL,
             walls_open: self.open_walls.unwrap_or(self.demo_city != DemoCity::Off),
             photo_dir: self
                 .photo_dir
@@ -247,16 +247,16 @@ impl Config {
         let database_url = database_url.into();
         Config {
             photo_dir: default_photo_dir(&database_url),
-            max_photo_bytes: crate::photo_store::DEFAULT_MAX_PHOTO_BYTES,
+            max_photo_bytes: crate::services::photo_store::DEFAULT_MAX_PHOTO_BYTES,
             database_url,
             simulator_every: None,
             demo_city: DemoCity::Off,
             demo_seed: 2023,
             utc_offset_minutes: shared::time::DEFAULT_UTC_OFFSET_MINUTES,
-            watch_every: crate::deadlines::INTERVAL,
+            watch_every: crate::services::deadlines::INTERVAL,
             walls_open: true,
             demo_password: None,
-            checkpoint_every: crate::live::history::CHECKPOINT_EVERY,
+            checkpoint_every: crate::services::live::history::CHECKPOINT_EVERY,
             backfill_history: false,
             briefing_font: PathBuf::from(DEFAULT_BRIEFING_FONT),
             control_return: Duration::from_secs(5),

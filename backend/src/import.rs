@@ -2,8 +2,8 @@
 //! GeoJSON. An import is checked completely before anything is written, and then written in
 //! one transaction: all of it, or nothing.
 
-use crate::city;
 use crate::store::Db;
+use crate::store::city;
 use gridwall_core::geo::Shape;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -277,8 +277,8 @@ pub async fn import_grids(db: &Db, grids: &[ImportedGrid]) -> Result<Imported, s
     city::insert_areas(&mut tx, &areas).await?;
     // The saved wall state and the look-back checkpoints count cases into areas that may
     // have just changed.
-    crate::live::saved::forget(&mut tx).await?;
-    crate::live::history::forget(&mut tx).await?;
+    crate::services::live::saved::forget(&mut tx).await?;
+    crate::services::live::history::forget(&mut tx).await?;
     tx.commit().await?;
     Ok(done)
 }

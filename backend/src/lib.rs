@@ -4,38 +4,24 @@
 //! `main` reads the configuration and calls [`run`]; tests call [`run`] too, on port 0 with
 //! a database of their own.
 
-pub mod api;
-pub mod assessment;
-pub mod assets;
-pub mod auth;
-pub mod bulk;
-pub mod cases;
 pub mod check;
-pub mod city;
 pub mod clock;
 pub mod config;
-pub mod control;
-pub mod deadlines;
 pub mod demo;
 pub mod error;
-pub mod extract;
+pub mod http;
 pub mod import;
-pub mod live;
-pub mod maps;
 pub mod metrics;
-pub mod open311;
-pub mod openapi;
-pub mod photo_store;
-pub mod photos;
-pub mod seat;
+pub mod services;
 pub mod store;
-pub mod tokens;
-pub mod ws;
 
-use crate::cases::Cases;
 use crate::config::Config;
-use crate::live::Hub;
+use crate::http::{api, assessment, assets, maps, open311, openapi, photos, seat, ws};
+use crate::services::cases::Cases;
+use crate::services::live::Hub;
+use crate::services::{auth, control, deadlines, live, photo_store, tokens};
 use crate::store::Db;
+use crate::store::city;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -283,12 +269,14 @@ pub async fn run(
     let (hub, feed, hub_task) =
         live::spawn(scopes, city, metrics.clone(), Some(sink), token.clone());
     let photos = Arc::new(
-        photo_store::PhotoStore::open(&config.photo_dir, config.max_photo_bytes).with_context(|| {
-            format!(
-                "cannot create the photo directory {}",
-                config.photo_dir.display()
-            )
-        })?,
+        photo_store::PhotoStore::open(&config.photo_dir, config.max_photo_bytes).with_context(
+            || {
+                format!(
+                    "cannot create the photo directory {}",
+                    config.photo_dir.display()
+                )
+            },
+        )?,
     );
     tracing::info!(dir = %photos.dir().display(), max_photo_bytes = photos.max_bytes(), "evidence photos are stored in {}", photos.dir().display());
     let demo = config.demo_city != demo::DemoCity::Off;

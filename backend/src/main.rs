@@ -52,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
             cases,
         }) => {
             let db = backend::store::connect(&database_url).await?;
-            if backend::city::has_grids(&db).await? {
+            if backend::store::city::has_grids(&db).await? {
                 anyhow::bail!(
                     "{database_url} already holds a city; the demo city goes into an empty database"
                 );
@@ -136,7 +136,7 @@ async fn main() -> anyhow::Result<()> {
         })) => {
             let scope = shared::wall::Scope::parse(&scope).map_err(anyhow::Error::msg)?;
             let db = backend::store::connect(&database_url).await?;
-            let token = backend::tokens::create(&db, &scope, &label).await?;
+            let token = backend::services::tokens::create(&db, &scope, &label).await?;
             eprintln!("a display token for {scope} (shown once; keep it with the wall):");
             {
                 use std::io::Write;
@@ -149,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
             database_url,
         })) => {
             let db = backend::store::connect(&database_url).await?;
-            let text = backend::city::grids_geojson(&db).await?;
+            let text = backend::store::city::grids_geojson(&db).await?;
             match output {
                 Some(path) => std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?,

@@ -37,7 +37,7 @@ impl Server {
         let pool = backend::store::connect(&format!("sqlite:{}", db_path.display()))
             .await
             .expect("create the test database");
-        backend::city::install(&pool, &backend::city::sample_areas())
+        backend::store::city::install(&pool, &backend::store::city::sample_areas())
             .await
             .expect("install the sample city");
         pool.close().await;
@@ -65,7 +65,7 @@ impl Server {
         let pool = backend::store::connect(&url)
             .await
             .expect("open the test database");
-        let key = backend::auth::create_api_key(&pool, "browser-tests", false)
+        let key = backend::services::auth::create_api_key(&pool, "browser-tests", false)
             .await
             .expect("an API key");
         pool.close().await;

@@ -6,8 +6,8 @@
 //! time, so that sequence numbers follow the clock as they do live.
 
 use super::population::Team;
-use crate::bulk::{Bulk, Val};
-use crate::city::Areas;
+use crate::store::bulk::{Bulk, Val};
+use crate::store::city::Areas;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use shared::case::{Action, CaseState, Category, Supervision, TimeLimit};
@@ -91,7 +91,7 @@ impl Default for Standing {
 }
 
 /// The actor of the time-limit watcher's steps.
-const WATCHER: &str = crate::deadlines::ACTOR;
+const WATCHER: &str = crate::services::deadlines::ACTOR;
 
 /// One case's planned events (in time order) with the watcher's steps added where the case's
 /// time limit passes them, and cut at `now_ms`. A case the watcher escalates is dispatched

@@ -12,7 +12,7 @@ pub mod simulator;
 
 pub use simulator::run_simulator;
 
-use crate::city::{self, Areas};
+use crate::store::city::{self, Areas};
 use crate::store::{self, Db};
 use gridwall_core::geo::Shape;
 use indicatif::{ProgressBar, ProgressStyle};

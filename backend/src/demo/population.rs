@@ -1,8 +1,8 @@
 //! The demo city's people: the "1+N" grid team with its history of joins, leaves and
 //! transfers, people and housing per grid, the places on the map, and house visits.
 
-use crate::bulk::{Bulk, Val};
-use crate::city::{Areas, Housing};
+use crate::store::bulk::{Bulk, Val};
+use crate::store::city::{Areas, Housing};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use shared::time::{DAY_MS, local_day, local_day_start_ms};

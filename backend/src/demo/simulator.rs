@@ -3,7 +3,7 @@
 //! visits, so a new wall moves from its first minute. At the default rate it makes a few
 //! reports a minute; at 6,000 transitions a minute (100 a second) it is a load for demos.
 
-use crate::cases::Cases;
+use crate::services::cases::Cases;
 use gridwall_core::geo::GridIndex;
 use gridwall_core::policy::Principal;
 use rand::rngs::StdRng;

@@ -4,7 +4,9 @@
 //! Queries go through sqlx's `Any` driver and are written once, in SQL that both databases
 //! accept, with `$1`-style placeholders (which SQLite also understands).
 
+pub mod bulk;
 pub mod case_rows;
+pub mod city;
 pub mod codes;
 pub mod wal;
 

@@ -4,8 +4,8 @@
 
 use crate::on_both_stores;
 use crate::support::{Store, TestDb, TestServer, account, account_token};
-use backend::auth::NewAccount;
 use backend::demo::{self, DemoCity, Scale};
+use backend::services::auth::NewAccount;
 use serde_json::{Value, json};
 use shared::assess::{Comparison, Counts, RankRow, Rankings};
 use shared::auth::Role;
@@ -728,7 +728,7 @@ async fn leaders_and_dispatchers_within_their_area_read_the_assessment() {
 async fn the_png_without_its_font_is_unavailable_and_names_the_option() {
     let db = TestDb::new(Store::Sqlite).await;
     let pool = backend::store::connect(&db.url).await.expect("open");
-    backend::city::install(&pool, &backend::city::sample_areas())
+    backend::store::city::install(&pool, &backend::store::city::sample_areas())
         .await
         .expect("install the sample city");
     pool.close().await;

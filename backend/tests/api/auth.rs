@@ -2,7 +2,7 @@
 
 use crate::on_both_stores;
 use crate::support::{Store, TEST_PASSWORD, TestServer, account, account_token, table_counts};
-use backend::auth::NewAccount;
+use backend::services::auth::NewAccount;
 use serde_json::{Value, json};
 use shared::auth::Role;
 use shared::wall::Scope;
@@ -29,7 +29,7 @@ async fn error_of(res: reqwest::Response) -> (u16, String) {
 async fn a_password_gives_a_token_until_logout() {
     let server = TestServer::start().await;
     let db = server.db().await;
-    backend::auth::put_account(
+    backend::services::auth::put_account(
         &db,
         &NewAccount {
             area: Some(Scope::City),
@@ -177,7 +177,7 @@ async fn each_role_acts_only_within_its_role_and_area(store: Store) {
     let other_department = server.staff_token("D02").await;
     let department = server.staff_token("D01").await;
     let leader = server.tokens.leader.clone();
-    let key = backend::auth::create_api_key(&db, "hotline", false)
+    let key = backend::services::auth::create_api_key(&db, "hotline", false)
         .await
         .expect("an API key");
 
@@ -319,7 +319,7 @@ async fn each_role_acts_only_within_its_role_and_area(store: Store) {
 async fn a_leader_s_or_dispatcher_s_login_opens_the_walls_of_its_area() {
     let db = crate::support::TestDb::new(Store::Sqlite).await;
     let pool = backend::store::connect(&db.url).await.expect("open");
-    backend::city::install(&pool, &backend::city::sample_areas())
+    backend::store::city::install(&pool, &backend::store::city::sample_areas())
         .await
         .expect("install the sample city");
     pool.close().await;

@@ -126,5 +126,5 @@ async fn a_bad_feature_stops_the_whole_import() {
         "feature 1: the outer ring of the polygon is not closed: its last position must repeat its first"
     );
     let pool = backend::store::connect(&db.url).await.expect("open");
-    assert!(!backend::city::has_grids(&pool).await.expect("count"));
+    assert!(!backend::store::city::has_grids(&pool).await.expect("count"));
 }

@@ -373,7 +373,7 @@ async fn one_seat_holds_a_wall_until_it_hands_it_over() {
     // A street dispatcher shows only its street.
     let street_token = account_token(
         &server.db().await,
-        backend::auth::NewAccount {
+        backend::services::auth::NewAccount {
             area: Some(Scope::Street("SR01".into())),
             ..account("test-street-dispatcher", Role::Dispatcher)
         },

@@ -2,7 +2,7 @@
 
 use crate::on_both_stores;
 use crate::support::{Store, TestServer, account, account_token};
-use backend::auth::NewAccount;
+use backend::services::auth::NewAccount;
 use serde_json::{Value, json};
 use shared::auth::Role;
 use shared::wall::Scope;

@@ -98,7 +98,7 @@ on_both_stores!(the_past_is_what_the_wall_showed_then);
 async fn the_past_is_what_the_wall_showed_then(store: Store) {
     let db = TestDb::new(store).await;
     let pool = backend::store::connect(&db.url).await.expect("open");
-    backend::city::install(&pool, &backend::city::sample_areas())
+    backend::store::city::install(&pool, &backend::store::city::sample_areas())
         .await
         .expect("install the sample city");
     // The team's size is not in the log: a past wall shows today's, so the member who visits

@@ -99,7 +99,7 @@ async fn post_form(
 }
 
 async fn api_key(server: &TestServer, name: &str) -> String {
-    backend::auth::create_api_key(&server.db().await, name, false)
+    backend::services::auth::create_api_key(&server.db().await, name, false)
         .await
         .expect("an API key")
 }
@@ -433,7 +433,7 @@ async fn requests_are_filtered_newest_first(store: Store) {
 
     let now = backend::clock::now_ms();
     let offset = 8 * 60;
-    let at = |ms: i64| backend::open311::w3c_datetime(ms, offset);
+    let at = |ms: i64| backend::http::open311::w3c_datetime(ms, offset);
     let hour = 3_600_000;
     assert_eq!(
         ids(&server, &format!("start_date={}", at(now + hour))).await,

@@ -83,7 +83,7 @@ async fn the_document_is_served_and_parses() {
     assert_eq!(schemes["display_token"]["name"], "token");
     assert_eq!(schemes["display_token"]["in"], "query");
     // The document is the one the library builds, not a stale copy.
-    let built = serde_json::to_value(backend::openapi::document()).expect("serialise");
+    let built = serde_json::to_value(backend::http::openapi::document()).expect("serialise");
     assert_eq!(doc, built);
 
     // Every security requirement names a scheme the document defines, and operation ids are
@@ -140,7 +140,7 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
     assert!(
         undocumented.is_empty(),
         "routes missing from the OpenAPI document (annotate the handler with \
-         #[utoipa::path] and list it in backend::openapi::ApiDoc): {undocumented:?}"
+         #[utoipa::path] and list it in backend::http::openapi::ApiDoc): {undocumented:?}"
     );
     let unrouted: Vec<String> = documented
         .iter()

@@ -3,8 +3,8 @@
 
 use crate::on_both_stores;
 use crate::support::{Store, TestDb, TestServer, account, account_token, table_counts};
-use backend::auth::NewAccount;
 use backend::config::Config;
+use backend::services::auth::NewAccount;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use shared::auth::Role;
@@ -280,7 +280,7 @@ async fn the_lamp_post_story_keeps_its_photos(store: Store) {
         let file = server.db.photo_dir().join(&hash[..2]).join(&hash[2..]);
         assert_eq!(std::fs::read(&file).expect("the photo's file"), *sent);
         assert_eq!(
-            backend::photo_store::cases_showing(&db, hash)
+            backend::services::photo_store::cases_showing(&db, hash)
                 .await
                 .expect("cases"),
             [id]
@@ -497,7 +497,7 @@ on_both_stores!(a_photo_past_the_limit_is_refused_with_413);
 async fn a_photo_past_the_limit_is_refused_with_413(store: Store) {
     let db = TestDb::new(store).await;
     let pool = backend::store::connect(&db.url).await.expect("open");
-    backend::city::install(&pool, &backend::city::sample_areas())
+    backend::store::city::install(&pool, &backend::store::city::sample_areas())
         .await
         .expect("install the sample city");
     pool.close().await;
@@ -616,7 +616,7 @@ async fn the_same_photo_is_stored_once(store: Store) {
         .as_str()
         .expect("hash")
         .to_owned();
-    let showing = backend::photo_store::cases_showing(&server.db().await, &hash)
+    let showing = backend::services::photo_store::cases_showing(&server.db().await, &hash)
         .await
         .expect("cases");
     assert_eq!(showing, ids);

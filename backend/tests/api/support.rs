@@ -1,8 +1,8 @@
 //! A real gridwall server for tests: port 0, a database of its own (an SQLite file in a
 //! temporary directory, or a fresh PostgreSQL database), stopped on demand.
 
-use backend::auth::NewAccount;
 use backend::config::Config;
+use backend::services::auth::NewAccount;
 use serde_json::Value;
 use shared::auth::Role;
 use shared::wall::Scope;
@@ -159,7 +159,7 @@ pub struct Tokens {
 /// sessions made directly, so the password is never checked but by the login test.
 pub fn test_password_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| backend::auth::hash_password(TEST_PASSWORD))
+    HASH.get_or_init(|| backend::services::auth::hash_password(TEST_PASSWORD))
         .clone()
 }
 
@@ -167,10 +167,10 @@ pub const TEST_PASSWORD: &str = "test password";
 
 /// Creates an account on `db` and opens a session for it; returns the bearer token.
 pub async fn account_token(db: &AnyPool, account: NewAccount) -> String {
-    let id = backend::auth::put_account(db, &account)
+    let id = backend::services::auth::put_account(db, &account)
         .await
         .expect("create a test account");
-    backend::auth::issue_session(db, id)
+    backend::services::auth::issue_session(db, id)
         .await
         .expect("open a test session")
         .0
@@ -209,7 +209,7 @@ impl TestServer {
         let pool = backend::store::connect(&db.url)
             .await
             .expect("open the test database");
-        backend::city::install(&pool, &backend::city::sample_areas())
+        backend::store::city::install(&pool, &backend::store::city::sample_areas())
             .await
             .expect("install the sample city");
         pool.close().await;

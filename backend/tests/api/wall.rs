@@ -3,7 +3,7 @@
 
 use crate::on_both_stores;
 use crate::support::{Store, TestDb, TestServer};
-use backend::live;
+use backend::services::live;
 use serde_json::{Value, json};
 use shared::time::{DEFAULT_UTC_OFFSET_MINUTES, local_day, local_hour};
 use shared::wall::Scope;
@@ -181,7 +181,7 @@ on_both_stores!(the_watcher_warns_supervises_and_escalates_a_late_case);
 async fn the_watcher_warns_supervises_and_escalates_a_late_case(store: Store) {
     let db = TestDb::new(store).await;
     let pool = backend::store::connect(&db.url).await.expect("open");
-    backend::city::install(&pool, &backend::city::sample_areas())
+    backend::store::city::install(&pool, &backend::store::city::sample_areas())
         .await
         .expect("install the sample city");
     pool.close().await;

@@ -459,13 +459,14 @@ async fn walls_stay_in_step_through_a_storm_a_restart_and_a_stalled_wall() {
 async fn outside_demo_mode_a_wall_needs_a_token_that_opens_its_scope() {
     let db = crate::support::TestDb::new(crate::support::Store::Sqlite).await;
     let pool = backend::store::connect(&db.url).await.expect("open");
-    backend::city::install(&pool, &backend::city::sample_areas())
+    backend::store::city::install(&pool, &backend::store::city::sample_areas())
         .await
         .expect("install the sample city");
-    let district = backend::tokens::create(&pool, &Scope::District("SR".into()), "区中心")
-        .await
-        .expect("a token");
-    let city = backend::tokens::create(&pool, &Scope::City, "市中心")
+    let district =
+        backend::services::tokens::create(&pool, &Scope::District("SR".into()), "区中心")
+            .await
+            .expect("a token");
+    let city = backend::services::tokens::create(&pool, &Scope::City, "市中心")
         .await
         .expect("a token");
     pool.close().await;

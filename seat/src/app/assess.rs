@@ -2,7 +2,6 @@
 //! streets' rankings over a preset period, and the exports fetched with the bearer token.
 
 use super::clock::{monday_of, now_ms, stamp};
-use shared::time::day_from_civil;
 use super::session::fail;
 use super::state::{Level, Names, Preset, current, token, with};
 use super::view::{card, error, screen};
@@ -10,6 +9,7 @@ use super::wire::{Comparison, RankRow, Rankings};
 use crate::dom::{button, by_id, doc, fill, h, n, t, tr};
 use crate::fetch::{self, Body};
 use crate::text;
+use shared::time::day_from_civil;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;

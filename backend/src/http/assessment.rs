@@ -11,9 +11,9 @@
 
 pub mod briefing;
 
-use crate::extract::ApiQuery;
-use crate::auth::Caller;
 use crate::error::AppError;
+use crate::http::extract::ApiQuery;
+use crate::services::auth::Caller;
 use crate::store::Db;
 use axum::Json;
 use axum::extract::State;

@@ -11,12 +11,12 @@ use crate::clock::now_ms;
 use crate::error::AppError;
 use crate::store::Db;
 use argon2::Argon2;
-use sha2::{Digest, Sha256};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use gridwall_core::policy::{AreaIndex, Principal};
+use sha2::{Digest, Sha256};
 use shared::auth::{AccountView, LoginRequest, LoginResponse, Role};
 use shared::wall::Scope;
 use sqlx::Row;
@@ -29,7 +29,6 @@ pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// How long a checked token or key is trusted without asking the database again. A logout
 /// in this process takes effect at once; one in another process within this time.
 const CACHE_TTL: Duration = Duration::from_secs(60);
-
 
 /// The SHA-256 of a token or key in hex: all the database keeps of one.
 pub fn hash_token(token: &str) -> String {
@@ -133,7 +132,7 @@ impl Auth {
     pub async fn load(db: &Db, demo: bool) -> Result<Auth, sqlx::Error> {
         Ok(Auth {
             db: db.clone(),
-            areas: Arc::new(crate::city::load_area_index(db).await?),
+            areas: Arc::new(crate::store::city::load_area_index(db).await?),
             demo,
             known: Mutex::new(HashMap::new()),
         })

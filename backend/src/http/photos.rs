@@ -1,11 +1,14 @@
 //! Evidence photos over HTTP: the multipart bodies that carry them with a report or a move
 //! (`WithPhotos`), and `GET /api/photos/{hash}` for whoever may see a case that shows it.
 
-use crate::auth::Caller;
-use crate::cases::Cases;
 use crate::error::AppError;
-use crate::extract::{self, ApiPath};
-use crate::photo_store::{MAX_PHOTOS_PER_MOVE, PhotoStore, SNIFF_BYTES, Upload, cases_showing, is_hash, recognised, MAX_JSON_PART_BYTES};
+use crate::http::extract::{self, ApiPath};
+use crate::services::auth::Caller;
+use crate::services::cases::Cases;
+use crate::services::photo_store::{
+    MAX_JSON_PART_BYTES, MAX_PHOTOS_PER_MOVE, PhotoStore, SNIFF_BYTES, Upload, cases_showing,
+    is_hash, recognised,
+};
 use crate::store::Db;
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::{Field, MultipartError};
@@ -60,8 +63,8 @@ pub async fn serve(
     State(db): State<Db>,
     State(store): State<Arc<PhotoStore>>,
     State(cases): State<Cases>,
-    State(controls): State<Arc<crate::control::Controls>>,
-    State(access): State<Arc<crate::tokens::Access>>,
+    State(controls): State<Arc<crate::services::control::Controls>>,
+    State(access): State<Arc<crate::services::tokens::Access>>,
     caller: Result<Caller, AppError>,
     ApiPath(hash): ApiPath<String>,
     extract::ApiQuery(query): extract::ApiQuery<PhotoQuery>,

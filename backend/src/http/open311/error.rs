@@ -1,7 +1,8 @@
 //! Open311's errors: the standard's `[{code, description}]` in the format asked for, and how
 //! the case commands' errors become one.
 
-use super::document::{Doc, Format, render};
+use super::document::{Doc, Format};
+use super::xml::render;
 use crate::error::AppError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -9,7 +9,7 @@
 
 use crate::error::AppError;
 use crate::metrics::Metrics;
-use crate::photo_store::{MAX_PHOTOS_PER_MOVE, PhotoStore, Upload};
+use crate::services::photo_store::{MAX_PHOTOS_PER_MOVE, PhotoStore, Upload};
 use crate::store::Db;
 use crate::store::codes::{decode_state, decode_supervision};
 use gridwall_core::event::{Event, Facts};

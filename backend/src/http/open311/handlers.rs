@@ -2,7 +2,8 @@
 //! name, since the standard puts the format in the path where a router sees one segment.
 
 use super::Open311;
-use super::document::{Doc, Format, render, split};
+use super::document::{Doc, Format};
+
 use super::error::{Answer, Failure, echo};
 use super::params::Params;
 use super::queries::{Query, one_request, read_requests};
@@ -12,9 +13,10 @@ use super::schema::{
     Open311ServiceDefinition, Open311Token,
 };
 use super::services::{service, service_notice, services_doc};
-use crate::auth::Auth;
-use crate::cases::{Cases, MAX_DESCRIPTION_CHARS};
+use super::xml::render;
 use crate::error::AppError;
+use crate::services::auth::Auth;
+use crate::services::cases::{Cases, MAX_DESCRIPTION_CHARS};
 use crate::store::Db;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -23,6 +25,24 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use shared::case::{Point, ReportCase};
 use std::sync::Arc;
+
+/// Splits `name.format` into the resource's name and its format.
+pub(super) fn split(file: &str) -> Result<(&str, Format), Failure> {
+    match file.rsplit_once('.') {
+        Some((name, ext)) if ext.eq_ignore_ascii_case("xml") => Ok((name, Format::Xml)),
+        Some((name, ext)) if ext.eq_ignore_ascii_case("json") => Ok((name, Format::Json)),
+        Some((_, ext)) => Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            Format::Xml,
+            format!("there is no format `{}`; ask for .xml or .json", echo(ext)),
+        )),
+        None => Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            Format::Xml,
+            format!("say the format: `{0}.xml` or `{0}.json`", echo(file)),
+        )),
+    }
+}
 
 /// The `{file}` of a path, or the standard's error when it cannot be decoded.
 fn file_of(path: Result<Path<String>, PathRejection>, uri: &Uri) -> Result<String, Failure> {

@@ -1,11 +1,11 @@
 //! The HTTP JSON API: reporting and moving cases, reading the wall's state, and health.
 
-use crate::auth::{Auth, Caller, Credential, signed_out};
-use crate::cases::Cases;
 use crate::error::AppError;
-use crate::extract::{ApiPath, ApiQuery, JsonBody, parse_scope, token_of};
-use crate::live::Hub;
-use crate::photos::WithPhotos;
+use crate::http::extract::{ApiPath, ApiQuery, JsonBody, parse_scope, token_of};
+use crate::http::photos::WithPhotos;
+use crate::services::auth::{Auth, Caller, Credential, signed_out};
+use crate::services::cases::Cases;
+use crate::services::live::Hub;
 use crate::store::{self, Db};
 use axum::Json;
 use axum::extract::State;
@@ -97,7 +97,7 @@ pub async fn me(
         recognised by their bytes). Nothing is stored unless every check passes.",
     request_body(content(
         (ReportCase = "application/json"),
-        (crate::photos::ReportForm = "multipart/form-data"),
+        (crate::http::photos::ReportForm = "multipart/form-data"),
     )),
     responses(
         (status = 201, description = "The case as reported, in state `reported`, its photos listed.", body = CaseView),
@@ -127,7 +127,7 @@ pub async fn report_case(
     get,
     path = "/api/cases",
     tag = "cases",
-    params(crate::cases::ListQuery),
+    params(crate::services::cases::ListQuery),
     responses(
         (status = 200, description = "The caller's cases in the chosen view, newest report first; `more` says whether the limit cut the list.", body = CaseList),
         (status = 400, description = "A bad `view` (unknown, or not one of the caller's role), `state` or `limit` (1 to 200), or an unknown parameter; `field` names it.", body = ApiError),
@@ -139,7 +139,7 @@ pub async fn report_case(
 pub async fn list_cases(
     State(cases): State<Cases>,
     Caller(who): Caller,
-    ApiQuery(q): ApiQuery<crate::cases::ListQuery>,
+    ApiQuery(q): ApiQuery<crate::services::cases::ListQuery>,
 ) -> Result<Json<CaseList>, AppError> {
     Ok(Json(cases.list_for(&who, &q).await?))
 }
@@ -206,7 +206,7 @@ pub async fn case_moves(
     params(("id" = i64, Path, description = "The case's id.")),
     request_body(content(
         (MoveCase = "application/json"),
-        (crate::photos::MoveForm = "multipart/form-data"),
+        (crate::http::photos::MoveForm = "multipart/form-data"),
     )),
     responses(
         (status = 200, description = "The case after the move.", body = CaseView),
@@ -303,7 +303,7 @@ pub struct WallView {
 )]
 pub async fn wall_state(
     State(hub): State<Hub>,
-    State(access): State<Arc<crate::tokens::Access>>,
+    State(access): State<Arc<crate::services::tokens::Access>>,
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<WallQuery>,
 ) -> Result<Json<WallView>, AppError> {
@@ -372,8 +372,8 @@ pub struct PastWallView {
     security((), ("display_token" = []), ("bearer" = []))
 )]
 pub async fn wall_at(
-    State(history): State<Arc<crate::live::history::History>>,
-    State(access): State<Arc<crate::tokens::Access>>,
+    State(history): State<Arc<crate::services::live::history::History>>,
+    State(access): State<Arc<crate::services::tokens::Access>>,
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<WallAtQuery>,
 ) -> Result<Json<PastWallView>, AppError> {
@@ -455,7 +455,7 @@ pub async fn team(
     ApiQuery(q): ApiQuery<TeamQuery>,
 ) -> Result<Json<TeamView>, AppError> {
     let at = q.at.unwrap_or_else(crate::clock::now_ms);
-    let counts = crate::city::headcount(&db, at).await?;
+    let counts = store::city::headcount(&db, at).await?;
     let full_time = counts
         .iter()
         .find(|(kind, _)| kind == "grid_worker")

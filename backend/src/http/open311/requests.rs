@@ -2,9 +2,10 @@
 //! document `GET requests` answers with.
 
 use super::Open311;
-use super::document::{Doc, Format, render};
+use super::document::{Doc, Format};
 use super::queries::RequestRow;
 use super::services::service_notice;
+use super::xml::render;
 use axum::http::StatusCode;
 use axum::response::Response;
 use shared::case::{CaseState, Supervision};

@@ -5,8 +5,8 @@
 //! district token its district and the district's streets, a street token its street. A
 //! leader's or dispatcher's login token opens the walls of its area the same way.
 
-use crate::auth::{Auth, Credential, hash_token};
 use crate::error::AppError;
+use crate::services::auth::{Auth, Credential, hash_token};
 use crate::store::Db;
 use shared::auth::Role;
 use shared::wall::Scope;

@@ -1,8 +1,8 @@
 //! The city's map for the wall: grids, streets and districts as GeoJSON, read once at start,
 //! serialised once and served gzipped to every wall.
 
-use crate::city::{self, Level};
 use crate::store::Db;
+use crate::store::city::{self, Level};
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use axum::http::{HeaderMap, HeaderValue};
@@ -30,7 +30,7 @@ impl Document {
     }
 
     fn respond(&self, headers: &HeaderMap) -> Response {
-        let gzip = crate::assets::accepts_gzip(headers);
+        let gzip = crate::http::assets::accepts_gzip(headers);
         let mut out = HeaderMap::new();
         out.insert(
             CONTENT_TYPE,

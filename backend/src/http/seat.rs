@@ -7,11 +7,11 @@
 //! When the connection ends, the walls the seat held are let go and return to their overview
 //! after the configured delay.
 
-use crate::auth::{Auth, Credential, signed_out};
-use crate::cases::Cases;
-use crate::control::{Controls, Direct, Refusal};
 use crate::error::AppError;
-use crate::live::Hub;
+use crate::services::auth::{Auth, Credential, signed_out};
+use crate::services::cases::Cases;
+use crate::services::control::{Controls, Direct, Refusal};
+use crate::services::live::Hub;
 use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -67,7 +67,7 @@ pub struct SeatQuery {
 )]
 #[allow(clippy::too_many_arguments)]
 pub async fn upgrade(
-    crate::extract::ApiQuery(query): crate::extract::ApiQuery<SeatQuery>,
+    crate::http::extract::ApiQuery(query): crate::http::extract::ApiQuery<SeatQuery>,
     headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
     State(auth): State<Arc<Auth>>,
@@ -76,7 +76,8 @@ pub async fn upgrade(
     State(hub): State<Hub>,
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
-    let token = crate::extract::token_of(query.token.as_deref(), &headers).ok_or_else(signed_out)?;
+    let token =
+        crate::http::extract::token_of(query.token.as_deref(), &headers).ok_or_else(signed_out)?;
     let (who, account) = auth.account(&Credential::Bearer(token.to_owned())).await?;
     if !matches!(who.role, Role::Leader | Role::Dispatcher) {
         return Err(AppError::Forbidden(format!(

@@ -1,11 +1,6 @@
 //! The response documents: a small tree kept apart from its two spellings, and the choice
 //! between XML and JSON that a path's extension makes.
 
-use super::error::{Failure, echo};
-use super::xml::to_xml;
-use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// The two spellings of every resource.
@@ -16,7 +11,7 @@ pub enum Format {
 }
 
 impl Format {
-    fn content_type(self) -> &'static str {
+    pub(super) fn content_type(self) -> &'static str {
         match self {
             Format::Xml => "text/xml; charset=utf-8",
             Format::Json => "application/json; charset=utf-8",
@@ -31,24 +26,6 @@ impl Format {
             Some((_, ext)) if ext.eq_ignore_ascii_case("json") => Format::Json,
             _ => Format::Xml,
         }
-    }
-}
-
-/// Splits `name.format` into the resource's name and its format.
-pub(super) fn split(file: &str) -> Result<(&str, Format), Failure> {
-    match file.rsplit_once('.') {
-        Some((name, ext)) if ext.eq_ignore_ascii_case("xml") => Ok((name, Format::Xml)),
-        Some((name, ext)) if ext.eq_ignore_ascii_case("json") => Ok((name, Format::Json)),
-        Some((_, ext)) => Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            Format::Xml,
-            format!("there is no format `{}`; ask for .xml or .json", echo(ext)),
-        )),
-        None => Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            Format::Xml,
-            format!("say the format: `{0}.xml` or `{0}.json`", echo(file)),
-        )),
     }
 }
 
@@ -104,18 +81,10 @@ impl Serialize for Doc {
     }
 }
 
-/// A document as a response in `format`, with `root` as the XML root element.
-pub(super) fn render(format: Format, status: StatusCode, root: &str, doc: &Doc) -> Response {
-    let body = match format {
-        Format::Xml => to_xml(root, doc),
-        Format::Json => serde_json::to_string(doc).expect("a document always serialises"),
-    };
-    (status, [(CONTENT_TYPE, format.content_type())], body).into_response()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::open311::xml::to_xml;
 
     #[test]
     fn documents_spell_the_same_tree_in_xml_and_json() {

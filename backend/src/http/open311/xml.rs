@@ -4,7 +4,10 @@
 //! Element names come from the standard, never from a caller, so only character data needs
 //! escaping.
 
-use super::document::Doc;
+use super::document::{Doc, Format};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 
 /// `doc` as an XML document whose root element is `root`.
 pub(super) fn to_xml(root: &str, doc: &Doc) -> String {
@@ -94,6 +97,15 @@ pub fn escape_xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     escape_xml_into(&mut out, text);
     out
+}
+
+/// A document as a response in `format`, with `root` as the XML root element.
+pub(super) fn render(format: Format, status: StatusCode, root: &str, doc: &Doc) -> Response {
+    let body = match format {
+        Format::Xml => to_xml(root, doc),
+        Format::Json => serde_json::to_string(doc).expect("a document always serialises"),
+    };
+    (status, [(CONTENT_TYPE, format.content_type())], body).into_response()
 }
 
 #[cfg(test)]

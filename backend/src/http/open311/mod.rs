@@ -32,7 +32,7 @@
 //! - `queries`: the SQL for `GET requests` and for one request;
 //! - `schema`: the structs and paths that exist only for the OpenAPI document.
 //!
-//! [`Cases::report`]: crate::cases::Cases::report
+//! [`Cases::report`]: crate::services::cases::Cases::report
 
 mod datetime;
 mod discovery;
@@ -61,7 +61,7 @@ pub use schema::{
 };
 pub use xml::escape_xml;
 
-// `paths(...)` in `crate::openapi` finds each operation through the hidden struct that
+// `paths(...)` in `crate::http::openapi` finds each operation through the hidden struct that
 // `#[utoipa::path]` puts beside its function, so those are re-exported with the functions.
 pub use handlers::{
     __path_get_request, __path_get_token, __path_post_resource, __path_service_definition,

@@ -6,9 +6,9 @@
 //! move. The watcher finds due cases by the indexed `cases.next_check_at`, so after a restart
 //! it catches up on whatever fell due while it was away.
 
-use crate::cases::Cases;
 use crate::clock::now_ms;
 use crate::error::AppError;
+use crate::services::cases::Cases;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 

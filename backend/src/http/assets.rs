@@ -17,22 +17,22 @@ struct Asset {
 
 static INDEX: Asset = Asset {
     content_type: "text/html; charset=utf-8",
-    body: include_bytes!("../../assets/index.html"),
+    body: include_bytes!("../../../assets/index.html"),
     gzipped: None,
 };
 static FIELD: Asset = Asset {
     content_type: "text/html; charset=utf-8",
-    body: include_bytes!("../../assets/field.html"),
+    body: include_bytes!("../../../assets/field.html"),
     gzipped: None,
 };
 static SEAT: Asset = Asset {
     content_type: "text/html; charset=utf-8",
-    body: include_bytes!("../../assets/seat.html"),
+    body: include_bytes!("../../../assets/seat.html"),
     gzipped: None,
 };
 static STYLE: Asset = Asset {
     content_type: "text/css; charset=utf-8",
-    body: include_bytes!("../../assets/style.css"),
+    body: include_bytes!("../../../assets/style.css"),
     gzipped: None,
 };
 static JS: Asset = Asset {

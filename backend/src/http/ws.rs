@@ -5,14 +5,14 @@
 //! the wall itself reports a gap, the send task resubscribes and writes a fresh snapshot:
 //! a wall is never left with a silent gap.
 
-use crate::control::{Controls, PastFrames};
 use crate::error::AppError;
-use crate::extract::{parse_scope, token_of};
-use crate::live::history::History;
-use crate::live::hub::{encode, snapshot_messages};
-use crate::live::{Frame, Hub, Resume};
+use crate::http::extract::{parse_scope, token_of};
 use crate::metrics::{Connected, Metrics};
-use crate::tokens::Access;
+use crate::services::control::{Controls, PastFrames};
+use crate::services::live::history::History;
+use crate::services::live::hub::{encode, snapshot_messages};
+use crate::services::live::{Frame, Hub, Resume};
+use crate::services::tokens::Access;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -66,7 +66,7 @@ const GOING_AWAY: u16 = 1001;
 #[allow(clippy::too_many_arguments)]
 pub async fn upgrade(
     // The query first, so that a malformed one is named before the upgrade is looked at.
-    crate::extract::ApiQuery(query): crate::extract::ApiQuery<ResumeQuery>,
+    crate::http::extract::ApiQuery(query): crate::http::extract::ApiQuery<ResumeQuery>,
     headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
     State(hub): State<Hub>,

@@ -2,8 +2,8 @@
 //! with their geometry, the case taxonomy and the departments; writing them, and reading them
 //! back as GeoJSON and as the grid index.
 
-use crate::bulk::{Bulk, Val};
 use crate::store::Db;
+use crate::store::bulk::{Bulk, Val};
 use gridwall_core::geo::{GridIndex, Shape};
 use gridwall_core::policy::AreaIndex;
 use serde_json::{Value, json};
