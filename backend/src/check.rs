@@ -1,12 +1,12 @@
 //! `gridwall check`: compares the live state of a running server with the state rebuilt from
 //! the tables, field by field, so an operator can see that the wall tells the truth.
 
-use crate::http::api::WallView;
 use crate::services::live;
 use crate::store::Db;
 use anyhow::{Context, bail};
 use serde_json::Value;
 use shared::wall::Scope;
+use shared::wall::WallView;
 use std::collections::BTreeMap;
 use std::time::Duration;
 

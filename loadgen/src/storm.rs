@@ -7,7 +7,7 @@ use crate::stats::{Histogram, Micros};
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use shared::case::Action;
-use shared::wall::{Applied, Mirror, ServerMsg, WallState};
+use shared::wall::{Applied, Mirror, ServerMsg, WallView};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::process::{Child, ExitStatus};
@@ -129,14 +129,6 @@ struct WallOutcome {
     stalled: bool,
     mirror: Mirror,
     counts: WallCounts,
-}
-
-/// The body of `GET /api/wall`.
-#[derive(Debug, serde::Deserialize)]
-struct WallView {
-    seq: u64,
-    log_seq: u64,
-    state: WallState,
 }
 
 pub async fn run(args: StormArgs) -> anyhow::Result<()> {
@@ -1095,7 +1087,7 @@ mod tests {
 
     #[test]
     fn snapshots_with_warnings_parse() {
-        let mut state = WallState::default();
+        let mut state = shared::wall::WallState::default();
         state.warnings.insert(
             shared::wall::Warning::key(60),
             shared::wall::Warning {

@@ -7,7 +7,7 @@
 //! The server fills in the derived rates with [`Counts`]'s methods, so that a client that adds
 //! rows up gets the same numbers by calling them on the sums.
 
-use crate::wall::Scope;
+use crate::scope::Scope;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -7,7 +7,7 @@
 
 use crate::auth::Role;
 use crate::case::{ApiErrorBody, CaseMove, CaseView};
-use crate::wall::Scope;
+use crate::scope::Scope;
 use serde::{Deserialize, Serialize};
 
 /// The longest name of a control channel.

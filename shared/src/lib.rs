@@ -8,7 +8,9 @@ pub mod assess;
 pub mod auth;
 pub mod case;
 pub mod control;
+pub mod scope;
 pub mod taxonomy;
+pub mod team;
 pub mod time;
 pub mod wall;
 

@@ -13,43 +13,39 @@
 //! the tables.
 
 use crate::case::{CaseState, Supervision};
+/// The wall's messages name the scope they describe; it is defined in [`crate::scope`].
+pub use crate::scope::Scope;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 
-/// Which part of the city a wall watches: the whole city, one district or one street.
+/// The state of a scope as it is now, with where it stands in its stream (`seq`) and in the
+/// tables: `log_seq` (the last transition) and `visit_seq` (the last house visit) folded in.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
-pub enum Scope {
-    City,
-    District(String),
-    Street(String),
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WallView {
+    pub scope: Scope,
+    pub seq: u64,
+    pub log_seq: u64,
+    pub visit_seq: u64,
+    pub server_time_ms: i64,
+    pub state: WallState,
 }
 
-impl Scope {
-    /// Parses the `scope` query parameter: `city`, `district:CODE` or `street:CODE`.
-    pub fn parse(text: &str) -> Result<Scope, String> {
-        let text = text.trim();
-        match text.split_once(':') {
-            None if text == "city" => Ok(Scope::City),
-            Some(("district", code)) if !code.is_empty() => Ok(Scope::District(code.to_owned())),
-            Some(("street", code)) if !code.is_empty() => Ok(Scope::Street(code.to_owned())),
-            _ => Err(format!(
-                "`{text}` is not a scope; expected `city`, `district:CODE` or `street:CODE`"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scope::City => f.write_str("city"),
-            Scope::District(code) => write!(f, "district:{code}"),
-            Scope::Street(code) => write!(f, "street:{code}"),
-        }
-    }
+/// A scope's state as it stood at a past moment, rebuilt from the transition log: the last
+/// transition (`log_seq`) and house visit (`visit_seq`) at or before the moment, and how it was
+/// found: from the checkpoint at `checkpoint_log_seq` (none: from the log's start) and `folded`
+/// events after it, in `elapsed_ms` on the server.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PastWallView {
+    pub scope: Scope,
+    pub at_ms: i64,
+    pub log_seq: u64,
+    pub visit_seq: u64,
+    pub checkpoint_log_seq: Option<u64>,
+    pub folded: u64,
+    pub elapsed_ms: u64,
+    pub state: WallState,
 }
 
 /// The headline counters.
@@ -979,21 +975,6 @@ mod tests {
         m.apply(&hello(Scope::District("230602".into())));
         assert_eq!(m.seq, None, "a followed wall switched scope");
         assert_eq!(m.apply(&delta(5, 6)), Applied::Gap);
-    }
-
-    #[test]
-    fn scopes_parse_and_print() {
-        for text in ["city", "district:230602", "street:230602001"] {
-            assert_eq!(Scope::parse(text).expect("a scope").to_string(), text);
-        }
-        for bad in ["", "town:1", "district:", "street"] {
-            let err = Scope::parse(bad).expect_err("not a scope");
-            assert!(err.contains("expected `city`"), "{err}");
-        }
-        assert_eq!(
-            serde_json::to_string(&Scope::District("230602".into())).expect("json"),
-            r#"{"kind":"district","id":"230602"}"#
-        );
     }
 
     #[test]

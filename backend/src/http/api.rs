@@ -13,7 +13,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use shared::auth::{AccountView, LoginRequest, LoginResponse};
 use shared::case::{Action, ApiError, CaseList, CaseView, MoveCase, ReportCase};
-use std::collections::BTreeMap;
+use shared::team::TeamView;
+use shared::wall::{PastWallView, WallView};
 use std::sync::Arc;
 
 /// `POST /api/login`: a password for a bearer token.
@@ -271,18 +272,6 @@ pub struct WallQuery {
     pub token: Option<String>,
 }
 
-/// The state of a scope as it is now, with where it stands in its stream (`seq`) and in the
-/// tables: `log_seq` (the last transition) and `visit_seq` (the last house visit) folded in.
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct WallView {
-    pub scope: shared::wall::Scope,
-    pub seq: u64,
-    pub log_seq: u64,
-    pub visit_seq: u64,
-    pub server_time_ms: i64,
-    pub state: shared::wall::WallState,
-}
-
 /// `GET /api/wall?scope=`: a scope's live state, everything committed so far folded in.
 #[utoipa::path(
     get,
@@ -336,22 +325,6 @@ pub struct WallAtQuery {
     pub at: Option<i64>,
     /// A display token, for walls outside demo mode.
     pub token: Option<String>,
-}
-
-/// A scope's state as it stood at a past moment, rebuilt from the transition log: the last
-/// transition (`log_seq`) and house visit (`visit_seq`) at or before the moment, and how it was
-/// found: from the checkpoint at `checkpoint_log_seq` (none: from the log's start) and `folded`
-/// events after it, in `elapsed_ms` on the server.
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct PastWallView {
-    pub scope: shared::wall::Scope,
-    pub at_ms: i64,
-    pub log_seq: u64,
-    pub visit_seq: u64,
-    pub checkpoint_log_seq: Option<u64>,
-    pub folded: u64,
-    pub elapsed_ms: u64,
-    pub state: shared::wall::WallState,
 }
 
 /// `GET /api/wall/at?scope=&at=`: a scope's wall as it stood at a past moment.
@@ -422,19 +395,6 @@ pub async fn wall_at(
 pub struct TeamQuery {
     /// Unix milliseconds; now when absent.
     pub at: Option<i64>,
-}
-
-/// The grid team's headcount as of a moment.
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct TeamView {
-    /// The moment counted, in Unix milliseconds.
-    pub at: i64,
-    /// Full-time grid workers (`grid_worker`).
-    pub full_time: i64,
-    /// Every other member: the "N" of "1+N".
-    pub co_governance: i64,
-    /// Members by kind code; kinds without members are absent.
-    pub by_kind: BTreeMap<String, i64>,
 }
 
 /// `GET /api/team?at=MS`: the grid team's headcount by kind as of a moment.

@@ -173,6 +173,11 @@ async fn a_seat_puts_an_area_a_case_and_a_past_moment_on_the_walls_that_follow_i
         .as_u64()
         .expect("a count");
     let moment = backend::clock::now_ms();
+    // The next report must be stamped after the moment, not in the same millisecond (look back
+    // takes what happened at or before it).
+    while backend::clock::now_ms() <= moment {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     server.report("after the moment").await;
 
     let mut walls = Vec::new();
