@@ -205,7 +205,7 @@ pub async fn import_grids(db: &Db, grids: &[ImportedGrid]) -> Result<Imported, s
         if !districts.contains_key(*name) {
             let code = format!("IMP-D{next_district:03}");
             next_district += 1;
-            areas.districts.push(city::District {
+            areas.districts.push(city::DistrictRow {
                 code: code.clone(),
                 name_zh: (*name).to_owned(),
                 name_en: (*name).to_owned(),
@@ -224,7 +224,7 @@ pub async fn import_grids(db: &Db, grids: &[ImportedGrid]) -> Result<Imported, s
         {
             let code = format!("IMP-S{next_street:04}");
             next_street += 1;
-            areas.streets.push(city::Street {
+            areas.streets.push(city::StreetRow {
                 code: code.clone(),
                 district_code,
                 name_zh: (*name).to_owned(),
@@ -242,7 +242,7 @@ pub async fn import_grids(db: &Db, grids: &[ImportedGrid]) -> Result<Imported, s
         .collect();
     for g in grids {
         let street_code = streets[&(districts[&g.district].clone(), g.street.clone())].clone();
-        let grid = city::Grid {
+        let grid = city::GridRow {
             id: g.id.clone(),
             name: g.name.clone(),
             street_code,
@@ -277,8 +277,8 @@ pub async fn import_grids(db: &Db, grids: &[ImportedGrid]) -> Result<Imported, s
     city::insert_areas(&mut tx, &areas).await?;
     // The saved wall state and the look-back checkpoints count cases into areas that may
     // have just changed.
-    crate::services::live::saved::forget(&mut tx).await?;
-    crate::services::live::history::forget(&mut tx).await?;
+    crate::services::live::saved::forget_saved_state(&mut tx).await?;
+    crate::services::live::history::forget_checkpoints(&mut tx).await?;
     tx.commit().await?;
     Ok(done)
 }

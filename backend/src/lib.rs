@@ -16,7 +16,10 @@ pub mod services;
 pub mod store;
 
 use crate::config::Config;
-use crate::http::{api, assessment, assets, maps, open311, openapi, photos, seat, ws};
+use crate::http::{
+    assessment, assets, cases as case_routes, health, maps, open311, openapi, photos, seat,
+    sessions, team, wall, ws,
+};
 use crate::services::cases::Cases;
 use crate::services::live::Hub;
 use crate::services::{auth, control, deadlines, live, photo_store, tokens};
@@ -46,7 +49,7 @@ pub struct AppState {
     pub photos: Arc<photo_store::PhotoStore>,
     pub auth: Arc<auth::Auth>,
     pub open311: Arc<open311::Open311>,
-    pub assessment: Arc<assessment::Assessment>,
+    pub assessment: Arc<services::assessment::Assessment>,
     /// The control channels through which seats drive walls.
     pub controls: Arc<control::Controls>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
@@ -147,18 +150,18 @@ impl Routes {
 /// Every route with its table; `with_photos` is the body limit of the routes that take photos.
 fn routes(with_photos: DefaultBodyLimit) -> Routes {
     let api = Routes::new("/api")
-        .post("/login", api::login)
-        .post("/logout", api::logout)
-        .get("/me", api::me)
-        .post_limited("/cases", api::report_case, with_photos)
-        .get("/cases", api::list_cases)
-        .get("/cases/{id}", api::get_case)
-        .post_limited("/cases/{id}/moves", api::move_case, with_photos)
-        .get("/cases/{id}/moves", api::case_moves)
+        .post("/login", sessions::login)
+        .post("/logout", sessions::logout)
+        .get("/me", sessions::me)
+        .post_limited("/cases", case_routes::report_case, with_photos)
+        .get("/cases", case_routes::list_cases)
+        .get("/cases/{id}", case_routes::get_case)
+        .post_limited("/cases/{id}/moves", case_routes::move_case, with_photos)
+        .get("/cases/{id}/moves", case_routes::case_moves)
         .get("/photos/{hash}", photos::serve)
-        .get("/wall", api::wall_state)
-        .get("/wall/at", api::wall_at)
-        .get("/team", api::team)
+        .get("/wall", wall::wall_state)
+        .get("/wall/at", wall::wall_at)
+        .get("/team", team::team)
         .get("/rankings", assessment::rankings)
         .get("/rankings.csv", assessment::rankings_csv)
         .get("/compare", assessment::compare)
@@ -169,7 +172,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/streets.geojson", maps::streets)
         .get("/places.geojson", maps::places)
         .get("/openapi.json", openapi::serve)
-        .fallback(api::not_found);
+        .fallback(health::not_found);
     // Open311 GeoReport v2: every path names its format (`services.xml`), so each route
     // takes the whole last segment and the handler splits it.
     let open311 = Routes::new("/open311/v2")
@@ -191,7 +194,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/seat", assets::seat)
         .get("/pkg/seat.js", assets::seat_script)
         .get("/pkg/seat_bg.wasm", assets::seat_wasm)
-        .get("/healthz", api::healthz)
+        .get("/healthz", health::healthz)
         .get("/metrics", metrics::metrics)
         .get("/ws", ws::upgrade)
         .get("/ws/seat", seat::upgrade)
@@ -355,7 +358,7 @@ pub async fn run(
         demo,
         clock::now_ms(),
     ));
-    let assessment = Arc::new(assessment::Assessment::new(
+    let assessment = Arc::new(services::assessment::Assessment::new(
         db.clone(),
         auth.areas.clone(),
         config.utc_offset_minutes,

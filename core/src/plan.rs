@@ -82,7 +82,7 @@ pub struct NewCase {
 
 /// One write the planner decides.
 #[derive(Debug)]
-pub enum Command {
+pub enum WriteCommand {
     Report {
         new: NewCase,
         who: Arc<Principal>,
@@ -105,11 +105,11 @@ pub enum Command {
     },
 }
 
-impl Command {
+impl WriteCommand {
     /// The case a move moves.
     pub fn moved_case(&self) -> Option<i64> {
         match self {
-            Command::Move { case_id, .. } => Some(*case_id),
+            WriteCommand::Move { case_id, .. } => Some(*case_id),
             _ => None,
         }
     }
@@ -275,13 +275,13 @@ pub struct Numbers {
 impl Numbers {
     /// Numbers for a batch of `commands`: its transitions, reports and visits, each list
     /// handed out from its back.
-    pub fn count(commands: &[Command]) -> (usize, usize, usize) {
+    pub fn count(commands: &[WriteCommand]) -> (usize, usize, usize) {
         commands
             .iter()
             .fold((0, 0, 0), |(t, r, v), command| match command {
-                Command::Report { .. } => (t + 1, r + 1, v),
-                Command::Move { .. } => (t + 1, r, v),
-                Command::Visit { .. } => (t, r, v + 1),
+                WriteCommand::Report { .. } => (t + 1, r + 1, v),
+                WriteCommand::Move { .. } => (t + 1, r, v),
+                WriteCommand::Visit { .. } => (t, r, v + 1),
             })
     }
 
@@ -295,7 +295,7 @@ impl Numbers {
 /// sees the moves before it in the same batch. A refused write takes no number and writes
 /// nothing; its outcome says why.
 pub fn plan_batch(
-    batch: Vec<Command>,
+    batch: Vec<WriteCommand>,
     areas: &AreaIndex,
     mut rows: HashMap<i64, CaseRecord>,
     numbers: &mut Numbers,
@@ -306,7 +306,7 @@ pub fn plan_batch(
     let mut placed: HashMap<i64, usize> = HashMap::new();
     for write in batch {
         match write {
-            Command::Report { new, who, photos } => {
+            WriteCommand::Report { new, who, photos } => {
                 let mut row =
                     report_row(Numbers::next(&mut numbers.case_ids), new, who.member_id, at);
                 let seq = Numbers::next(&mut numbers.seqs) as u64;
@@ -323,7 +323,7 @@ pub fn plan_batch(
                 plan.cases.push(row);
                 plan.outcomes.push(Ok(Outcome::Case(Box::new(view), event)));
             }
-            Command::Move {
+            WriteCommand::Move {
                 case_id,
                 action,
                 who,
@@ -386,7 +386,7 @@ pub fn plan_batch(
                 }
                 plan.outcomes.push(Ok(Outcome::Case(Box::new(view), event)));
             }
-            Command::Visit {
+            WriteCommand::Visit {
                 grid_id,
                 member_id,
                 household,
@@ -515,8 +515,8 @@ mod tests {
         )
     }
 
-    fn move_of(case_id: i64, action: Action) -> Command {
-        Command::Move {
+    fn move_of(case_id: i64, action: Action) -> WriteCommand {
+        WriteCommand::Move {
             case_id,
             action,
             who: Arc::new(Principal::system("test")),
@@ -566,7 +566,7 @@ mod tests {
         let accept = move_of(7, Action::Accept);
         let again = move_of(7, Action::Accept);
         let elsewhere = move_of(8, Action::Dispatch);
-        let report = Command::Report {
+        let report = WriteCommand::Report {
             new: NewCase {
                 category: Category::MunicipalFacilities,
                 sub_item: None,
@@ -680,14 +680,14 @@ mod tests {
         });
         let rows = HashMap::from([(7, before)]);
         let with_photos = |action, photos: Vec<StoredPhoto>| match move_of(7, action) {
-            Command::Move {
+            WriteCommand::Move {
                 case_id,
                 action,
                 who,
                 note,
                 department,
                 ..
-            } => Command::Move {
+            } => WriteCommand::Move {
                 case_id,
                 action,
                 who,
@@ -787,7 +787,7 @@ mod tests {
             // D01's staff may, and its photo is recorded.
             (Action::Accept, staff("D01"), None, vec![photo.clone()]),
         ] {
-            queue.push(Command::Move {
+            queue.push(WriteCommand::Move {
                 case_id: 7,
                 action,
                 who: Arc::new(who),
@@ -894,7 +894,7 @@ mod tests {
                             bytes: 1,
                         }];
                         writes.push(match what {
-                            None => Command::Report {
+                            None => WriteCommand::Report {
                                 new: NewCase {
                                     category: Category::MunicipalFacilities,
                                     sub_item: Some("0801".to_owned()),
@@ -905,7 +905,7 @@ mod tests {
                                 who,
                                 photos,
                             },
-                            Some((case_id, a)) => Command::Move {
+                            Some((case_id, a)) => WriteCommand::Move {
                                 case_id,
                                 action: ACTIONS[a],
                                 who,

@@ -12,12 +12,12 @@
 //! Distances are measured in kilometres at Daqing's latitude, where a degree of longitude is about
 //! 77 km and a degree of latitude about 111 km, so that cells look compact on a map.
 
-use super::polygon::{HalfPlane, Point, Polygon};
+use super::polygon::{HalfPlane, PlanePoint, Polygon};
 
 /// The south-west corner of the box that holds the whole city.
-pub const CITY_MIN: Point = [123.9, 45.4];
+pub const CITY_MIN: PlanePoint = [123.9, 45.4];
 /// The north-east corner of the box that holds the whole city.
-pub const CITY_MAX: Point = [125.5, 47.5];
+pub const CITY_MAX: PlanePoint = [125.5, 47.5];
 /// The number of districts and counties.
 pub const DISTRICT_COUNT: usize = 9;
 /// The number of streets (街道) and townships (乡镇).
@@ -34,37 +34,37 @@ pub const GEOJSON_DECIMALS: u32 = 6;
 // The corners of the hand-drawn district layout as [longitude, latitude]. The O corners, W1 and L2
 // lie on the city outline; every other corner is where three or four districts meet, and every corner
 // is a vertex of each district touching it, so neighbouring districts share their edges exactly.
-const O0: Point = [124.40, 45.55];
-const O1: Point = [124.80, 45.42];
-const O2: Point = [125.25, 45.42];
-const O3: Point = [125.48, 45.70];
-const O4: Point = [125.45, 46.05];
-const L2: Point = [125.37, 46.42];
-const O5: Point = [125.32, 46.62];
-const O6: Point = [125.12, 47.30];
-const O7: Point = [124.95, 47.48];
-const O8: Point = [124.40, 47.40];
-const O9: Point = [123.93, 46.95];
-const O10: Point = [123.93, 46.50];
-const W1: Point = [124.03, 46.22];
-const O11: Point = [124.15, 45.95];
-const Z1: Point = [125.12, 45.77];
-const Z2: Point = [124.62, 46.00];
-const K1: Point = [125.12, 46.37];
-const H1: Point = [124.66, 46.38];
-const B1: Point = [124.66, 46.54];
-const C1: Point = [124.48, 47.22];
-const S1: Point = [124.94, 46.53];
-const S2: Point = [125.09, 46.52];
-const S3: Point = [125.11, 46.66];
-const S4: Point = [124.95, 46.70];
+const O0: PlanePoint = [124.40, 45.55];
+const O1: PlanePoint = [124.80, 45.42];
+const O2: PlanePoint = [125.25, 45.42];
+const O3: PlanePoint = [125.48, 45.70];
+const O4: PlanePoint = [125.45, 46.05];
+const L2: PlanePoint = [125.37, 46.42];
+const O5: PlanePoint = [125.32, 46.62];
+const O6: PlanePoint = [125.12, 47.30];
+const O7: PlanePoint = [124.95, 47.48];
+const O8: PlanePoint = [124.40, 47.40];
+const O9: PlanePoint = [123.93, 46.95];
+const O10: PlanePoint = [123.93, 46.50];
+const W1: PlanePoint = [124.03, 46.22];
+const O11: PlanePoint = [124.15, 45.95];
+const Z1: PlanePoint = [125.12, 45.77];
+const Z2: PlanePoint = [124.62, 46.00];
+const K1: PlanePoint = [125.12, 46.37];
+const H1: PlanePoint = [124.66, 46.38];
+const B1: PlanePoint = [124.66, 46.54];
+const C1: PlanePoint = [124.48, 47.22];
+const S1: PlanePoint = [124.94, 46.53];
+const S2: PlanePoint = [125.09, 46.52];
+const S3: PlanePoint = [125.11, 46.66];
+const S4: PlanePoint = [124.95, 46.70];
 
 /// The simplified convex outline of Daqing, counter-clockwise: narrow in the south-west, where
 /// Daqing meets Qiqihar, and in the east, where it meets Anda.
-const CITY_OUTLINE: [Point; 14] = [O0, O1, O2, O3, O4, L2, O5, O6, O7, O8, O9, O10, W1, O11];
+const CITY_OUTLINE: [PlanePoint; 14] = [O0, O1, O2, O3, O4, L2, O5, O6, O7, O8, O9, O10, W1, O11];
 
 /// The heart of the central urban area, towards which each urban district's streets are placed.
-const CITY_CORE: Point = [125.03, 46.60];
+const CITY_CORE: PlanePoint = [125.03, 46.60];
 /// The latitude at which degrees are converted to kilometres.
 const REFERENCE_LATITUDE: f64 = 46.45;
 /// The nominal area of a street (街道) in a district that also has townships, in square kilometres.
@@ -178,7 +178,7 @@ pub struct District {
     /// Whether this is an urban district or a county.
     pub kind: DistrictKind,
     /// The approximate seat of the government as `[longitude, latitude]`, inside `polygon`.
-    pub centre: Point,
+    pub centre: PlanePoint,
     /// The area, a convex cell of the city outline.
     pub polygon: Polygon,
 }
@@ -228,7 +228,7 @@ pub struct Grid {
     /// The area, a convex cell of the street.
     pub polygon: Polygon,
     /// The area centroid of `polygon`.
-    pub centroid: Point,
+    pub centroid: PlanePoint,
 }
 
 /// The whole generated city, every list ordered by code.
@@ -250,11 +250,11 @@ struct DistrictSpec {
     name_zh: &'static str,
     name_en: &'static str,
     kind: DistrictKind,
-    centre: Point,
+    centre: PlanePoint,
     /// The real area in square kilometres, against which the layout is checked.
     area_km2: f64,
     /// The convex outline in the layout, counter-clockwise.
-    ring: &'static [Point],
+    ring: &'static [PlanePoint],
     /// The streets (ending in 街道) first, then towns (镇), then townships (乡).
     streets: &'static [&'static str],
 }
@@ -583,7 +583,7 @@ pub fn city_outline() -> Polygon {
 /// Rounding merges vertices that become equal and keeps the ring convex and counter-clockwise, as
 /// RFC 7946 asks for exterior rings. A polygon too small for the rounding grid, which the generator
 /// never produces, falls back to its unrounded ring.
-pub fn geojson_ring(polygon: &Polygon) -> Vec<Point> {
+pub fn geojson_ring(polygon: &Polygon) -> Vec<PlanePoint> {
     polygon
         .rounded(GEOJSON_DECIMALS)
         .unwrap_or_else(|| polygon.clone())
@@ -759,7 +759,7 @@ impl DistrictLayout {
                             .total_cmp(&metric.dist2(v[b], CITY_CORE))
                     })
                     .expect("a polygon has at least three vertices");
-                let unit = |p: Point| {
+                let unit = |p: PlanePoint| {
                     let e = [metric.kx * (p[0] - v[k][0]), metric.ky * (p[1] - v[k][1])];
                     let len = e[0].hypot(e[1]);
                     [e[0] / len, e[1] / len]
@@ -866,7 +866,7 @@ fn fill_street(
         metric,
     );
     let cells = lloyd(&street.polygon, &mut seeds, GRID_LLOYD_ROUNDS, metric);
-    let centroids: Vec<Point> = cells.iter().map(Polygon::centroid).collect();
+    let centroids: Vec<PlanePoint> = cells.iter().map(Polygon::centroid).collect();
 
     // The first seeds of a best-candidate sequence are well spread, so their cells anchor the
     // communities; every other grid joins the nearest anchor.
@@ -989,7 +989,7 @@ fn district_polygons(outline: &Polygon, metric: &Metric) -> Vec<Polygon> {
 /// area, and the rest.
 fn split_by_area(
     polygon: &Polygon,
-    normal: Point,
+    normal: PlanePoint,
     target_km2: f64,
     metric: &Metric,
 ) -> (Polygon, Polygon) {
@@ -1034,9 +1034,9 @@ fn best_candidate(
     candidates: usize,
     rng: &mut SplitMix64,
     metric: &Metric,
-) -> Vec<Point> {
+) -> Vec<PlanePoint> {
     let sampler = Sampler::new(polygon);
-    let mut seeds: Vec<Point> = Vec::with_capacity(count);
+    let mut seeds: Vec<PlanePoint> = Vec::with_capacity(count);
     for _ in 0..count {
         let mut best = polygon.centroid();
         let mut best_d = f64::NEG_INFINITY;
@@ -1058,7 +1058,12 @@ fn best_candidate(
 
 /// Moves seeds to the centroids of their Voronoi cells for a number of rounds and returns the final
 /// cells, in seed order.
-fn lloyd(parent: &Polygon, seeds: &mut [Point], rounds: usize, metric: &Metric) -> Vec<Polygon> {
+fn lloyd(
+    parent: &Polygon,
+    seeds: &mut [PlanePoint],
+    rounds: usize,
+    metric: &Metric,
+) -> Vec<Polygon> {
     let mut cells = voronoi_cells(parent, seeds, metric);
     for _ in 0..rounds {
         for (seed, cell) in seeds.iter_mut().zip(&cells) {
@@ -1073,7 +1078,7 @@ fn lloyd(parent: &Polygon, seeds: &mut [Point], rounds: usize, metric: &Metric) 
 ///
 /// Each cell is the parent clipped by the bisectors against the other seeds, nearest first; once the
 /// cell lies within half the distance to the next seed no farther seed can cut it, so the loop stops.
-fn voronoi_cells(parent: &Polygon, seeds: &[Point], metric: &Metric) -> Vec<Polygon> {
+fn voronoi_cells(parent: &Polygon, seeds: &[PlanePoint], metric: &Metric) -> Vec<Polygon> {
     let mut cells = Vec::with_capacity(seeds.len());
     let mut order: Vec<(f64, usize)> = Vec::with_capacity(seeds.len());
     for (i, &si) in seeds.iter().enumerate() {
@@ -1114,7 +1119,7 @@ fn voronoi_cells(parent: &Polygon, seeds: &[Point], metric: &Metric) -> Vec<Poly
 }
 
 /// Returns the largest squared distance from a point to the polygon's vertices.
-fn max_dist2(polygon: &Polygon, p: Point, metric: &Metric) -> f64 {
+fn max_dist2(polygon: &Polygon, p: PlanePoint, metric: &Metric) -> f64 {
     polygon
         .vertices()
         .iter()
@@ -1144,7 +1149,7 @@ impl Metric {
     }
 
     /// Returns the squared distance in square kilometres.
-    fn dist2(&self, a: Point, b: Point) -> f64 {
+    fn dist2(&self, a: PlanePoint, b: PlanePoint) -> f64 {
         let dx = self.kx * (a[0] - b[0]);
         let dy = self.ky * (a[1] - b[1]);
         dx * dx + dy * dy
@@ -1158,7 +1163,7 @@ impl Metric {
     /// Returns the half-plane of points at least as close to `si` as to `sj` in kilometres.
     ///
     /// Swapping the two seeds yields the exact complement, so neighbouring cells share their edge.
-    fn bisector(&self, si: Point, sj: Point) -> HalfPlane {
+    fn bisector(&self, si: PlanePoint, sj: PlanePoint) -> HalfPlane {
         let d = [sj[0] - si[0], sj[1] - si[1]];
         HalfPlane {
             normal: [
@@ -1173,8 +1178,8 @@ impl Metric {
 
 /// Draws uniform points strictly inside a convex polygon through its fan triangulation.
 struct Sampler {
-    apex: Point,
-    triangles: Vec<(Point, Point)>,
+    apex: PlanePoint,
+    triangles: Vec<(PlanePoint, PlanePoint)>,
     cumulative: Vec<f64>,
 }
 
@@ -1200,7 +1205,7 @@ impl Sampler {
     }
 
     /// Returns a uniform point strictly inside the polygon.
-    fn sample(&self, polygon: &Polygon, rng: &mut SplitMix64) -> Point {
+    fn sample(&self, polygon: &Polygon, rng: &mut SplitMix64) -> PlanePoint {
         let total = self.cumulative.last().copied().unwrap_or(0.0);
         for _ in 0..64 {
             let pick = rng.next_open01() * total;
@@ -1264,7 +1269,7 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::polygon::BBox;
+    use crate::demo::polygon::PlaneBox;
     use std::collections::BTreeSet;
     use std::sync::OnceLock;
 
@@ -1282,7 +1287,7 @@ mod tests {
             ((sum - parent_area) / parent_area).abs() < 1e-9,
             "{what}: children cover {sum} of {parent_area}"
         );
-        let boxes: Vec<BBox> = children.iter().map(|c| c.bbox()).collect();
+        let boxes: Vec<PlaneBox> = children.iter().map(|c| c.bbox()).collect();
         for i in 0..children.len() {
             for j in i + 1..children.len() {
                 if boxes[i].overlaps(&boxes[j]) {
@@ -1438,7 +1443,7 @@ mod tests {
     #[test]
     fn rings_are_valid_and_inside_the_city() {
         let g = city();
-        let extent = BBox {
+        let extent = PlaneBox {
             min: CITY_MIN,
             max: CITY_MAX,
         };

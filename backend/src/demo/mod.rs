@@ -38,7 +38,7 @@ pub fn areas(seed: u64) -> Areas {
         districts: g
             .districts
             .iter()
-            .map(|d| city::District {
+            .map(|d| city::DistrictRow {
                 code: d.code.clone(),
                 name_zh: d.name_zh.clone(),
                 name_en: d.name_en.clone(),
@@ -53,7 +53,7 @@ pub fn areas(seed: u64) -> Areas {
         streets: g
             .streets
             .iter()
-            .map(|s| city::Street {
+            .map(|s| city::StreetRow {
                 code: s.code.clone(),
                 district_code: g.districts[s.district].code.clone(),
                 name_zh: s.name_zh.clone(),
@@ -68,7 +68,7 @@ pub fn areas(seed: u64) -> Areas {
         communities: g
             .communities
             .iter()
-            .map(|c| city::Community {
+            .map(|c| city::CommunityRow {
                 code: c.code.clone(),
                 street_code: street_code(c.street),
                 name_zh: c.name_zh.clone(),
@@ -82,7 +82,7 @@ pub fn areas(seed: u64) -> Areas {
         grids: g
             .grids
             .iter()
-            .map(|gr| city::Grid {
+            .map(|gr| city::GridRow {
                 id: gr.code.clone(),
                 name: gr.name_zh.clone(),
                 street_code: street_code(gr.street),

@@ -5,7 +5,7 @@
 //! through the half-planes they build, since a linear change of units maps half-planes to half-planes.
 
 /// A point as `[longitude, latitude]` in degrees.
-pub type Point = [f64; 2];
+pub type PlanePoint = [f64; 2];
 
 /// Two consecutive vertices closer than this on both axes are merged into one.
 pub const DUPLICATE_EPS: f64 = 1e-12;
@@ -14,12 +14,12 @@ pub const DUPLICATE_EPS: f64 = 1e-12;
 const DEGENERATE_RELATIVE_AREA: f64 = 1e-13;
 
 /// Returns the cross product of `b - a` and `c - a`, positive when `a`, `b`, `c` turn left.
-fn cross(a: Point, b: Point, c: Point) -> f64 {
+fn cross(a: PlanePoint, b: PlanePoint, c: PlanePoint) -> f64 {
     (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
 }
 
 /// Returns whether two points coincide within [`DUPLICATE_EPS`] on both axes.
-fn near(a: Point, b: Point) -> bool {
+fn near(a: PlanePoint, b: PlanePoint) -> bool {
     (a[0] - b[0]).abs() <= DUPLICATE_EPS && (a[1] - b[1]).abs() <= DUPLICATE_EPS
 }
 
@@ -27,7 +27,7 @@ fn near(a: Point, b: Point) -> bool {
 ///
 /// The shoelace sum is taken relative to the first vertex so that large absolute coordinates
 /// (longitudes around 125) do not cost precision.
-pub fn signed_area(ring: &[Point]) -> f64 {
+pub fn signed_area(ring: &[PlanePoint]) -> f64 {
     let Some(&origin) = ring.first() else {
         return 0.0;
     };
@@ -40,16 +40,16 @@ pub fn signed_area(ring: &[Point]) -> f64 {
 
 /// An axis-aligned bounding box.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BBox {
+pub struct PlaneBox {
     /// The south-west corner.
-    pub min: Point,
+    pub min: PlanePoint,
     /// The north-east corner.
-    pub max: Point,
+    pub max: PlanePoint,
 }
 
-impl BBox {
+impl PlaneBox {
     /// Returns whether the two boxes share at least one point, boundaries included.
-    pub fn overlaps(&self, other: &BBox) -> bool {
+    pub fn overlaps(&self, other: &PlaneBox) -> bool {
         self.min[0] <= other.max[0]
             && other.min[0] <= self.max[0]
             && self.min[1] <= other.max[1]
@@ -57,7 +57,7 @@ impl BBox {
     }
 
     /// Returns whether the point lies in the box, boundary included.
-    pub fn contains(&self, p: Point) -> bool {
+    pub fn contains(&self, p: PlanePoint) -> bool {
         p[0] >= self.min[0] && p[0] <= self.max[0] && p[1] >= self.min[1] && p[1] <= self.max[1]
     }
 }
@@ -70,9 +70,9 @@ impl BBox {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HalfPlane {
     /// The outward normal: the half-plane lies on the side this vector points away from.
-    pub normal: Point,
+    pub normal: PlanePoint,
     /// A reference point near the boundary line.
-    pub origin: Point,
+    pub origin: PlanePoint,
     /// The allowed value of `normal · (p - origin)`.
     pub offset: f64,
 }
@@ -80,7 +80,7 @@ pub struct HalfPlane {
 impl HalfPlane {
     /// Returns the half-plane to the left of the directed line from `a` to `b`, the inside of a
     /// counter-clockwise edge.
-    pub fn left_of(a: Point, b: Point) -> HalfPlane {
+    pub fn left_of(a: PlanePoint, b: PlanePoint) -> HalfPlane {
         HalfPlane {
             normal: [b[1] - a[1], -(b[0] - a[0])],
             origin: a,
@@ -89,13 +89,13 @@ impl HalfPlane {
     }
 
     /// Returns a signed value that is positive outside the half-plane and non-positive inside.
-    pub fn eval(&self, p: Point) -> f64 {
+    pub fn eval(&self, p: PlanePoint) -> f64 {
         self.normal[0] * (p[0] - self.origin[0]) + self.normal[1] * (p[1] - self.origin[1])
             - self.offset
     }
 
     /// Returns whether the point lies in the closed half-plane.
-    pub fn contains(&self, p: Point) -> bool {
+    pub fn contains(&self, p: PlanePoint) -> bool {
         self.eval(p) <= 0.0
     }
 
@@ -116,14 +116,14 @@ impl HalfPlane {
 /// intersection assume the polygon is convex, which holds for everything built by clipping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Polygon {
-    ring: Vec<Point>,
+    ring: Vec<PlanePoint>,
 }
 
 impl Polygon {
     /// Builds a polygon from a ring, merging near-duplicate consecutive vertices and reversing a
     /// clockwise ring; returns `None` when fewer than three vertices remain or the area is degenerate.
-    pub fn new(points: Vec<Point>) -> Option<Polygon> {
-        let mut ring: Vec<Point> = Vec::with_capacity(points.len());
+    pub fn new(points: Vec<PlanePoint>) -> Option<Polygon> {
+        let mut ring: Vec<PlanePoint> = Vec::with_capacity(points.len());
         for p in points {
             if ring.last().is_none_or(|&last| !near(last, p)) {
                 ring.push(p);
@@ -150,17 +150,17 @@ impl Polygon {
     }
 
     /// Returns the axis-aligned rectangle with the given corners.
-    pub fn rectangle(min: Point, max: Point) -> Option<Polygon> {
+    pub fn rectangle(min: PlanePoint, max: PlanePoint) -> Option<Polygon> {
         Polygon::new(vec![min, [max[0], min[1]], max, [min[0], max[1]]])
     }
 
     /// Returns the vertices, counter-clockwise, without repeating the first one.
-    pub fn vertices(&self) -> &[Point] {
+    pub fn vertices(&self) -> &[PlanePoint] {
         &self.ring
     }
 
     /// Returns the ring closed for GeoJSON, with the first vertex repeated at the end.
-    pub fn closed_ring(&self) -> Vec<Point> {
+    pub fn closed_ring(&self) -> Vec<PlanePoint> {
         let mut ring = self.ring.clone();
         ring.push(self.ring[0]);
         ring
@@ -177,7 +177,7 @@ impl Polygon {
     }
 
     /// Returns the area centroid.
-    pub fn centroid(&self) -> Point {
+    pub fn centroid(&self) -> PlanePoint {
         let origin = self.ring[0];
         let mut twice_area = 0.0;
         let mut sx = 0.0;
@@ -197,17 +197,17 @@ impl Polygon {
     }
 
     /// Returns the bounding box.
-    pub fn bbox(&self) -> BBox {
+    pub fn bbox(&self) -> PlaneBox {
         bbox_of(&self.ring)
     }
 
     /// Returns whether the point lies in the polygon, boundary included.
-    pub fn contains(&self, p: Point) -> bool {
+    pub fn contains(&self, p: PlanePoint) -> bool {
         self.edges().all(|(a, b)| cross(a, b, p) >= 0.0)
     }
 
     /// Returns whether the point lies strictly inside the polygon, away from every edge line.
-    pub fn strictly_contains(&self, p: Point) -> bool {
+    pub fn strictly_contains(&self, p: PlanePoint) -> bool {
         self.edges().all(|(a, b)| cross(a, b, p) > 0.0)
     }
 
@@ -272,7 +272,7 @@ impl Polygon {
     pub fn rounded(&self, decimals: u32) -> Option<Polygon> {
         let scale = 10f64.powi(i32::try_from(decimals).ok()?);
         // Work on the integer lattice so that the turn tests below are exact.
-        let mut ring: Vec<Point> = Vec::with_capacity(self.ring.len());
+        let mut ring: Vec<PlanePoint> = Vec::with_capacity(self.ring.len());
         for p in &self.ring {
             let q = [(p[0] * scale).round(), (p[1] * scale).round()];
             if ring.last() != Some(&q) {
@@ -311,15 +311,15 @@ impl Polygon {
     }
 
     /// Iterates over the directed edges, closing the ring.
-    fn edges(&self) -> impl Iterator<Item = (Point, Point)> + '_ {
+    fn edges(&self) -> impl Iterator<Item = (PlanePoint, PlanePoint)> + '_ {
         let n = self.ring.len();
         (0..n).map(move |i| (self.ring[i], self.ring[(i + 1) % n]))
     }
 }
 
 /// Returns the bounding box of a non-empty list of points.
-fn bbox_of(points: &[Point]) -> BBox {
-    let mut bbox = BBox {
+fn bbox_of(points: &[PlanePoint]) -> PlaneBox {
+    let mut bbox = PlaneBox {
         min: [f64::INFINITY, f64::INFINITY],
         max: [f64::NEG_INFINITY, f64::NEG_INFINITY],
     };

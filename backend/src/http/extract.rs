@@ -3,12 +3,17 @@
 //! is read from a request, and the `scope` parameter.
 
 use crate::error::AppError;
+use crate::services::auth::{Auth, Credential};
 use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use gridwall_core::policy::Principal;
 use serde::de::DeserializeOwned;
 use shared::wall::Scope;
+use std::sync::Arc;
 
 /// A path parameter whose errors come in the API's one error shape.
 #[derive(Debug, axum::extract::FromRequestParts)]
@@ -100,14 +105,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
 }
 
 /// The display token of a request: the `token` query parameter (browsers cannot set headers
-/// on a WebSocket), or else an `Authorization: Bearer` header.
-pub fn token_of<'a>(query: Option<&'a str>, headers: &'a axum::http::HeaderMap) -> Option<&'a str> {
-    query.or_else(|| {
-        headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-    })
+/// on a WebSocket), or else the bearer token of its `Authorization` header.
+pub fn token_of(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
+    match query {
+        Some(token) => Some(token.to_owned()),
+        None => match credential_of(headers)? {
+            Credential::Bearer(token) => Some(token),
+            Credential::ApiKey(_) => None,
+        },
+    }
 }
 
 /// The scope named by a `scope` query parameter; the city when there is none.
@@ -116,6 +122,53 @@ pub fn parse_scope(scope: Option<&str>) -> Result<Scope, AppError> {
         None => Ok(Scope::City),
         Some(text) => Scope::parse(text).map_err(|e| AppError::invalid("scope", e)),
     }
+}
+
+/// A request's verified caller; the extractor answers 401 when there is none.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Arc<Principal>);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    Arc<Auth>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, AppError> {
+        let auth = Arc::<Auth>::from_ref(state);
+        let credential = credential_of(&parts.headers).ok_or_else(signed_out)?;
+        auth.caller(&credential).await.map(Caller)
+    }
+}
+
+/// The answer to a request without credentials.
+pub fn signed_out() -> AppError {
+    AppError::Unauthorized(
+        "sign in first: send `Authorization: Bearer <token>` from POST /api/login, \
+         or an app's `X-Api-Key`"
+            .to_owned(),
+    )
+}
+
+/// The credential in a request's `Authorization` or `X-Api-Key` header: the one place a
+/// bearer token is read from a header.
+pub fn credential_of(headers: &HeaderMap) -> Option<Credential> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(value) = header("authorization") {
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .unwrap_or(value);
+        return Some(Credential::Bearer(token.trim().to_owned()));
+    }
+    header("x-api-key").map(|k| Credential::ApiKey(k.to_owned()))
 }
 
 #[cfg(test)]

@@ -2,13 +2,17 @@
 //! (`extract`), the OpenAPI document, Open311, the wall's and the seat's WebSockets and the
 //! embedded pages. It calls the services; nothing below it imports from it.
 
-pub mod api;
 pub mod assessment;
 pub mod assets;
+pub mod cases;
 pub mod extract;
+pub mod health;
 pub mod maps;
 pub mod open311;
 pub mod openapi;
 pub mod photos;
 pub mod seat;
+pub mod sessions;
+pub mod team;
+pub mod wall;
 pub mod ws;

@@ -2,8 +2,8 @@
 //! (`WithPhotos`), and `GET /api/photos/{hash}` for whoever may see a case that shows it.
 
 use crate::error::AppError;
+use crate::http::extract::Caller;
 use crate::http::extract::{self, ApiPath};
-use crate::services::auth::Caller;
 use crate::services::cases::Cases;
 use crate::services::photo_store::{
     MAX_JSON_PART_BYTES, MAX_PHOTOS_PER_MOVE, PhotoStore, SNIFF_BYTES, Upload, cases_showing,

@@ -8,9 +8,10 @@
 //! after the configured delay.
 
 use crate::error::AppError;
-use crate::services::auth::{Auth, Credential, signed_out};
+use crate::http::extract::signed_out;
+use crate::services::auth::{Auth, Credential};
 use crate::services::cases::Cases;
-use crate::services::control::{Controls, Direct, Refusal};
+use crate::services::control::{ChannelRefusal, Controls, Direct};
 use crate::services::live::Hub;
 use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -183,12 +184,14 @@ async fn serve_seat(
                     seat.handle(id, msg)
                         .await
                         .err()
-                        .map(|Refusal(error)| SeatEvent::Refused { wall, error })
+                        .map(|ChannelRefusal(error)| SeatEvent::Refused { wall, error })
                 }
                 Err(err) => Some(SeatEvent::Refused {
                     wall: String::new(),
-                    error: Refusal::of(&AppError::BadRequest(format!("not a seat message: {err}")))
-                        .0,
+                    error: ChannelRefusal::of(&AppError::BadRequest(format!(
+                        "not a seat message: {err}"
+                    )))
+                    .0,
                 }),
             };
             if let Some(reply) = reply
@@ -216,7 +219,7 @@ fn wall_of(msg: &SeatMsg) -> &str {
 }
 
 impl Seat {
-    async fn handle(&self, seat: u64, msg: SeatMsg) -> Result<(), Refusal> {
+    async fn handle(&self, seat: u64, msg: SeatMsg) -> Result<(), ChannelRefusal> {
         match msg {
             SeatMsg::Take { wall } => self.controls.take(seat, &wall).map(drop),
             SeatMsg::Release { wall } => self.controls.release(seat, &wall).map(drop),
@@ -225,7 +228,10 @@ impl Seat {
             }
             SeatMsg::Show { wall, display } => {
                 let card = match &display {
-                    Some(display) => self.check(display).await.map_err(|e| Refusal::of(&e))?,
+                    Some(display) => self
+                        .check(display)
+                        .await
+                        .map_err(|e| ChannelRefusal::of(&e))?,
                     None => None,
                 };
                 self.controls.show(seat, &wall, display, card).map(drop)

@@ -83,7 +83,10 @@ pub async fn upgrade(
         .map(|name| controls.follow(name))
         .transpose()?;
     access
-        .check(token_of(query.token.as_deref(), &headers), &scope)
+        .check(
+            token_of(query.token.as_deref(), &headers).as_deref(),
+            &scope,
+        )
         .await?;
     // An unknown scope is refused before the upgrade, with a body that names it.
     if hub
@@ -103,7 +106,7 @@ pub async fn upgrade(
         history,
         controls,
         access,
-        token: token_of(query.token.as_deref(), &headers).map(str::to_owned),
+        token: token_of(query.token.as_deref(), &headers),
         own: scope,
     };
     Ok(ws

@@ -12,9 +12,6 @@ use crate::error::AppError;
 use crate::store::Db;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::{FromRef, FromRequestParts};
-use axum::http::HeaderMap;
-use axum::http::request::Parts;
 use gridwall_core::policy::{AreaIndex, Principal};
 use sha2::{Digest, Sha256};
 use shared::auth::{AccountView, LoginRequest, LoginResponse, Role};
@@ -60,35 +57,6 @@ pub struct Auth {
     known: Mutex<HashMap<String, Known>>,
 }
 
-/// A request's verified caller; the extractor answers 401 when there is none.
-#[derive(Debug, Clone)]
-pub struct Caller(pub Arc<Principal>);
-
-impl<S> FromRequestParts<S> for Caller
-where
-    Arc<Auth>: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, AppError> {
-        let auth = Arc::<Auth>::from_ref(state);
-        let credential = Credential::of(parts).ok_or_else(signed_out)?;
-        auth.principal(&credential)
-            .await
-            .map(|k| Caller(k.principal))
-    }
-}
-
-/// The answer to a request without credentials.
-pub fn signed_out() -> AppError {
-    AppError::Unauthorized(
-        "sign in first: send `Authorization: Bearer <token>` from POST /api/login, \
-         or an app's `X-Api-Key`"
-            .to_owned(),
-    )
-}
-
 /// What a request presents.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Credential {
@@ -97,29 +65,6 @@ pub enum Credential {
 }
 
 impl Credential {
-    fn of(parts: &Parts) -> Option<Credential> {
-        Credential::of_headers(&parts.headers)
-    }
-
-    /// The credential in a request's `Authorization` or `X-Api-Key` header.
-    pub fn of_headers(headers: &HeaderMap) -> Option<Credential> {
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
-        if let Some(value) = header("authorization") {
-            let token = value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-                .unwrap_or(value);
-            return Some(Credential::Bearer(token.trim().to_owned()));
-        }
-        header("x-api-key").map(|k| Credential::ApiKey(k.to_owned()))
-    }
-
     fn key(&self) -> String {
         match self {
             Credential::Bearer(t) => format!("t:{}", hash_token(t)),
@@ -211,6 +156,11 @@ impl Auth {
     pub async fn api_key_principal(&self, key: &str) -> Result<Arc<Principal>, AppError> {
         let credential = Credential::ApiKey(key.trim().to_owned());
         Ok(self.principal(&credential).await?.principal)
+    }
+
+    /// The principal a credential belongs to: 401 when it is unknown or expired.
+    pub async fn caller(&self, credential: &Credential) -> Result<Arc<Principal>, AppError> {
+        self.principal(credential).await.map(|k| k.principal)
     }
 
     async fn principal(&self, credential: &Credential) -> Result<Known, AppError> {

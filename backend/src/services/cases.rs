@@ -15,7 +15,7 @@ use crate::store::codes::{decode_state, decode_supervision};
 use gridwall_core::event::{Event, Facts};
 use gridwall_core::geo::GridIndex;
 use gridwall_core::photo::StoredPhoto;
-use gridwall_core::plan::{Command, NewCase};
+use gridwall_core::plan::{NewCase, WriteCommand};
 use gridwall_core::policy::{AreaIndex, Principal};
 use shared::case::{Action, CaseMove, CasePhoto, CaseState, CaseView, Category, Point, ReportCase};
 use shared::taxonomy;
@@ -60,7 +60,7 @@ const WRITE_QUEUE: usize = 4_096;
 /// One write, with where its answer goes.
 #[derive(Debug)]
 struct Write {
-    command: Command,
+    command: WriteCommand,
     reply: Reply,
 }
 
@@ -174,7 +174,7 @@ impl Cases {
         let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
         let write = Write {
-            command: Command::Report { new, who, photos },
+            command: WriteCommand::Report { new, who, photos },
             reply: Reply::Case(reply),
         };
         self.send(write, answer).await
@@ -237,7 +237,7 @@ impl Cases {
         let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
         let write = Write {
-            command: Command::Move {
+            command: WriteCommand::Move {
                 case_id,
                 action,
                 who,
@@ -458,7 +458,7 @@ impl Cases {
     ) -> Result<(), AppError> {
         let (reply, answer) = oneshot::channel();
         let write = Write {
-            command: Command::Visit {
+            command: WriteCommand::Visit {
                 grid_id: grid_id.to_owned(),
                 member_id,
                 household: household.to_owned(),

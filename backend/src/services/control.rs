@@ -26,11 +26,11 @@ const PAST_KEPT: usize = 8;
 
 /// Why a seat's request was refused, as the seat is told.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Refusal(pub ApiErrorBody);
+pub struct ChannelRefusal(pub ApiErrorBody);
 
-impl Refusal {
-    fn new(code: &str, message: String) -> Refusal {
-        Refusal(ApiErrorBody {
+impl ChannelRefusal {
+    fn new(code: &str, message: String) -> ChannelRefusal {
+        ChannelRefusal(ApiErrorBody {
             code: code.to_owned(),
             message,
             field: None,
@@ -38,8 +38,8 @@ impl Refusal {
     }
 
     /// A refusal carrying an API error's body (`forbidden`, `not_found`, `invalid_field` ...).
-    pub fn of(err: &AppError) -> Refusal {
-        Refusal(err.status_and_body().1)
+    pub fn of(err: &AppError) -> ChannelRefusal {
+        ChannelRefusal(err.status_and_body().1)
     }
 }
 
@@ -187,17 +187,17 @@ impl Controls {
         &self,
         inner: &mut Inner,
         wall: &str,
-        change: impl FnOnce(&mut ControlState) -> Result<bool, Refusal>,
-    ) -> Result<Arc<ControlState>, Refusal> {
+        change: impl FnOnce(&mut ControlState) -> Result<bool, ChannelRefusal>,
+    ) -> Result<Arc<ControlState>, ChannelRefusal> {
         if !valid_wall_name(wall) {
-            return Err(Refusal::new(
+            return Err(ChannelRefusal::new(
                 "invalid_field",
                 format!("{wall:?} is not a wall's name: use 1 to 32 of a-z, 0-9 and -"),
             ));
         }
         if !inner.channels.contains_key(wall) {
             if inner.channels.len() >= MAX_CHANNELS {
-                return Err(Refusal::new(
+                return Err(ChannelRefusal::new(
                     "unavailable",
                     format!("this server already has {MAX_CHANNELS} walls"),
                 ));
@@ -224,17 +224,19 @@ impl Controls {
         Ok(next)
     }
 
-    fn controller(inner: &Inner, seat: u64) -> Result<Controller, Refusal> {
+    fn controller(inner: &Inner, seat: u64) -> Result<Controller, ChannelRefusal> {
         inner
             .seats
             .get(&seat)
             .map(|s| s.controller.clone())
-            .ok_or_else(|| Refusal::new("not_found", format!("seat {seat} is not connected")))
+            .ok_or_else(|| {
+                ChannelRefusal::new("not_found", format!("seat {seat} is not connected"))
+            })
     }
 
     /// Seat `seat` takes `wall`. A wall held by another seat is refused with `held`, and its
     /// holder is asked to hand it over.
-    pub fn take(&self, seat: u64, wall: &str) -> Result<Arc<ControlState>, Refusal> {
+    pub fn take(&self, seat: u64, wall: &str) -> Result<Arc<ControlState>, ChannelRefusal> {
         let mut inner = self.lock();
         let me = Self::controller(&inner, seat)?;
         let mut holder = None;
@@ -242,7 +244,7 @@ impl Controls {
             Some(c) if c.seat == seat => Ok(false),
             Some(c) => {
                 holder = Some(c.clone());
-                Err(Refusal::new(
+                Err(ChannelRefusal::new(
                     "held",
                     format!(
                         "{wall} is held by {} ({}, {}); they have been asked to hand it over",
@@ -274,7 +276,7 @@ impl Controls {
         wall: &str,
         display: Option<Display>,
         card: Option<CaseCard>,
-    ) -> Result<Arc<ControlState>, Refusal> {
+    ) -> Result<Arc<ControlState>, ChannelRefusal> {
         let mut inner = self.lock();
         self.change(&mut inner, wall, |state| {
             Self::holds(state, seat, wall)?;
@@ -287,14 +289,14 @@ impl Controls {
         })
     }
 
-    fn holds(state: &ControlState, seat: u64, wall: &str) -> Result<(), Refusal> {
+    fn holds(state: &ControlState, seat: u64, wall: &str) -> Result<(), ChannelRefusal> {
         match &state.controller {
             Some(c) if c.seat == seat => Ok(()),
-            Some(c) => Err(Refusal::new(
+            Some(c) => Err(ChannelRefusal::new(
                 "not_holder",
                 format!("{wall} is held by {} ({}); take it first", c.name, c.login),
             )),
-            None => Err(Refusal::new(
+            None => Err(ChannelRefusal::new(
                 "not_holder",
                 format!("nobody holds {wall}; take it first"),
             )),
@@ -302,7 +304,12 @@ impl Controls {
     }
 
     /// Seat `seat` hands `wall` to seat `to`, which keeps what the wall shows.
-    pub fn handover(&self, seat: u64, wall: &str, to: u64) -> Result<Arc<ControlState>, Refusal> {
+    pub fn handover(
+        &self,
+        seat: u64,
+        wall: &str,
+        to: u64,
+    ) -> Result<Arc<ControlState>, ChannelRefusal> {
         let mut inner = self.lock();
         let next = Self::controller(&inner, to)?;
         self.change(&mut inner, wall, |state| {
@@ -316,7 +323,7 @@ impl Controls {
     }
 
     /// Seat `seat` lets go of `wall`; it returns to its overview after the delay.
-    pub fn release(&self, seat: u64, wall: &str) -> Result<Arc<ControlState>, Refusal> {
+    pub fn release(&self, seat: u64, wall: &str) -> Result<Arc<ControlState>, ChannelRefusal> {
         let mut inner = self.lock();
         let state = self.change(&mut inner, wall, |state| {
             Self::holds(state, seat, wall)?;

@@ -5,6 +5,7 @@
 //! A service may use the store and the base modules (`clock`, `error`, `metrics`), never the
 //! HTTP layer or the app wiring above it (`backend/tests/layers.rs`).
 
+pub mod assessment;
 pub mod auth;
 pub mod cases;
 pub mod control;

@@ -5,7 +5,7 @@
 use crate::store::codes::{decode_category, decode_state, decode_supervision};
 use gridwall_core::event::Facts;
 use gridwall_core::photo::StoredPhoto;
-use gridwall_core::plan::{CaseRecord, Command, Numbers, Plan};
+use gridwall_core::plan::{CaseRecord, Numbers, Plan, WriteCommand};
 use shared::case::{Action, CasePhoto, CaseState, Point};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
@@ -111,9 +111,9 @@ pub async fn take_numbers(
 pub async fn read_moved(
     tx: &mut sqlx::AnyConnection,
     sqlite: bool,
-    batch: &[Command],
+    batch: &[WriteCommand],
 ) -> Result<HashMap<i64, CaseRecord>, sqlx::Error> {
-    let mut ids: Vec<i64> = batch.iter().filter_map(Command::moved_case).collect();
+    let mut ids: Vec<i64> = batch.iter().filter_map(WriteCommand::moved_case).collect();
     ids.sort_unstable();
     ids.dedup();
     let mut rows = HashMap::with_capacity(ids.len());

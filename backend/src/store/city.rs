@@ -12,7 +12,7 @@ use shared::taxonomy::{DEPARTMENTS, DepartmentLevel, SUB_ITEMS};
 use sqlx::{AnyConnection, Row};
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct District {
+pub struct DistrictRow {
     pub code: String,
     pub name_zh: String,
     pub name_en: String,
@@ -22,7 +22,7 @@ pub struct District {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Street {
+pub struct StreetRow {
     pub code: String,
     pub district_code: String,
     pub name_zh: String,
@@ -32,7 +32,7 @@ pub struct Street {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Community {
+pub struct CommunityRow {
     pub code: String,
     pub street_code: String,
     pub name_zh: String,
@@ -51,7 +51,7 @@ pub struct Housing {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Grid {
+pub struct GridRow {
     pub id: String,
     pub name: String,
     pub street_code: String,
@@ -65,10 +65,10 @@ pub struct Grid {
 /// Everything that makes up the city's map.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Areas {
-    pub districts: Vec<District>,
-    pub streets: Vec<Street>,
-    pub communities: Vec<Community>,
-    pub grids: Vec<Grid>,
+    pub districts: Vec<DistrictRow>,
+    pub streets: Vec<StreetRow>,
+    pub communities: Vec<CommunityRow>,
+    pub grids: Vec<GridRow>,
 }
 
 /// Writes the 15 categories, the 332 sub-items and the 87 departments.
@@ -224,7 +224,7 @@ const GRID_COLUMNS: &[&str] = &[
     "key_places",
 ];
 
-fn grid_row(g: &Grid) -> Vec<Val> {
+fn grid_row(g: &GridRow) -> Vec<Val> {
     let b = g.shape.bbox();
     vec![
         g.id.clone().into(),
@@ -387,7 +387,7 @@ pub fn sample_areas() -> Areas {
     ]
     .iter()
     .enumerate()
-    .map(|(i, &(id, x, y))| Grid {
+    .map(|(i, &(id, x, y))| GridRow {
         id: id.to_owned(),
         name: format!("样例街道第{}网格", i + 1),
         street_code: "SR01".to_owned(),
@@ -404,21 +404,21 @@ pub fn sample_areas() -> Areas {
     })
     .collect();
     Areas {
-        districts: vec![District {
+        districts: vec![DistrictRow {
             code: "SR".to_owned(),
             name_zh: "样例区".to_owned(),
             name_en: "Sample District".to_owned(),
             kind: "district".to_owned(),
             shape: square(125.02, 46.58, 0.02),
         }],
-        streets: vec![Street {
+        streets: vec![StreetRow {
             code: "SR01".to_owned(),
             district_code: "SR".to_owned(),
             name_zh: "样例街道".to_owned(),
             kind: "street".to_owned(),
             shape: square(125.02, 46.58, 0.02),
         }],
-        communities: vec![Community {
+        communities: vec![CommunityRow {
             code: "SR01C1".to_owned(),
             street_code: "SR01".to_owned(),
             name_zh: "样例社区".to_owned(),

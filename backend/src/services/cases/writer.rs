@@ -16,7 +16,7 @@ use crate::store::Db;
 use crate::store::case_rows::{read_moved, take_numbers, write_plan};
 use crate::store::wal::{own_connection, run_checkpointer};
 use gridwall_core::event::Event;
-use gridwall_core::plan::{Command, Numbers, Outcome, plan_batch};
+use gridwall_core::plan::{Numbers, Outcome, WriteCommand, plan_batch};
 use gridwall_core::policy::AreaIndex;
 use sqlx::pool::PoolConnection;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ async fn write_batch(
     feed: &mpsc::Sender<Event>,
     metrics: &Metrics,
 ) -> bool {
-    let (commands, replies): (Vec<Command>, Vec<Reply>) =
+    let (commands, replies): (Vec<WriteCommand>, Vec<Reply>) =
         batch.into_iter().map(|w| (w.command, w.reply)).unzip();
     // Filled once the batch is planned; empty when it failed before that.
     let mut outcomes = Vec::new();

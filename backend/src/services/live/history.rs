@@ -119,7 +119,7 @@ pub fn start_writer(
     every: u64,
 ) -> (Sink, mpsc::Sender<Checkpoint>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(256);
-    let task = tokio::spawn(run_writer(db, rx));
+    let task = tokio::spawn(run_checkpoint_writer(db, rx));
     (
         Sink {
             every: every.max(1),
@@ -131,7 +131,7 @@ pub fn start_writer(
     )
 }
 
-async fn run_writer(db: Db, mut rx: mpsc::Receiver<Checkpoint>) {
+async fn run_checkpoint_writer(db: Db, mut rx: mpsc::Receiver<Checkpoint>) {
     while let Some(cp) = rx.recv().await {
         let scope = cp.scope.to_string();
         if let Err(err) = write(&db, cp).await {
@@ -172,7 +172,7 @@ async fn write(db: &Db, cp: Checkpoint) -> anyhow::Result<()> {
 }
 
 /// Forgets every checkpoint (after the city's areas change, or of another format).
-pub async fn forget(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+pub async fn forget_checkpoints(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM wall_checkpoints")
         .execute(conn)
         .await?;

@@ -72,7 +72,7 @@ pub async fn save(db: &Db, scopes: Scopes) -> anyhow::Result<usize> {
 }
 
 /// Forgets the saved snapshot (after the city's areas change).
-pub async fn forget(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+pub async fn forget_saved_state(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM wall_snapshots")
         .execute(conn)
         .await?;

@@ -1,0 +1,186 @@
+//! The case routes: report (`POST /api/cases`), list, read one, its timeline, and move it.
+
+use crate::error::AppError;
+use crate::http::extract::Caller;
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::photos::WithPhotos;
+use crate::services::cases::Cases;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use shared::case::{Action, ApiError, CaseList, CaseView, MoveCase, ReportCase};
+
+/// `POST /api/cases`: a report as JSON, or as multipart with its before photos. The caller
+/// is extracted before the body, so an anonymous upload is refused before it is read.
+#[utoipa::path(
+    post,
+    path = "/api/cases",
+    tag = "cases",
+    description = "Reports a case: the JSON body alone, or `multipart/form-data` with the same \
+        JSON in a part named `case` and up to six parts named `photo` (JPEG, PNG or WebP, \
+        recognised by their bytes). Nothing is stored unless every check passes.",
+    request_body(content(
+        (ReportCase = "application/json"),
+        (crate::http::photos::ReportForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, description = "The case as reported, in state `reported`, its photos listed.", body = CaseView),
+        (status = 400, description = "The body is not JSON, or the form cannot be read.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work; the body is not read.", body = ApiError),
+        (status = 403, description = "The caller's role does not report, or not in that grid.", body = ApiError),
+        (status = 413, description = "A photo or the body is past its size limit; `field` names the part.", body = ApiError),
+        (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
+        (status = 422, description = "A field is missing or wrong (unknown category, a point outside the city…); `field` names it.", body = ApiError),
+        (status = 503, description = "The server is shutting down.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn report_case(
+    State(cases): State<Cases>,
+    Caller(who): Caller,
+    WithPhotos { body: req, photos }: WithPhotos<ReportCase>,
+) -> Result<(StatusCode, Json<CaseView>), AppError> {
+    let view = cases.report(req, who, photos).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `GET /api/cases?view=&state=&limit=`: the cases the caller may see, filtered to its work
+/// (its own by default), newest report first.
+#[utoipa::path(
+    get,
+    path = "/api/cases",
+    tag = "cases",
+    params(crate::services::cases::ListQuery),
+    responses(
+        (status = 200, description = "The caller's cases in the chosen view, newest report first; `more` says whether the limit cut the list.", body = CaseList),
+        (status = 400, description = "A bad `view` (unknown, or not one of the caller's role), `state` or `limit` (1 to 200), or an unknown parameter; `field` names it.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work.", body = ApiError),
+        (status = 500, description = "The server failed (database); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn list_cases(
+    State(cases): State<Cases>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<crate::services::cases::ListQuery>,
+) -> Result<Json<CaseList>, AppError> {
+    Ok(Json(cases.list_for(&who, &q).await?))
+}
+
+/// `GET /api/cases/{id}`: one case as it stands, for a caller who may see it.
+#[utoipa::path(
+    get,
+    path = "/api/cases/{id}",
+    tag = "cases",
+    params(("id" = i64, Path, description = "The case's id.")),
+    responses(
+        (status = 200, description = "The case.", body = CaseView),
+        (status = 400, description = "The id is not a number.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work.", body = ApiError),
+        (status = 403, description = "The case is outside what the caller may see.", body = ApiError),
+        (status = 404, description = "There is no such case.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn get_case(
+    State(cases): State<Cases>,
+    Caller(who): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(cases.get_for(id, &who).await?))
+}
+
+/// `GET /api/cases/{id}/moves`: a case's timeline, every move from its report on, with who
+/// made it, when, its note and its photos, for a caller who may see the case.
+#[utoipa::path(
+    get,
+    path = "/api/cases/{id}/moves",
+    tag = "cases",
+    params(("id" = i64, Path, description = "The case's id.")),
+    responses(
+        (status = 200, description = "The case's moves, oldest first.", body = Vec<shared::case::CaseMove>),
+        (status = 400, description = "The id is not a number.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work.", body = ApiError),
+        (status = 403, description = "The case is outside what the caller may see.", body = ApiError),
+        (status = 404, description = "There is no such case.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn case_moves(
+    State(cases): State<Cases>,
+    Caller(who): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<shared::case::CaseMove>>, AppError> {
+    Ok(Json(cases.moves_for(id, &who).await?))
+}
+
+/// `POST /api/cases/{id}/moves`: a move as JSON, or as multipart with its photos (the after
+/// photo of a resolution, the photo of a verification). The caller comes before the body, as
+/// for a report.
+#[utoipa::path(
+    post,
+    path = "/api/cases/{id}/moves",
+    tag = "cases",
+    description = "Moves a case by one action of the state machine: the JSON body alone, or \
+        `multipart/form-data` with the same JSON in a part named `move` and up to six parts \
+        named `photo`. The watcher's `warn` and `supervise` are refused.",
+    params(("id" = i64, Path, description = "The case's id.")),
+    request_body(content(
+        (MoveCase = "application/json"),
+        (crate::http::photos::MoveForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "The case after the move.", body = CaseView),
+        (status = 400, description = "The id is not a number, the body is not JSON, or the form cannot be read.", body = ApiError),
+        (status = 401, description = "No credential, or one that does not work; the body is not read.", body = ApiError),
+        (status = 403, description = "The caller's role does not make this move, or the case is outside its reach.", body = ApiError),
+        (status = 404, description = "There is no such case.", body = ApiError),
+        (status = 409, description = "The state machine does not allow the move from the case's state (`move_not_allowed`; the message lists the allowed moves).", body = ApiError),
+        (status = 413, description = "A photo or the body is past its size limit; `field` names the part.", body = ApiError),
+        (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
+        (status = 422, description = "An unknown action, an unknown department…; `field` names it.", body = ApiError),
+        (status = 503, description = "The server is shutting down.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn move_case(
+    State(cases): State<Cases>,
+    Caller(who): Caller,
+    ApiPath(id): ApiPath<i64>,
+    WithPhotos { body: req, photos }: WithPhotos<MoveCase>,
+) -> Result<Json<CaseView>, AppError> {
+    let action = Action::from_code(req.action.trim())
+        .filter(|a| *a != Action::Report)
+        .ok_or_else(|| {
+            let known: Vec<&str> = Action::MOVES.iter().map(|a| a.code()).collect();
+            AppError::invalid(
+                "action",
+                format!(
+                    "unknown action `{}`; expected one of: {}",
+                    req.action,
+                    known.join(", ")
+                ),
+            )
+        })?;
+    if Action::WATCHER.contains(&action) {
+        return Err(AppError::invalid(
+            "action",
+            format!("`{action}` is recorded by the time-limit watcher, not by hand"),
+        ));
+    }
+    if action == Action::Urge && req.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(AppError::invalid(
+            "note",
+            "an urge says what the centre asks of the department: give a `note`",
+        ));
+    }
+    Ok(Json(
+        cases
+            .apply(id, action, who, req.note, req.department, photos)
+            .await?,
+    ))
+}

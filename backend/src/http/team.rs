@@ -1,0 +1,48 @@
+//! The grid team's headcount: `GET /api/team`.
+
+use crate::error::AppError;
+use crate::http::extract::ApiQuery;
+use crate::store::{self, Db};
+use axum::Json;
+use axum::extract::State;
+use shared::case::ApiError;
+use shared::team::TeamView;
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TeamQuery {
+    /// Unix milliseconds; now when absent.
+    pub at: Option<i64>,
+}
+
+/// `GET /api/team?at=MS`: the grid team's headcount by kind as of a moment.
+#[utoipa::path(
+    get,
+    path = "/api/team",
+    tag = "wall",
+    params(TeamQuery),
+    responses(
+        (status = 200, description = "The headcount.", body = TeamView),
+        (status = 400, description = "`at` is not a number.", body = ApiError),
+        (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+    ),
+    security(())
+)]
+pub async fn team(
+    State(db): State<Db>,
+    ApiQuery(q): ApiQuery<TeamQuery>,
+) -> Result<Json<TeamView>, AppError> {
+    let at = q.at.unwrap_or_else(crate::clock::now_ms);
+    let counts = store::city::headcount(&db, at).await?;
+    let full_time = counts
+        .iter()
+        .find(|(kind, _)| kind == "grid_worker")
+        .map_or(0, |(_, n)| *n);
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    Ok(Json(TeamView {
+        at,
+        full_time,
+        co_governance: total - full_time,
+        by_kind: counts.into_iter().collect(),
+    }))
+}
