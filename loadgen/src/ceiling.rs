@@ -8,7 +8,7 @@ use sqlx::{Connection, Executor};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
-pub struct CeilingArgs {
+pub(crate) struct CeilingArgs {
     /// How many reports (a case row plus its `report` transition row) to insert.
     #[arg(long, default_value_t = 100_000)]
     rows: u64,
@@ -39,7 +39,7 @@ fn placeholders(rows: usize, cols: usize) -> String {
     vec![row; rows].join(", ")
 }
 
-pub async fn run(args: CeilingArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: CeilingArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
     let path = dir.path().join("ceiling.db");
     // The pragmas of `backend/src/store.rs`: WAL, synchronous NORMAL, a busy timeout and

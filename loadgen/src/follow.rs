@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[derive(Debug, Args)]
-pub struct FollowArgs {
+pub(crate) struct FollowArgs {
     /// Walls following the channel.
     #[arg(long, default_value_t = 200)]
     walls: usize,
@@ -83,7 +83,7 @@ async fn answer(seat: &mut SeatWs) -> anyhow::Result<u64> {
     }
 }
 
-pub async fn run(url: &str, args: FollowArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(url: &str, args: FollowArgs) -> anyhow::Result<()> {
     let scopes: Vec<Scope> = args
         .scopes
         .split(',')

@@ -1,7 +1,7 @@
 //! `gridwall-load ingest`: the write path's throughput, with a fixed number of keep-alive
 //! requests in flight: reports alone, or reports each moved through the closed loop.
 
-use crate::http::{Api, Credentials};
+use crate::api_client::{Api, Credentials};
 use crate::stats::Histogram;
 use crate::wire::Conn;
 use anyhow::{Context, bail};
@@ -9,7 +9,7 @@ use shared::case::Action;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
-pub struct IngestArgs {
+pub(crate) struct IngestArgs {
     #[command(flatten)]
     credentials: Credentials,
     /// For how many seconds to send.
@@ -33,7 +33,7 @@ const LOOP: [Action; 5] = [
 ];
 
 #[derive(Debug, Default)]
-struct Tally {
+struct IngestTally {
     reports: u64,
     moves: u64,
     errors: u64,
@@ -41,14 +41,14 @@ struct Tally {
     latency: Histogram,
 }
 
-impl Tally {
+impl IngestTally {
     fn fail(&mut self, err: &anyhow::Error) {
         self.errors += 1;
         self.first_error.get_or_insert_with(|| format!("{err:#}"));
     }
 }
 
-pub async fn run(base: &str, args: IngestArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(base: &str, args: IngestArgs) -> anyhow::Result<()> {
     let concurrency = args.concurrency.max(1);
     let api = Api::connect(base, concurrency, &args.credentials).await?;
     // A loop ends with the grid worker's check, which it makes only in its own grids.
@@ -67,7 +67,7 @@ pub async fn run(base: &str, args: IngestArgs) -> anyhow::Result<()> {
         let mut conn = Conn::open(base).await?;
         let base = base.to_owned();
         tasks.push(tokio::spawn(async move {
-            let mut tally = Tally::default();
+            let mut tally = IngestTally::default();
             let grid = args.moves.then_some(loop_grid.as_str());
             while Instant::now() < deadline {
                 let sent = Instant::now();
@@ -107,7 +107,7 @@ pub async fn run(base: &str, args: IngestArgs) -> anyhow::Result<()> {
             tally
         }));
     }
-    let mut total = Tally::default();
+    let mut total = IngestTally::default();
     for task in tasks {
         let tally = task.await.context("an ingest task panicked")?;
         total.reports += tally.reports;

@@ -2,13 +2,14 @@
 //! and reports how long each took, on the client and on the server, and the longest tail of
 //! the log folded.
 
+use crate::rng::Rng;
 use crate::stats::Histogram;
 use anyhow::{Context, bail};
 use clap::Args;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
-pub struct LookbackArgs {
+pub(crate) struct LookbackArgs {
     /// `city`, `district:CODE` or `street:CODE`.
     #[arg(long, default_value = "city")]
     scope: String,
@@ -28,16 +29,7 @@ pub struct LookbackArgs {
     token: Option<String>,
 }
 
-/// A small deterministic generator (SplitMix64): the same seed asks for the same moments.
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-pub async fn run(url: &str, args: LookbackArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(url: &str, args: LookbackArgs) -> anyhow::Result<()> {
     let moments: Vec<i64> = match &args.at_file {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?
@@ -52,9 +44,10 @@ pub async fn run(url: &str, args: LookbackArgs) -> anyhow::Result<()> {
         None => {
             let now = crate::now_ms();
             let span = (args.days * 86_400_000).max(1) as u64;
-            let mut state = args.seed;
+            // The same seed asks for the same moments.
+            let mut rng = Rng::new(args.seed);
             (0..args.samples)
-                .map(|_| now - (next(&mut state) % span) as i64)
+                .map(|_| now - (rng.next() % span) as i64)
                 .collect()
         }
     };

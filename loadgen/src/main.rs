@@ -5,11 +5,12 @@
 // Printing the figures is this binary's whole job.
 #![allow(clippy::print_stdout)]
 
+mod api_client;
 mod ceiling;
 mod follow;
-mod http;
 mod ingest;
 mod lookback;
+mod rng;
 mod stats;
 mod storm;
 mod walls;

@@ -15,7 +15,7 @@ const BUCKETS: usize = (LINEAR + (64 - 7) * SUB_BUCKETS) as usize;
 /// A log-linear histogram of microseconds: millions of samples in a few KiB, with every
 /// quantile within 1.6% of the exact value, and the maximum kept exactly.
 #[derive(Debug, Clone)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     counts: Vec<u64>,
     count: u64,
     max: u64,
@@ -28,7 +28,7 @@ impl Default for Histogram {
 }
 
 impl Histogram {
-    pub fn new() -> Histogram {
+    pub(crate) fn new() -> Histogram {
         Histogram {
             counts: vec![0; BUCKETS],
             count: 0,
@@ -59,17 +59,17 @@ impl Histogram {
         base + sub * width + (width - 1)
     }
 
-    pub fn record(&mut self, us: u64) {
+    pub(crate) fn record(&mut self, us: u64) {
         self.counts[Histogram::bucket(us)] += 1;
         self.count += 1;
         self.max = self.max.max(us);
     }
 
-    pub fn record_duration(&mut self, d: Duration) {
+    pub(crate) fn record_duration(&mut self, d: Duration) {
         self.record(u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
     }
 
-    pub fn merge(&mut self, other: &Histogram) {
+    pub(crate) fn merge(&mut self, other: &Histogram) {
         for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
             *mine += theirs;
         }
@@ -79,7 +79,7 @@ impl Histogram {
 
     /// The value at quantile `q` (0 to 1): the top of its bucket, never above the maximum,
     /// so that a reported p99 is never better than the truth.
-    pub fn quantile(&self, q: f64) -> u64 {
+    pub(crate) fn quantile(&self, q: f64) -> u64 {
         if self.count == 0 {
             return 0;
         }
@@ -96,7 +96,7 @@ impl Histogram {
 }
 
 /// Microseconds shown in the unit that keeps them readable.
-pub struct Micros(pub u64);
+pub(crate) struct Micros(pub(crate) u64);
 
 impl fmt::Display for Micros {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -127,7 +127,7 @@ impl fmt::Display for Histogram {
 
 /// The resident set of process `pid` (or of this process, for `None`) in KiB, from
 /// `VmRSS` in `/proc/PID/status`.
-pub fn rss_kib(pid: Option<u32>) -> anyhow::Result<u64> {
+pub(crate) fn rss_kib(pid: Option<u32>) -> anyhow::Result<u64> {
     let path = match pid {
         Some(pid) => format!("/proc/{pid}/status"),
         None => "/proc/self/status".to_owned(),

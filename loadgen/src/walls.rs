@@ -1,7 +1,7 @@
 //! `gridwall-load walls`: many walls on `/ws` while cases are reported at a steady rate;
 //! measures the server's memory per wall and the report-to-wall latency seen by every wall.
 
-use crate::http::{Api, Credentials};
+use crate::api_client::{Api, Credentials};
 use crate::stats::{Histogram, rss_kib};
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[derive(Debug, clap::Args)]
-pub struct WallsArgs {
+pub(crate) struct WallsArgs {
     #[command(flatten)]
     credentials: Credentials,
     /// How many walls to connect.
@@ -45,10 +45,10 @@ pub struct WallsArgs {
     grace: f64,
 }
 
-/// The few fields of a frame that the measurement reads; `state` and `changes` are skipped
-/// unparsed, which keeps thousands of walls cheap for the load generator itself.
+/// The few fields of a server message that the measurement reads; `state` and `changes` are
+/// skipped unparsed, which keeps thousands of walls cheap for the load generator itself.
 #[derive(Debug, serde::Deserialize)]
-struct Frame {
+struct ServerMsgHead {
     #[serde(rename = "type")]
     kind: String,
     protocol: Option<u32>,
@@ -59,7 +59,7 @@ struct Frame {
     log_seq: Option<u64>,
 }
 
-impl Frame {
+impl ServerMsgHead {
     fn log_seq(&self) -> Option<u64> {
         self.log_seq.or(self.seq)
     }
@@ -114,7 +114,7 @@ struct Shared {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub async fn run(base: &str, args: WallsArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(base: &str, args: WallsArgs) -> anyhow::Result<()> {
     if args.stall > args.clients {
         bail!("--stall cannot exceed --clients");
     }
@@ -319,7 +319,7 @@ async fn wall(
     // first; its size is theirs and its own together.
     let mut parts_bytes = 0;
     let mut last_seq = loop {
-        match read_frame(&mut ws).await {
+        match read_msg_head(&mut ws).await {
             Ok((frame, len)) => {
                 let at = shared.start.elapsed();
                 match frame.kind.as_str() {
@@ -355,7 +355,7 @@ async fn wall(
     loop {
         let frame = tokio::select! {
             _ = stop.wait_for(|&s| s) => break,
-            frame = read_frame(&mut ws) => frame,
+            frame = read_msg_head(&mut ws) => frame,
         };
         let at = shared.start.elapsed();
         let frame = match frame {
@@ -406,7 +406,7 @@ async fn wall(
 /// silence) or gave up on it (a close, or a fresh snapshot after it fell behind).
 async fn drain_stalled(ws: &mut Ws, record: &mut WallRecord) {
     loop {
-        match tokio::time::timeout(Duration::from_millis(500), read_frame(ws)).await {
+        match tokio::time::timeout(Duration::from_millis(500), read_msg_head(ws)).await {
             Err(_) => return,
             Ok(Ok((frame, _))) => {
                 record.drained += 1;
@@ -424,7 +424,7 @@ async fn drain_stalled(ws: &mut Ws, record: &mut WallRecord) {
 
 /// The next text frame, parsed, with its length in bytes; pings are answered by tungstenite
 /// itself.
-async fn read_frame(ws: &mut Ws) -> Result<(Frame, usize), String> {
+async fn read_msg_head(ws: &mut Ws) -> Result<(ServerMsgHead, usize), String> {
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => {

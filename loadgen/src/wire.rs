@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 /// One keep-alive connection to the server.
 #[derive(Debug)]
-pub struct Conn {
+pub(crate) struct Conn {
     stream: TcpStream,
     host: String,
     /// The request being written; kept to reuse its allocation.
@@ -24,14 +24,14 @@ pub struct Conn {
 
 /// An answer: its status and its body.
 #[derive(Debug)]
-pub struct Answer<'a> {
-    pub status: u16,
-    pub body: &'a [u8],
+pub(crate) struct Answer<'a> {
+    pub(crate) status: u16,
+    pub(crate) body: &'a [u8],
 }
 
 impl Conn {
     /// Connects to `base` (`http://host:port`, no path).
-    pub async fn open(base: &str) -> anyhow::Result<Conn> {
+    pub(crate) async fn open(base: &str) -> anyhow::Result<Conn> {
         let host = base
             .strip_prefix("http://")
             .context("the ingest load speaks plain http:// only")?
@@ -54,7 +54,7 @@ impl Conn {
     }
 
     /// Sends `POST path` with a JSON body, as the holder of `token`, and reads the answer.
-    pub async fn post_json(
+    pub(crate) async fn post_json(
         &mut self,
         path: &str,
         token: &str,

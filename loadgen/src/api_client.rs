@@ -10,14 +10,14 @@ use std::time::Duration;
 /// The two fields of a `CaseView` the load generator needs; the rest is left unparsed so
 /// that a change elsewhere in the view does not break the measurement.
 #[derive(Debug, Clone, Copy, serde::Deserialize)]
-pub struct Reported {
-    pub id: i64,
-    pub seq: u64,
+pub(crate) struct Reported {
+    pub(crate) id: i64,
+    pub(crate) seq: u64,
 }
 
 /// A gridwall server's API, with one keep-alive connection pool shared by every task.
 #[derive(Debug, Clone)]
-pub struct Api {
+pub(crate) struct Api {
     client: reqwest::Client,
     base: Arc<str>,
     grids: Arc<[String]>,
@@ -39,17 +39,17 @@ struct Tokens {
 
 /// Where the demo accounts' password comes from.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     /// The demo accounts' password: the server's `--demo-password` (it prints its demo
     /// accounts at start).
     #[arg(long, env = "GRIDWALL_DEMO_PASSWORD")]
-    pub password: String,
+    pub(crate) password: String,
 }
 
 impl Api {
     /// Connects to the server at `base`, signs in as the demo accounts and fetches the grid
     /// ids, which every report needs.
-    pub async fn connect(
+    pub(crate) async fn connect(
         base: &str,
         pool: usize,
         credentials: &Credentials,
@@ -80,24 +80,24 @@ impl Api {
     }
 
     /// The grids of the demo grid worker, the only ones whose cases the load can verify.
-    pub fn worker_grids(&self) -> &[String] {
+    pub(crate) fn worker_grids(&self) -> &[String] {
         &self.tokens.worker_grids
     }
 
-    pub fn base(&self) -> &str {
+    pub(crate) fn base(&self) -> &str {
         &self.base
     }
 
-    pub fn grid_count(&self) -> usize {
+    pub(crate) fn grid_count(&self) -> usize {
         self.grids.len()
     }
 
-    pub fn grids(&self) -> &[String] {
+    pub(crate) fn grids(&self) -> &[String] {
         &self.grids
     }
 
     /// Reports one case of `sub_item` (a sub-item of `category`) in `grid`.
-    pub async fn report_in(
+    pub(crate) async fn report_in(
         &self,
         grid: &str,
         category: &str,
@@ -122,7 +122,7 @@ impl Api {
     }
 
     /// Reports one case in the next grid.
-    pub async fn report(&self) -> anyhow::Result<Reported> {
+    pub(crate) async fn report(&self) -> anyhow::Result<Reported> {
         let body = report_body(
             self.next_grid(),
             "municipal_facilities",
@@ -142,7 +142,7 @@ impl Api {
 
     /// Reports one case over `conn`: in `grid` when given (as the load's closed loop does,
     /// in the grid worker's grid), in the next grid otherwise.
-    pub async fn report_over(
+    pub(crate) async fn report_over(
         &self,
         conn: &mut Conn,
         grid: Option<&str>,
@@ -161,7 +161,7 @@ impl Api {
     }
 
     /// Moves case `id` by `action`; the server answers with the moved case.
-    pub async fn move_case(&self, id: i64, action: Action) -> anyhow::Result<Reported> {
+    pub(crate) async fn move_case(&self, id: i64, action: Action) -> anyhow::Result<Reported> {
         let url = format!("{}/api/cases/{id}/moves", self.base);
         let response = self
             .client
@@ -174,7 +174,7 @@ impl Api {
     }
 
     /// Moves case `id` by `action` over `conn`.
-    pub async fn move_over(
+    pub(crate) async fn move_over(
         &self,
         conn: &mut Conn,
         id: i64,
