@@ -3,6 +3,17 @@
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 86_400_000;
 
+/// The earliest moment the API takes, 2000-01-01T00:00:00Z: no city's log is older, and a
+/// bound keeps every subtraction of two moments far from overflowing.
+pub const MIN_MOMENT_MS: i64 = 946_684_800_000;
+/// The latest moment the API takes, 2100-01-01T00:00:00Z.
+pub const MAX_MOMENT_MS: i64 = 4_102_444_800_000;
+
+/// Whether `unix_ms` lies in [`MIN_MOMENT_MS`, `MAX_MOMENT_MS`].
+pub fn moment_in_range(unix_ms: i64) -> bool {
+    (MIN_MOMENT_MS..=MAX_MOMENT_MS).contains(&unix_ms)
+}
+
 /// China Standard Time (UTC+8), the demo city's clock, in minutes east of UTC.
 pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 8 * 60;
 
@@ -68,6 +79,15 @@ pub fn month_start_day(day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moments_are_taken_from_2000_to_2100() {
+        assert_eq!(civil_from_day(MIN_MOMENT_MS / DAY_MS), (2000, 1, 1));
+        assert_eq!(civil_from_day(MAX_MOMENT_MS / DAY_MS), (2100, 1, 1));
+        assert!(moment_in_range(MIN_MOMENT_MS) && moment_in_range(MAX_MOMENT_MS));
+        assert!(!moment_in_range(MIN_MOMENT_MS - 1) && !moment_in_range(MAX_MOMENT_MS + 1));
+        assert!(!moment_in_range(i64::MIN) && !moment_in_range(-5_000_000_000_000_000_000));
+    }
 
     #[test]
     fn local_midnight_is_the_boundary() {

@@ -82,15 +82,18 @@ pub struct BriefingQuery {
 fn millis(name: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(text) => text.parse::<i64>().map(Some).map_err(|_| {
-            AppError::bad_parameter(
-                name,
-                format!(
-                    "`{}` is not a time in Unix milliseconds",
-                    text.chars().take(32).collect::<String>()
-                ),
-            )
-        }),
+        Some(text) => {
+            let ms = text.parse::<i64>().map_err(|_| {
+                AppError::bad_parameter(
+                    name,
+                    format!(
+                        "`{}` is not a time in Unix milliseconds",
+                        text.chars().take(32).collect::<String>()
+                    ),
+                )
+            })?;
+            crate::http::extract::moment(name, ms).map(Some)
+        }
     }
 }
 
@@ -105,13 +108,16 @@ fn checked(from_name: &str, to_name: &str, period: Period) -> Result<Period, App
             ),
         ));
     }
-    if period.to_ms - period.from_ms > MAX_PERIOD_DAYS * DAY_MS {
+    // Both ends are moments in range (`millis`), so the difference cannot overflow; checked
+    // all the same, since a period is also built from defaults.
+    let length = period.to_ms.checked_sub(period.from_ms).unwrap_or(i64::MAX);
+    if length > MAX_PERIOD_DAYS * DAY_MS {
         return Err(AppError::bad_parameter(
             from_name,
             format!(
                 "the period from `{from_name}` to `{to_name}` is {:.1} days; at most \
                  {MAX_PERIOD_DAYS} days are assessed at once",
-                (period.to_ms - period.from_ms) as f64 / DAY_MS as f64
+                length as f64 / DAY_MS as f64
             ),
         ));
     }
@@ -490,16 +496,30 @@ mod tests {
             Err(AppError::BadParameter { parameter, .. }) => parameter,
             other => panic!("expected a bad parameter, got {other:?}"),
         };
-        assert_eq!(field(period_of(Some("10"), Some("10"))), "to");
-        assert_eq!(field(period_of(Some("x"), Some("10"))), "from");
+        // A moment in the years the API takes: 2023-11-14.
+        const T: i64 = 1_700_000_000_000;
+        let at = |days: i64| (T + days * DAY_MS).to_string();
+        assert_eq!(field(period_of(Some(&at(0)), Some(&at(0)))), "to");
+        assert_eq!(field(period_of(Some("x"), Some(&at(0)))), "from");
+        assert_eq!(field(period_of(Some(&at(0)), Some(&at(401)))), "from");
+        let ok = period_of(Some(&at(0)), Some(&at(400))).expect("400 days");
+        assert_eq!(ok.to_ms, T + 400 * DAY_MS);
+        // Moments outside 2000 to 2100 are refused before any arithmetic: the huge period that
+        // once made the server build a series of 10^11 days.
         assert_eq!(
-            field(period_of(Some("0"), Some(&(401 * DAY_MS).to_string()))),
+            field(period_of(
+                Some("-5000000000000000000"),
+                Some("5000000000000000000")
+            )),
+            "to"
+        );
+        assert_eq!(
+            field(period_of(Some("-5000000000000000000"), Some(&at(0)))),
             "from"
         );
-        let ok = period_of(Some("0"), Some(&(400 * DAY_MS).to_string())).expect("400 days");
-        assert_eq!(ok.to_ms, 400 * DAY_MS);
-        let default = period_of(None, Some("1000000000000")).expect("a default start");
-        assert_eq!(default.from_ms, 1_000_000_000_000 - DEFAULT_DAYS * DAY_MS);
+        assert_eq!(field(period_of(Some("10"), Some(&at(0)))), "from");
+        let default = period_of(None, Some(&at(0))).expect("a default start");
+        assert_eq!(default.from_ms, T - DEFAULT_DAYS * DAY_MS);
     }
 
     #[test]

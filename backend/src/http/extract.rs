@@ -116,6 +116,24 @@ pub fn token_of(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
     }
 }
 
+/// A moment from outside (Unix milliseconds), or a 400 naming `parameter` when it lies outside
+/// the years the API takes (2000 to 2100): no arithmetic on it can then overflow.
+pub fn moment(parameter: &str, unix_ms: i64) -> Result<i64, AppError> {
+    if shared::time::moment_in_range(unix_ms) {
+        Ok(unix_ms)
+    } else {
+        Err(AppError::bad_parameter(
+            parameter,
+            format!(
+                "{unix_ms} is outside the moments the API takes: from {} (2000-01-01) to {} \
+                 (2100-01-01), in Unix milliseconds",
+                shared::time::MIN_MOMENT_MS,
+                shared::time::MAX_MOMENT_MS
+            ),
+        ))
+    }
+}
+
 /// The scope named by a `scope` query parameter; the city when there is none.
 pub fn parse_scope(scope: Option<&str>) -> Result<Scope, AppError> {
     match scope {

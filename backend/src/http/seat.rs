@@ -300,6 +300,14 @@ impl Seat {
         }
         let now = crate::clock::now_ms();
         if let Some(at) = display.at_ms
+            && !shared::time::moment_in_range(at)
+        {
+            return Err(AppError::invalid(
+                "display.at_ms",
+                format!("{at} is outside the moments a wall shows (the years 2000 to 2100)"),
+            ));
+        }
+        if let Some(at) = display.at_ms
             && at > now
         {
             return Err(AppError::invalid(

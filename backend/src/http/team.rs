@@ -23,7 +23,7 @@ pub struct TeamQuery {
     params(TeamQuery),
     responses(
         (status = 200, description = "The headcount.", body = TeamView),
-        (status = 400, description = "`at` is not a number.", body = ApiError),
+        (status = 400, description = "`at` is not a number, or not a moment from 2000 to 2100.", body = ApiError),
         (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(())
@@ -32,7 +32,10 @@ pub async fn team(
     State(db): State<Db>,
     ApiQuery(q): ApiQuery<TeamQuery>,
 ) -> Result<Json<TeamView>, AppError> {
-    let at = q.at.unwrap_or_else(crate::clock::now_ms);
+    let at = match q.at {
+        Some(at) => crate::http::extract::moment("at", at)?,
+        None => crate::clock::now_ms(),
+    };
     let counts = store::city::headcount(&db, at).await?;
     let full_time = counts
         .iter()

@@ -107,6 +107,7 @@ pub async fn wall_at(
             "the moment to look back to is missing (Unix milliseconds)",
         )
     })?;
+    let at_ms = crate::http::extract::moment("at", at_ms)?;
     let now = crate::clock::now_ms();
     if at_ms > now {
         return Err(AppError::bad_parameter(

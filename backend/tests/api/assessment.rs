@@ -550,48 +550,50 @@ async fn bad_parameters_are_named() {
     let server = TestServer::start().await;
     let leader = server.tokens.leader.clone();
     let day = DAY_MS;
+    // Periods start at a moment in the years the API takes (2023-11-14), a whole number of days on.
+    let t: i64 = 1_700_000_000_000;
+    let d = |n: i64| t + n * day;
     for (path, field) in [
         ("/api/rankings?by=district".to_owned(), "by"),
         ("/api/rankings.csv?by=".to_owned() + "grid", "by"),
-        (
-            format!("/api/rankings?from={}&to={}", 10 * day, 5 * day),
-            "to",
-        ),
-        (
-            format!("/api/rankings?from={}&to={}", 10 * day, 10 * day),
-            "to",
-        ),
-        (format!("/api/rankings?from=0&to={}", 401 * day), "from"),
+        (format!("/api/rankings?from={}&to={}", d(10), d(5)), "to"),
+        (format!("/api/rankings?from={}&to={}", d(10), d(10)), "to"),
+        (format!("/api/rankings?from={t}&to={}", d(401)), "from"),
         ("/api/rankings?from=yesterday".to_owned(), "from"),
         ("/api/rankings?scope=county:1".to_owned(), "scope"),
-        (
-            format!("/api/compare?from={}&to={}", 10 * day, 5 * day),
-            "to",
-        ),
+        (format!("/api/compare?from={}&to={}", d(10), d(5)), "to"),
         (
             format!(
                 "/api/compare?from={}&to={}&vs_from={}&vs_to={}",
-                10 * day,
-                20 * day,
-                5 * day,
-                4 * day
+                d(10),
+                d(20),
+                d(5),
+                d(4)
             ),
             "vs_to",
         ),
         (
             format!(
-                "/api/compare?from={}&to={}&vs_from=0&vs_to={}",
-                500 * day,
-                501 * day,
-                450 * day
+                "/api/compare?from={}&to={}&vs_from={t}&vs_to={}",
+                d(500),
+                d(501),
+                d(450)
             ),
             "vs_from",
         ),
-        (format!("/api/briefing.svg?from=0&to={}", 500 * day), "from"),
+        (format!("/api/briefing.svg?from={t}&to={}", d(500)), "from"),
+        // Moments outside the years 2000 to 2100 are refused before any arithmetic: this period
+        // once made the server build a series of 10^11 days and run out of memory.
         (
-            format!("/api/briefing.png?from={}&to={}", 3 * day, day),
+            "/api/briefing.svg?from=-5000000000000000000&to=5000000000000000000".to_owned(),
             "to",
         ),
+        (
+            format!("/api/rankings?from=-5000000000000000000&to={}", d(1)),
+            "from",
+        ),
+        (format!("/api/compare?vs_from=1&to={}", d(1)), "vs_from"),
+        (format!("/api/briefing.png?from={}&to={}", d(3), d(1)), "to"),
     ] {
         let (status, body) = status_as(&server, Some(&leader), &path).await;
         assert_eq!(status, 400, "{path}: {body}");
@@ -602,7 +604,7 @@ async fn bad_parameters_are_named() {
     let (status, _) = status_as(
         &server,
         Some(&leader),
-        &format!("/api/rankings?from=0&to={}", 400 * day),
+        &format!("/api/rankings?from={t}&to={}", d(400)),
     )
     .await;
     assert_eq!(status, 200);

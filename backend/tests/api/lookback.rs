@@ -196,7 +196,18 @@ async fn a_moment_in_the_future_or_missing_or_an_unknown_street_is_refused() {
         (format!("/api/wall/at?at={future}"), 400, Some("at")),
         ("/api/wall/at?scope=city".to_owned(), 400, Some("at")),
         ("/api/wall/at?at=1&when=2".to_owned(), 400, None),
-        ("/api/wall/at?scope=street:NOPE&at=1".to_owned(), 404, None),
+        (
+            format!("/api/wall/at?scope=street:NOPE&at={}", future - 3_600_000),
+            404,
+            None,
+        ),
+        // Moments outside the years 2000 to 2100 are refused, named.
+        ("/api/wall/at?at=1".to_owned(), 400, Some("at")),
+        (
+            "/api/wall/at?at=-9223372036854775808".to_owned(),
+            400,
+            Some("at"),
+        ),
         ("/api/wall/at?scope=town&at=1".to_owned(), 422, None),
     ] {
         let res = server.get(&path).await;
