@@ -8,7 +8,7 @@
 use crate::error::AppError;
 use crate::http::extract::{parse_scope, token_of};
 use crate::metrics::{Connected, Metrics};
-use crate::services::control::{Controls, PastFrames};
+use crate::services::control::{Controls, Follower, PastFrames};
 use crate::services::live::history::History;
 use crate::services::live::hub::{encode, snapshot_messages};
 use crate::services::live::{Frame, Hub, Resume};
@@ -23,7 +23,7 @@ use shared::wall::{ClientMsg, Scope, ServerMsg};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -77,17 +77,18 @@ pub async fn upgrade(
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
     let scope = parse_scope(query.scope.as_deref())?;
-    let follow = query
-        .follow
-        .as_deref()
-        .map(|name| controls.follow(name))
-        .transpose()?;
+    // Access first: nothing of a control channel is touched for a wall that may not watch.
     access
         .check(
             token_of(query.token.as_deref(), &headers).as_deref(),
             &scope,
         )
         .await?;
+    let follow = query
+        .follow
+        .as_deref()
+        .map(|name| controls.follow(name))
+        .transpose()?;
     // An unknown scope is refused before the upgrade, with a body that names it.
     if hub
         .current(scope.clone())
@@ -166,7 +167,7 @@ async fn serve_wall(
     socket: WebSocket,
     wall: Wall,
     resume: Option<Resume>,
-    follow: Option<watch::Receiver<Arc<ControlState>>>,
+    follow: Option<Follower>,
     shutdown: CancellationToken,
 ) {
     let _connected = Connected::new(wall.metrics.clone(), &wall.own);
@@ -335,7 +336,7 @@ async fn send_frames(
     mut sink: Sink,
     wall: Wall,
     resume: Option<Resume>,
-    mut follow: Option<watch::Receiver<Arc<ControlState>>>,
+    mut follow: Option<Follower>,
     mut resync: mpsc::Receiver<()>,
     shutdown: CancellationToken,
 ) {
@@ -343,8 +344,8 @@ async fn send_frames(
     // A follower starts with what its channel shows; it resumes only a stream it was on.
     let mut control = None;
     let mut view = View::Live(wall.own.clone());
-    if let Some(rx) = &mut follow {
-        let state = Arc::clone(&rx.borrow_and_update());
+    if let Some(follower) = &mut follow {
+        let state = follower.current();
         view = wall.view_of(&state).await;
         control = Some(state);
     }
@@ -367,7 +368,7 @@ async fn send_frames(
             // "going away" rather than see its frames simply end.
             biased;
             () = shutdown.cancelled() => break,
-            changed = changed(&mut follow) => {
+            changed = changed(&mut follow, &wall.controls) => {
                 let Some(state) = changed else {
                     follow = None;
                     continue;
@@ -453,14 +454,9 @@ fn control_message(state: &ControlState) -> Utf8Bytes {
 
 /// The channel's next state; never ready for a wall that follows none. `None` when the
 /// channel is gone.
-async fn changed(
-    follow: &mut Option<watch::Receiver<Arc<ControlState>>>,
-) -> Option<Arc<ControlState>> {
+async fn changed(follow: &mut Option<Follower>, controls: &Controls) -> Option<Arc<ControlState>> {
     match follow {
-        Some(rx) => match rx.changed().await {
-            Ok(()) => Some(Arc::clone(&rx.borrow_and_update())),
-            Err(_) => None,
-        },
+        Some(follower) => follower.changed(controls).await,
         None => std::future::pending().await,
     }
 }

@@ -6,6 +6,10 @@
 //! take, show, hand over, release, and the return to the overview a short while after the
 //! controller leaves. The lock is a std mutex held for a few assignments, never across an
 //! `.await`.
+//!
+//! Only seats create channels: a wall that follows a name no seat has used yet waits for it
+//! on the broadcast of changes, so walls naming random channels cannot fill the table. When the
+//! table is full, channels nobody holds, shows anything on or follows are evicted.
 
 use crate::error::AppError;
 use shared::case::ApiErrorBody;
@@ -17,9 +21,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OnceCell, broadcast, mpsc, watch};
 
-/// More channels than any command centre has walls; a bound so that followers naming random
-/// walls cannot grow the table without end.
+/// More channels than any command centre has walls; a bound so that seats naming random walls
+/// cannot grow the table without end.
 pub const MAX_CHANNELS: usize = 256;
+/// What may wait for a seat that does not read: a few requests for its walls. Past this, more
+/// are dropped (the asking seat is refused with `held` all the same).
+const SEAT_QUEUE: usize = 16;
 /// Past states kept for followers: a seat's look back and its replay steps are asked by every
 /// wall following it at once, and one fold answers them all.
 const PAST_KEPT: usize = 8;
@@ -68,7 +75,7 @@ struct Channel {
 #[derive(Debug)]
 struct Seat {
     controller: Controller,
-    direct: mpsc::UnboundedSender<Direct>,
+    direct: mpsc::Sender<Direct>,
 }
 
 #[derive(Debug, Default)]
@@ -107,6 +114,57 @@ fn now_ms() -> i64 {
     crate::clock::now_ms()
 }
 
+/// A wall following one channel: the channel's watch once a seat has used the name, and until
+/// then the broadcast of every channel's changes, in which it waits for its own.
+#[derive(Debug)]
+pub struct Follower {
+    wall: String,
+    followed: Followed,
+}
+
+#[derive(Debug)]
+enum Followed {
+    Channel(watch::Receiver<Arc<ControlState>>),
+    Waiting(broadcast::Receiver<Arc<ControlState>>),
+}
+
+impl Follower {
+    /// What the channel shows now (an idle state while no seat has used it), marked as seen.
+    pub fn current(&mut self) -> Arc<ControlState> {
+        match &mut self.followed {
+            Followed::Channel(rx) => Arc::clone(&rx.borrow_and_update()),
+            Followed::Waiting(_) => Arc::new(ControlState::idle(&self.wall)),
+        }
+    }
+
+    /// The channel's next state; `None` when it can no longer change (the server stops).
+    pub async fn changed(&mut self, controls: &Controls) -> Option<Arc<ControlState>> {
+        loop {
+            match &mut self.followed {
+                Followed::Channel(rx) => {
+                    return match rx.changed().await {
+                        Ok(()) => Some(Arc::clone(&rx.borrow_and_update())),
+                        Err(_) => None,
+                    };
+                }
+                Followed::Waiting(changes) => match changes.recv().await {
+                    Ok(state) if state.wall != self.wall => continue,
+                    // This channel changed (or changes were missed): from now on its watch is
+                    // followed, and its latest state is the answer, whatever came in between.
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if let Some(mut rx) = controls.subscribe(&self.wall) {
+                            let state = Arc::clone(&rx.borrow_and_update());
+                            self.followed = Followed::Channel(rx);
+                            return Some(state);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+}
+
 impl Controls {
     pub fn new(return_after: Duration) -> Controls {
         Controls {
@@ -124,26 +182,38 @@ impl Controls {
             .expect("the control table is never poisoned")
     }
 
-    /// A wall's way to follow channel `wall`, created idle if nobody used it yet.
-    pub fn follow(&self, wall: &str) -> Result<watch::Receiver<Arc<ControlState>>, AppError> {
+    /// A wall's way to follow channel `wall`. A name no seat has used yet creates nothing: the
+    /// follower waits for it on the broadcast of changes.
+    pub fn follow(&self, wall: &str) -> Result<Follower, AppError> {
         if !valid_wall_name(wall) {
             return Err(AppError::bad_parameter(
                 "follow",
                 format!("{wall:?} is not a wall's name: use 1 to 32 of a-z, 0-9 and -"),
             ));
         }
-        let mut inner = self.lock();
-        if let Some(channel) = inner.channels.get(wall) {
-            return Ok(channel.tx.subscribe());
-        }
-        if inner.channels.len() >= MAX_CHANNELS {
-            return Err(AppError::Unavailable(format!(
-                "this server already has {MAX_CHANNELS} walls to follow"
-            )));
-        }
-        let (tx, rx) = watch::channel(Arc::new(ControlState::idle(wall)));
-        inner.channels.insert(wall.to_owned(), Channel { tx });
-        Ok(rx)
+        let followed = match self.subscribe(wall) {
+            Some(rx) => Followed::Channel(rx),
+            None => Followed::Waiting(self.changes.subscribe()),
+        };
+        Ok(Follower {
+            wall: wall.to_owned(),
+            followed,
+        })
+    }
+
+    /// The watch of channel `wall`, when a seat has used it.
+    fn subscribe(&self, wall: &str) -> Option<watch::Receiver<Arc<ControlState>>> {
+        self.lock().channels.get(wall).map(|c| c.tx.subscribe())
+    }
+
+    /// Makes room for one more channel by dropping those that nobody holds, nothing is shown on
+    /// and no wall follows; false when every channel is in use.
+    fn evict_idle(inner: &mut Inner) -> bool {
+        inner.channels.retain(|_, c| {
+            let state = c.tx.borrow();
+            state.controller.is_some() || state.display.is_some() || c.tx.receiver_count() > 0
+        });
+        inner.channels.len() < MAX_CHANNELS
     }
 
     /// Every channel that has been used, by name.
@@ -167,10 +237,10 @@ impl Controls {
     pub fn connect(
         self: &Arc<Self>,
         mut controller: Controller,
-    ) -> (SeatGuard, mpsc::UnboundedReceiver<Direct>) {
+    ) -> (SeatGuard, mpsc::Receiver<Direct>) {
         let seat = self.next_seat.fetch_add(1, Ordering::Relaxed);
         controller.seat = seat;
-        let (direct, rx) = mpsc::unbounded_channel();
+        let (direct, rx) = mpsc::channel(SEAT_QUEUE);
         self.lock().seats.insert(seat, Seat { controller, direct });
         (
             SeatGuard {
@@ -196,7 +266,7 @@ impl Controls {
             ));
         }
         if !inner.channels.contains_key(wall) {
-            if inner.channels.len() >= MAX_CHANNELS {
+            if inner.channels.len() >= MAX_CHANNELS && !Self::evict_idle(inner) {
                 return Err(ChannelRefusal::new(
                     "unavailable",
                     format!("this server already has {MAX_CHANNELS} walls"),
@@ -261,7 +331,9 @@ impl Controls {
         if let Some(holder) = holder
             && let Some(s) = inner.seats.get(&holder.seat)
         {
-            let _ = s.direct.send(Direct::Asked {
+            // A seat that does not read its queue misses the request; the asker is told the
+            // wall is held either way.
+            let _ = s.direct.try_send(Direct::Asked {
                 wall: wall.to_owned(),
                 by: me,
             });
@@ -458,10 +530,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn one_controller_at_a_time_and_a_timed_return() {
         let controls = Arc::new(Controls::new(Duration::from_millis(50)));
-        let mut wall = controls.follow("main").expect("a name");
         let (a, mut a_rx) = controls.connect(who("a"));
         let (b, mut b_rx) = controls.connect(who("b"));
         let taken = controls.take(a.seat, "main").expect("free");
+        let mut wall = controls.subscribe("main").expect("a seat made the channel");
         assert_eq!(taken.controller.as_ref().map(|c| c.seat), Some(a.seat));
         let refused = controls.take(b.seat, "main").expect_err("held");
         assert_eq!(refused.0.code, "held");
@@ -518,9 +590,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_take_before_the_return_keeps_the_wall() {
         let controls = Arc::new(Controls::new(Duration::from_millis(30)));
-        let wall = controls.follow("main").expect("a name");
         let (a, _) = controls.connect(who("a"));
         controls.take(a.seat, "main").expect("free");
+        let wall = controls.subscribe("main").expect("a seat made the channel");
         controls
             .show(a.seat, "main", Some(Display::live(Scope::City)), None)
             .expect("held");
@@ -541,5 +613,58 @@ mod tests {
         let controls = Controls::new(Duration::from_secs(1));
         assert!(controls.follow("Main Wall").is_err());
         assert!(controls.follow("main").is_ok());
+    }
+
+    #[tokio::test]
+    async fn followers_create_no_channels_and_wait_for_a_seat() {
+        let controls = Arc::new(Controls::new(Duration::from_secs(1)));
+        // Followers of more names than the table holds: none of them makes a channel.
+        let mut followers: Vec<Follower> = (0..MAX_CHANNELS + 10)
+            .map(|i| controls.follow(&format!("w{i}")).expect("a name"))
+            .collect();
+        assert!(controls.walls().is_empty());
+        assert_eq!(followers[0].current().controller, None);
+        // A seat takes one of those names: its follower hears it.
+        let (a, _a_rx) = controls.connect(who("a"));
+        let taken = controls.take(a.seat, "w0").expect("free");
+        let heard = followers[0].changed(&controls).await.expect("a change");
+        assert_eq!(heard.rev, taken.rev);
+        assert_eq!(heard.controller.as_ref().map(|c| c.seat), Some(a.seat));
+        // From then on it follows the channel's watch.
+        let shown = controls
+            .show(a.seat, "w0", Some(Display::live(Scope::City)), None)
+            .expect("held");
+        let heard = followers[0].changed(&controls).await.expect("a change");
+        assert_eq!(heard.rev, shown.rev);
+    }
+
+    #[test]
+    fn a_full_table_evicts_channels_nobody_uses() {
+        let controls = Arc::new(Controls::new(Duration::from_secs(1)));
+        let (a, _a_rx) = controls.connect(who("a"));
+        for i in 0..MAX_CHANNELS {
+            let name = format!("w{i}");
+            controls.take(a.seat, &name).expect("room");
+            controls.release(a.seat, &name).expect("held");
+        }
+        // Released walls keep their (empty) display until their return; these showed nothing,
+        // so they are idle and nobody follows them: a new channel evicts them.
+        assert_eq!(controls.walls().len(), MAX_CHANNELS);
+        controls
+            .take(a.seat, "one-more")
+            .expect("idle channels make room");
+        assert!(controls.walls().len() <= MAX_CHANNELS);
+        assert!(controls.walls().iter().any(|w| w.wall == "one-more"));
+        // Channels in use are never evicted: with every one held, the next is refused.
+        let (b, _b_rx) = controls.connect(who("b"));
+        let held: Vec<String> = controls.walls().iter().map(|w| w.wall.clone()).collect();
+        for name in &held {
+            let _ = controls.take(b.seat, name);
+        }
+        for i in 0..MAX_CHANNELS {
+            let _ = controls.take(b.seat, &format!("x{i}"));
+        }
+        let refused = controls.take(b.seat, "no-room").expect_err("full");
+        assert_eq!(refused.0.code, "unavailable");
     }
 }

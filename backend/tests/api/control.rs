@@ -1,7 +1,7 @@
 //! `/ws/seat` and `/ws?follow=`: a seat takes a wall, shows areas, a case and a past moment
 //! on it, hands it over, and lets go; the walls following the channel change with it.
 
-use crate::support::{TestServer, account, account_token};
+use crate::support::{Store, TestServer, account, account_token};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use shared::auth::Role;
@@ -458,4 +458,42 @@ async fn a_wall_returns_to_its_overview_after_its_seat_drops() {
         other => panic!("a bad wall name must be refused, got {other:?}"),
     }
     server.stop().await;
+}
+
+/// Followers naming more walls than the server keeps make no channels, so a seat still takes
+/// its wall and a wall following it sees it; on a server whose walls need a display token, a
+/// follower without one is refused before any channel is looked at.
+#[tokio::test]
+async fn a_flood_of_followers_leaves_the_seats_their_channels() {
+    let server = TestServer::start().await;
+    let mut flood = Vec::new();
+    for i in 0..300 {
+        flood.push(Follower::open(&server, &format!("follow=flood-{i}")).await);
+    }
+    let mut seat = SeatWs::open(&server, &server.tokens.leader).await;
+    let state = seat.granted(take()).await;
+    assert_eq!(state.wall, "main");
+    assert!(state.controller.is_some(), "{state:?}");
+    let mut wall = Follower::open(&server, "follow=main").await;
+    wall.until("the seat's control", |f| {
+        f.control.as_ref().is_some_and(|c| c.controller.is_some())
+    })
+    .await;
+    drop(flood);
+    server.stop().await;
+
+    let closed = TestServer::start_sample(Store::Sqlite, |c| c.walls_open = false).await;
+    for i in 0..300 {
+        let url = format!("ws://{}/ws?follow=flood-{i}", closed.addr);
+        match tokio_tungstenite::connect_async(url).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+                assert_eq!(res.status(), 401, "follower {i} without a token");
+            }
+            other => panic!("follower {i} without a token was let in: {other:?}"),
+        }
+    }
+    let mut seat = SeatWs::open(&closed, &closed.tokens.leader).await;
+    let state = seat.granted(take()).await;
+    assert!(state.controller.is_some(), "{state:?}");
+    closed.stop().await;
 }
