@@ -285,12 +285,9 @@ fn card_html(card: &CaseCard, photos: &str) -> String {
     }
     html.push_str(r#"</ol><div class="card-photos">"#);
     for p in &c.photos {
-        let label = match p.action {
-            shared::case::Action::Report => tx.photo_before,
-            shared::case::Action::Resolve => tx.photo_after,
-            shared::case::Action::Verify => tx.photo_check,
-            other => text::action(other),
-        };
+        // The caption the field and seat pages give the same photo, so that it reads alike on
+        // every screen.
+        let label = p.action.photo_label(text::english());
         let _ = write!(
             html,
             r#"<figure data-action="{}"><img src="/api/photos/{}{}" alt="{label}"><figcaption>{label}</figcaption></figure>"#,
@@ -338,6 +335,59 @@ mod tests {
             ["全市", "230603"]
         );
         assert_eq!(crumbs(&Scope::Street("9".into()), none), ["全市", "9"]);
+    }
+
+    #[test]
+    fn the_cards_photos_carry_the_captions_of_the_field_and_seat_pages() {
+        use shared::case::{Action, CasePhoto, CaseState, CaseView, Category, Supervision};
+        let photo = |action, seq| CasePhoto {
+            hash: format!("{seq:064x}"),
+            content_type: "image/jpeg".into(),
+            action,
+            seq,
+        };
+        let card = CaseCard {
+            case: CaseView {
+                id: 42,
+                category: Category::MunicipalFacilities,
+                sub_item: None,
+                grid_id: Some("G1".into()),
+                point: None,
+                description: "路灯杆倾斜".into(),
+                state: CaseState::Verified,
+                allowed: CaseState::Verified.allowed(),
+                department: Some("D01".into()),
+                supervision: Supervision::None,
+                deadline_ms: None,
+                reported_at_ms: 0,
+                updated_at_ms: 0,
+                seq: 5,
+                photos: vec![
+                    photo(Action::Report, 1),
+                    photo(Action::Return, 4),
+                    photo(Action::Verify, 5),
+                ],
+            },
+            moves: Vec::new(),
+        };
+        let html = card_html(&card, "?wall=w1");
+        // The tests read the page's default language, Chinese.
+        for (action, seq) in [
+            (Action::Report, 1),
+            (Action::Return, 4),
+            (Action::Verify, 5),
+        ] {
+            let label = action.photo_label(false);
+            assert!(
+                html.contains(&format!(
+                    r#"<figure data-action="{}"><img src="/api/photos/{seq:064x}?wall=w1" alt="{label}"><figcaption>{label}</figcaption></figure>"#,
+                    action.code()
+                )),
+                "{action:?}: {html}"
+            );
+        }
+        assert!(html.contains("<figcaption>处置前</figcaption>"));
+        assert!(html.contains("<figcaption>核查不通过，退回</figcaption>"));
     }
 
     #[test]

@@ -116,9 +116,6 @@ pub struct Text {
     pub card_department: &'static str,
     pub card_deadline: &'static str,
     pub card_moves: &'static str,
-    pub photo_before: &'static str,
-    pub photo_after: &'static str,
-    pub photo_check: &'static str,
 }
 
 pub static ZH: Text = Text {
@@ -203,9 +200,6 @@ pub static ZH: Text = Text {
     card_department: "责任部门",
     card_deadline: "办理时限",
     card_moves: "处置过程",
-    photo_before: "处置前",
-    photo_after: "处置后",
-    photo_check: "核查",
 };
 
 pub static EN: Text = Text {
@@ -282,9 +276,6 @@ pub static EN: Text = Text {
     card_department: "Department",
     card_deadline: "Deadline",
     card_moves: "Timeline",
-    photo_before: "Before",
-    photo_after: "After",
-    photo_check: "Check",
 };
 
 /// The name of a team kind: full-time grid workers and the six co-governance kinds.

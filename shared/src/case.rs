@@ -231,8 +231,8 @@ impl Action {
     /// The caption of a photo this move attached, in English or Chinese: what the photo shows
     /// for the three moves whose evidence is a photo (the problem before it is handled, with
     /// the report; the fix, with the resolution; the check on site, with the verification),
-    /// and the move itself for any other. The field page and the seat page both caption with
-    /// it, so that a photo is named alike wherever it is seen.
+    /// and the move itself for any other. The field page, the seat page and the wall's case
+    /// card all caption with it, so that a photo is named alike wherever it is seen.
     pub fn photo_label(self, english: bool) -> &'static str {
         let (zh, en) = match self {
             Action::Report => ("处置前", "Before"),
