@@ -415,7 +415,7 @@ async fn one_seat_holds_a_wall_until_it_hands_it_over() {
 
 #[tokio::test]
 async fn a_wall_returns_to_its_overview_after_its_seat_drops() {
-    let server = TestServer::start_sample(crate::support::Store::Sqlite, |c| {
+    let server = TestServer::start_sample(Store::Sqlite, |c| {
         c.control_return = Duration::from_millis(300);
     })
     .await;
