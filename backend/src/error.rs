@@ -37,6 +37,9 @@ pub enum AppError {
     MoveNotAllowed(#[from] MoveNotAllowed),
     #[error(transparent)]
     FlagNotAllowed(#[from] FlagNotAllowed),
+    /// Too many attempts: wait `retry_after_s` seconds (sent as `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests { retry_after_s: i64, message: String },
     /// The server is shutting down or a part of it has stopped.
     #[error("{0}")]
     Unavailable(String),
@@ -101,6 +104,9 @@ impl AppError {
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::MoveNotAllowed(_) | AppError::FlagNotAllowed(_) => {
                 (StatusCode::CONFLICT, "move_not_allowed")
+            }
+            AppError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Database(_) | AppError::Storage(_) | AppError::Internal(_) => {
@@ -167,6 +173,14 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, error) = self.status_and_body();
         let body = ApiError { error };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::TooManyRequests { retry_after_s, .. } = self
+            && let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_s.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }

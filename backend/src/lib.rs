@@ -384,7 +384,9 @@ pub async fn run(
         .context("the listener has no local address")?;
     tracing::info!(url = %format!("http://{addr}/"), "gridwall is serving the wall at http://{addr}/");
     let stop = token.clone();
-    let served = axum::serve(listener, app(state))
+    // Each request knows the address it came from, for the login throttle.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down");

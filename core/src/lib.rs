@@ -2,7 +2,7 @@
 //!
 //! The events the case writer commits ([`event`]), the access policy ([`policy`]), the batch
 //! planner that applies the state machine to a batch of writes ([`plan`]), the fold that turns
-//! events into every scope's wall state ([`fold`]), and the city's geometry ([`geo`]).
+//! events into every scope's wall state ([`fold`]), the city's geometry ([`geo`]) and the login throttle ([`throttle`]).
 //!
 //! Invariants, held by `backend/tests/layers.rs` and by this crate's dependencies:
 //! - `core` does no I/O: no database, no network, no files, no clock. Whatever needs the time
@@ -16,3 +16,4 @@ pub mod geo;
 pub mod photo;
 pub mod plan;
 pub mod policy;
+pub mod throttle;

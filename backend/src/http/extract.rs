@@ -134,6 +134,27 @@ pub fn moment(parameter: &str, unix_ms: i64) -> Result<i64, AppError> {
     }
 }
 
+/// The address a request came from, as the listener saw it (`unknown` when the server was
+/// not started with it, as in a router called directly). Behind a reverse proxy every client
+/// has the proxy's address.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<ClientAddr, std::convert::Infallible> {
+        let addr = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
+        Ok(ClientAddr(addr))
+    }
+}
+
 /// The scope named by a `scope` query parameter; the city when there is none.
 pub fn parse_scope(scope: Option<&str>) -> Result<Scope, AppError> {
     match scope {

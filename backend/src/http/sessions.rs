@@ -1,7 +1,7 @@
 //! The session routes: `POST /api/login`, `POST /api/logout` and `GET /api/me`.
 
 use crate::error::AppError;
-use crate::http::extract::JsonBody;
+use crate::http::extract::{ClientAddr, JsonBody};
 use crate::http::extract::{credential_of, signed_out};
 use crate::services::auth::{Auth, Credential};
 use axum::Json;
@@ -24,15 +24,18 @@ use std::sync::Arc;
         (status = 403, description = "The account may not sign in (a demo account on a server that is not in demo mode).", body = ApiError),
         (status = 415, description = "The body is not `application/json`.", body = ApiError),
         (status = 422, description = "A field is missing or of the wrong type; `field` names it.", body = ApiError),
+        (status = 429, description = "Too many attempts from this address (30 a minute), or the account is locked after 5 wrong passwords in 15 minutes; `Retry-After` says how many seconds to wait.", body = ApiError,
+            headers(("Retry-After" = i64, description = "Seconds to wait before trying again."))),
         (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(())
 )]
 pub async fn login(
     State(auth): State<Arc<Auth>>,
+    client: ClientAddr,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
-    Ok(Json(auth.login(&req).await?))
+    Ok(Json(auth.login(&req, &client.0).await?))
 }
 
 /// `POST /api/logout`: ends the session of the bearer token.

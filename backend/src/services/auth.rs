@@ -13,6 +13,7 @@ use crate::store::Db;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use gridwall_core::policy::{AreaIndex, Principal};
+use gridwall_core::throttle::{LoginThrottle, Throttled};
 use sha2::{Digest, Sha256};
 use shared::auth::{AccountView, LoginRequest, LoginResponse, Role};
 use shared::wall::Scope;
@@ -55,6 +56,11 @@ pub struct Auth {
     /// Whether demo accounts and keys are honoured.
     demo: bool,
     known: Mutex<HashMap<String, Known>>,
+    /// Password attempts by client address and failures by account.
+    throttle: Mutex<LoginThrottle>,
+    /// The password checks running at once: no more than the cores, so that a flood of
+    /// logins waits here rather than filling the blocking pool that other work shares.
+    hashing: tokio::sync::Semaphore,
 }
 
 /// What a request presents.
@@ -80,31 +86,94 @@ impl Auth {
             areas: Arc::new(crate::store::city::load_area_index(db).await?),
             demo,
             known: Mutex::new(HashMap::new()),
+            throttle: Mutex::new(LoginThrottle::default()),
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         })
     }
 
-    /// Checks a password and opens a session.
-    pub async fn login(&self, req: &LoginRequest) -> Result<LoginResponse, AppError> {
+    /// Runs the password hash `work` on the blocking pool, at most one per core at a time.
+    async fn hashed<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable("the password check stopped".to_owned()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|_| AppError::Unavailable("the password check stopped".to_owned()))
+    }
+
+    fn throttle(&self) -> std::sync::MutexGuard<'_, LoginThrottle> {
+        self.throttle
+            .lock()
+            .expect("the login throttle is never poisoned")
+    }
+
+    /// Checks a password from client address `client` and opens a session. Attempts are
+    /// throttled per address and an account is locked after repeated failures
+    /// (`gridwall_core::throttle`): both answer 429 with the wait.
+    pub async fn login(&self, req: &LoginRequest, client: &str) -> Result<LoginResponse, AppError> {
+        let login = req.login.trim();
         let wrong = || AppError::Unauthorized("unknown login or wrong password".to_owned());
+        if let Err(throttled) = self.throttle().attempt(client, login, now_ms()) {
+            let retry_after_s = throttled.retry_after_s();
+            let message = match throttled {
+                Throttled::Address { .. } => format!(
+                    "too many sign-in attempts from this address; try again in {retry_after_s} s"
+                ),
+                Throttled::Account { .. } => format!(
+                    "this account is locked after repeated wrong passwords; try again in {retry_after_s} s"
+                ),
+            };
+            tracing::warn!(
+                login,
+                client,
+                retry_after_s,
+                ?throttled,
+                "sign-in refused: throttled"
+            );
+            return Err(AppError::TooManyRequests {
+                retry_after_s,
+                message,
+            });
+        }
         let row = sqlx::query("SELECT id, password_hash, demo FROM accounts WHERE login = $1")
-            .bind(req.login.trim())
+            .bind(login)
             .fetch_optional(&self.db)
             .await?;
         let Some(row) = row else {
             // Hash anyway, so that an unknown login takes as long as a wrong password; off
             // the async workers, like the check below.
             let password = req.password.clone();
-            let _ = tokio::task::spawn_blocking(move || hash_password(&password)).await;
+            let _ = self.hashed(move || hash_password(&password)).await;
+            self.throttle().failed(login, now_ms());
+            tracing::info!(login, client, "sign-in failed: unknown login");
             return Err(wrong());
         };
         let hash: String = row.try_get("password_hash")?;
         let password = req.password.clone();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|_| AppError::Unavailable("the password check stopped".to_owned()))?;
+        let ok = self
+            .hashed(move || verify_password(&password, &hash))
+            .await?;
         if !ok {
+            if self.throttle().failed(login, now_ms()) {
+                tracing::warn!(
+                    login,
+                    client,
+                    "account locked after repeated wrong passwords"
+                );
+            } else {
+                tracing::info!(login, client, "sign-in failed: wrong password");
+            }
             return Err(wrong());
         }
+        self.throttle().succeeded(login);
+        tracing::info!(login, client, "signed in");
         if row.try_get::<i64, _>("demo")? != 0 && !self.demo {
             return Err(AppError::Forbidden(
                 "demo accounts work only in demo mode".to_owned(),

@@ -368,3 +368,62 @@ async fn a_leader_s_or_dispatcher_s_login_opens_the_walls_of_its_area() {
     );
     server.stop().await;
 }
+
+/// Five wrong passwords lock an account, whoever sends the sixth, and thirty attempts a minute
+/// from one address hold it back: both answer 429 naming the wait, with `Retry-After`; another
+/// account signs in as before.
+#[tokio::test]
+async fn repeated_wrong_passwords_and_a_flood_of_attempts_get_429() {
+    let server = TestServer::start().await;
+    let db = server.db().await;
+    for login in ["chen", "wang"] {
+        backend::services::auth::put_account(
+            &db,
+            &NewAccount {
+                area: Some(Scope::City),
+                ..account(login, Role::Dispatcher)
+            },
+        )
+        .await
+        .expect("create an account");
+    }
+    let anonymous = reqwest::Client::new();
+    let login = |login: &str, password: &str| {
+        anonymous
+            .post(server.url("/api/login"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+    };
+    for _ in 0..5 {
+        let res = login("chen", "wrong").await.expect("POST");
+        assert_eq!(res.status(), 401);
+    }
+    let locked = login("chen", TEST_PASSWORD).await.expect("POST");
+    assert_eq!(locked.status(), 429);
+    let retry_after: i64 = locked
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    let (status, message) = error_of(locked).await;
+    assert_eq!(status, 429);
+    assert!(message.contains("locked"), "{message}");
+    let other = login("wang", TEST_PASSWORD).await.expect("POST");
+    assert_eq!(other.status(), 200, "another account is not locked");
+
+    // Six attempts counted so far from this address (a locked account's is refused before it
+    // counts); the thirty-first of the minute is held back.
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let res = login(&format!("nobody-{i}"), "wrong").await.expect("POST");
+        statuses.push(res.status().as_u16());
+    }
+    assert!(statuses[..24].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[24..].iter().all(|s| *s == 429), "{statuses:?}");
+    let (status, message) = error_of(login("wang", TEST_PASSWORD).await.expect("POST")).await;
+    assert_eq!(status, 429);
+    assert!(message.contains("this address"), "{message}");
+    server.stop().await;
+}

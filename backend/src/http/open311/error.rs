@@ -57,6 +57,7 @@ impl Failure {
             AppError::Unauthorized(m) | AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             AppError::MoveNotAllowed(e) => (StatusCode::BAD_REQUEST, e.to_string()),
             AppError::FlagNotAllowed(e) => (StatusCode::BAD_REQUEST, e.to_string()),
+            AppError::TooManyRequests { message, .. } => (StatusCode::TOO_MANY_REQUESTS, message),
             AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             AppError::Database(err) => {
                 tracing::error!(error = %err, "database error while answering Open311");
