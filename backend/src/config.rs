@@ -213,6 +213,9 @@ pub struct Config {
     pub briefing_font: PathBuf,
     /// How long a wall keeps what a seat showed after the seat let go of it.
     pub control_return: Duration,
+    /// How long a client may take to send its headers and between parts of a body, and how
+    /// long a shutdown waits for requests in flight.
+    pub timeouts: crate::serve::Timeouts,
 }
 
 impl ServeArgs {
@@ -236,6 +239,7 @@ impl ServeArgs {
             backfill_history: true,
             briefing_font: self.briefing_font.clone(),
             control_return: Duration::from_millis(self.control_return_ms),
+            timeouts: crate::serve::Timeouts::default(),
         }
     }
 }
@@ -260,6 +264,7 @@ impl Config {
             backfill_history: false,
             briefing_font: PathBuf::from(DEFAULT_BRIEFING_FONT),
             control_return: Duration::from_secs(5),
+            timeouts: crate::serve::Timeouts::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod metrics;
+pub mod serve;
 pub mod services;
 pub mod store;
 
@@ -384,16 +385,14 @@ pub async fn run(
         .context("the listener has no local address")?;
     tracing::info!(url = %format!("http://{addr}/"), "gridwall is serving the wall at http://{addr}/");
     let stop = token.clone();
-    // Each request knows the address it came from, for the login throttle.
-    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            stop.cancel();
-        })
-        .await
-        .context("the HTTP server failed");
+    // Each request knows the address it came from (for the login throttle), and slow
+    // clients are timed out (`serve`).
+    serve::serve(listener, app(state), config.timeouts, async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        stop.cancel();
+    })
+    .await;
     // Whatever ended the server, stop the background tasks before closing the database.
     token.cancel();
     if let Some(simulator) = simulator {
@@ -422,5 +421,5 @@ pub async fn run(
         }
     }
     db.close().await;
-    served
+    Ok(())
 }

@@ -16,5 +16,6 @@ mod openapi;
 mod photos;
 mod properties;
 mod support;
+mod timeouts;
 mod wall;
 mod ws;
