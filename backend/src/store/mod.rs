@@ -4,6 +4,7 @@
 //! Queries go through sqlx's `Any` driver and are written once, in SQL that both databases
 //! accept, with `$1`-style placeholders (which SQLite also understands).
 
+pub mod binds;
 pub mod bulk;
 pub mod case_rows;
 pub mod city;

@@ -12,7 +12,7 @@ use super::wire::{
 use crate::dom::{fill, h, n, t, tr, when};
 use crate::fetch::{self, Body, Failure};
 use crate::text;
-use shared::case::{CaseState, Supervision};
+use shared::case::{Bucket, CaseState, Supervision};
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 
@@ -303,7 +303,7 @@ pub(super) fn supervision_name(s: Supervision) -> &'static str {
 
 /// Whether a case in `state` is still open: neither closed nor rejected.
 pub(super) fn is_open(state: CaseState) -> bool {
-    !matches!(state, CaseState::Closed | CaseState::Rejected)
+    state.bucket() == Bucket::Open
 }
 
 /// Orders a list of cases: the open overdue first, then the other open ones, then the closed

@@ -7,6 +7,7 @@ use super::error::{Failure, echo};
 use super::params::Params;
 use crate::error::AppError;
 use crate::store::Db;
+use crate::store::binds::Binds;
 use crate::store::case_rows::{CASE_COLUMNS, case_from_row};
 use axum::http::StatusCode;
 use gridwall_core::plan::CaseRecord;
@@ -190,24 +191,13 @@ impl Query {
     }
 }
 
-/// A bound value of a query built at run time.
-#[derive(Debug)]
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
 /// The requests a query asks for, newest first, at most [`MAX_REQUESTS`] of them.
 pub(super) async fn read_requests(db: &Db, query: &Query) -> Result<Vec<RequestRow>, AppError> {
-    let mut binds = Vec::new();
-    let mut placeholder = |bind: Bind| {
-        binds.push(bind);
-        format!("${}", binds.len())
-    };
+    let mut binds = Binds::default();
     let mut sql = REQUEST_SELECT.clone();
     match query {
         Query::Ids(ids) => {
-            let list: Vec<String> = ids.iter().map(|id| placeholder(Bind::Int(*id))).collect();
+            let list: Vec<String> = ids.iter().map(|id| binds.int(*id)).collect();
             sql.push_str(&format!(" WHERE c.id IN ({})", list.join(", ")));
         }
         Query::Window {
@@ -216,16 +206,13 @@ pub(super) async fn read_requests(db: &Db, query: &Query) -> Result<Vec<RequestR
             codes,
             closed,
         } => {
-            let from = placeholder(Bind::Int(*from_ms));
-            let to = placeholder(Bind::Int(*to_ms));
+            let from = binds.int(*from_ms);
+            let to = binds.int(*to_ms);
             sql.push_str(&format!(
                 " WHERE c.reported_at >= {from} AND c.reported_at <= {to}"
             ));
             if !codes.is_empty() {
-                let list: Vec<String> = codes
-                    .iter()
-                    .map(|c| placeholder(Bind::Text(c.clone())))
-                    .collect();
+                let list: Vec<String> = codes.iter().map(|c| binds.text(c.clone())).collect();
                 sql.push_str(&format!(" AND c.sub_item_code IN ({})", list.join(", ")));
             }
             match closed {
@@ -235,18 +222,13 @@ pub(super) async fn read_requests(db: &Db, query: &Query) -> Result<Vec<RequestR
             }
         }
     }
-    let limit = placeholder(Bind::Int(MAX_REQUESTS as i64));
+    let limit = binds.int(MAX_REQUESTS as i64);
     sql.push_str(&format!(
         " ORDER BY c.reported_at DESC, c.id DESC LIMIT {limit}"
     ));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for bind in binds {
-        q = match bind {
-            Bind::Int(n) => q.bind(n),
-            Bind::Text(t) => q.bind(t),
-        };
-    }
-    q.fetch_all(db)
+    binds
+        .query(sql)
+        .fetch_all(db)
         .await?
         .iter()
         .map(RequestRow::from_row)

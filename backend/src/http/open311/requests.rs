@@ -8,7 +8,7 @@ use super::services::service_notice;
 use super::xml::render;
 use axum::http::StatusCode;
 use axum::response::Response;
-use shared::case::{CaseState, Supervision};
+use shared::case::{Bucket, CaseState, Supervision};
 use shared::taxonomy;
 
 /// The line that carries a request's `media_url` at the end of the case's description.
@@ -18,7 +18,7 @@ pub(super) const MAX_MEDIA_URL_CHARS: usize = 500;
 
 /// The standard's two statuses: a closed or rejected case is done with; any other is open.
 fn is_closed(state: CaseState) -> bool {
-    matches!(state, CaseState::Closed | CaseState::Rejected)
+    state.bucket() != Bucket::Open
 }
 
 /// A department as the requests name it: its code and name, or the code alone when the

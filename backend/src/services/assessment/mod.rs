@@ -14,6 +14,7 @@ pub mod briefing;
 
 use crate::error::AppError;
 use crate::store::Db;
+use crate::store::binds::{Binds, BoundQuery};
 use gridwall_core::policy::{AreaIndex, Principal};
 use shared::assess::{Comparison, Counts, Period, PeriodFigures, RankBy, RankRow, Rankings};
 use shared::time::{civil_from_day, local_day};
@@ -53,57 +54,29 @@ impl Assessment {
     }
 }
 
-/// A value bound to a query placeholder.
-#[derive(Debug, Clone)]
-enum Arg {
-    Int(i64),
-    Text(String),
-}
-
 /// A statement built from parts, with its placeholders numbered as they are bound.
 #[derive(Debug, Default)]
 struct Sql {
-    args: Vec<Arg>,
+    binds: Binds,
 }
 
 impl Sql {
-    fn bind(&mut self, arg: Arg) -> String {
-        self.args.push(arg);
-        format!("${}", self.args.len())
-    }
-
     /// The `AND …` that keeps the rows of `scope`'s cases (`g` is the case's grid and `s` its
     /// street), or nothing for the city.
     fn scope(&mut self, scope: &Scope) -> String {
         match scope {
             Scope::City => String::new(),
             Scope::District(code) => {
-                format!(
-                    " AND s.district_code = {}",
-                    self.bind(Arg::Text(code.clone()))
-                )
+                format!(" AND s.district_code = {}", self.binds.text(code.clone()))
             }
             Scope::Street(code) => {
-                format!(
-                    " AND g.street_code = {}",
-                    self.bind(Arg::Text(code.clone()))
-                )
+                format!(" AND g.street_code = {}", self.binds.text(code.clone()))
             }
         }
     }
 
-    fn query<'q>(
-        &'q self,
-        text: String,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-        for arg in &self.args {
-            q = match arg {
-                Arg::Int(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.as_str()),
-            };
-        }
-        q
+    fn query(&self, text: String) -> BoundQuery<'_> {
+        self.binds.query(text)
     }
 }
 
@@ -141,8 +114,8 @@ fn counts_of(row: &sqlx::any::AnyRow) -> Result<Counts, sqlx::Error> {
 /// The rows of `FROM_LOG` that count: the period, the actions the figures use (which the
 /// index on `(action, at)` finds), and the scope.
 fn log_filter(sql: &mut Sql, period: Period, scope: &Scope) -> String {
-    let from = sql.bind(Arg::Int(period.from_ms));
-    let to = sql.bind(Arg::Int(period.to_ms));
+    let from = sql.binds.int(period.from_ms);
+    let to = sql.binds.int(period.to_ms);
     let scope = sql.scope(scope);
     format!(
         "WHERE t.action IN ('report', 'resolve', 'return', 'close', 'reopen') \
@@ -205,11 +178,10 @@ async fn streets_of(tx: &mut Tx, scope: &Scope) -> Result<Vec<(String, String)>,
     let mut sql = Sql::default();
     let filter = match scope {
         Scope::City => String::new(),
-        Scope::District(code) => format!(
-            " WHERE district_code = {}",
-            sql.bind(Arg::Text(code.clone()))
-        ),
-        Scope::Street(code) => format!(" WHERE code = {}", sql.bind(Arg::Text(code.clone()))),
+        Scope::District(code) => {
+            format!(" WHERE district_code = {}", sql.binds.text(code.clone()))
+        }
+        Scope::Street(code) => format!(" WHERE code = {}", sql.binds.text(code.clone())),
     };
     let rows = sql
         .query(format!(
@@ -246,9 +218,9 @@ async fn daily_reports(
     utc_offset_minutes: i32,
 ) -> Result<Vec<(i64, u64)>, sqlx::Error> {
     let mut sql = Sql::default();
-    let offset = sql.bind(Arg::Int(i64::from(utc_offset_minutes) * 60_000));
-    let from = sql.bind(Arg::Int(period.from_ms));
-    let to = sql.bind(Arg::Int(period.to_ms));
+    let offset = sql.binds.int(i64::from(utc_offset_minutes) * 60_000);
+    let from = sql.binds.int(period.from_ms);
+    let to = sql.binds.int(period.to_ms);
     let scope_filter = sql.scope(scope);
     // Integer division is the same on both databases for these positive times; the grouping
     // is over a derived column, so neither database has to match an expression with a

@@ -7,6 +7,7 @@
 
 use super::Cases;
 use crate::error::AppError;
+use crate::store::binds::Binds;
 use crate::store::case_rows::{CASE_COLUMNS, case_from_row};
 use gridwall_core::policy::Principal;
 use shared::auth::Role;
@@ -205,14 +206,13 @@ fn check(query: &ListQuery, role: Role) -> Result<Checked, AppError> {
 #[derive(Debug, Default)]
 struct Filter {
     clauses: Vec<String>,
-    values: Vec<String>,
+    binds: Binds,
 }
 
 impl Filter {
     /// The next placeholder, bound to `value`.
     fn bind(&mut self, value: &str) -> String {
-        self.values.push(value.to_owned());
-        format!("${}", self.values.len())
+        self.binds.text(value)
     }
 
     fn states(&mut self, states: &[CaseState]) {
@@ -330,11 +330,7 @@ impl Cases {
             // One more than the limit says whether there are more.
             checked.limit + 1
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for value in &filter.values {
-            q = q.bind(value.as_str());
-        }
-        let rows = q.fetch_all(&self.inner.db).await?;
+        let rows = filter.binds.query(sql).fetch_all(&self.inner.db).await?;
         list.more = rows.len() > checked.limit as usize;
         for row in rows.iter().take(checked.limit as usize) {
             let case = case_from_row(row)?;
