@@ -258,13 +258,11 @@ pub struct PhotoLink {
     pub hash: String,
 }
 
-/// The next free case id, transition sequence number and house-visit id.
-///
-/// On SQLite the batch holds the write lock from its first statement, so the largest ids in
-/// the tables plus one are free. PostgreSQL may be shared by several processes, so there the
-/// numbers come from the tables' identity sequences, as a default value would; a write the
-/// batch then refuses leaves its number unused there, as a rolled-back insert would. Nothing
-/// reads the log as gapless: readers ask for what comes after the last number they saw.
+/// The free case ids, transition sequence numbers and house-visit ids a batch may use, each
+/// list handed out from its back (ascending). The store takes them inside the batch's
+/// transaction (`store::case_rows::take_numbers`); a write the batch refuses leaves its number
+/// unused, as a rolled-back insert would. Nothing reads the log as gapless: readers ask for what
+/// comes after the last number they saw.
 #[derive(Debug, Default)]
 pub struct Numbers {
     pub seqs: Vec<i64>,
