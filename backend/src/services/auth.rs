@@ -405,7 +405,15 @@ pub struct NewAccount {
 
 /// Creates an account, or replaces the one with the same login; returns its id.
 pub async fn put_account(db: &Db, account: &NewAccount) -> Result<i64, sqlx::Error> {
-    let mut tx = db.begin().await?;
+    // It reads, then writes: on SQLite the transaction takes the write lock at once, since a
+    // deferred one fails at once ("database is locked") when the running server's writer
+    // committed in between, and no busy timeout retries that.
+    let mut conn = db.acquire().await?;
+    let mut tx = if conn.backend_name() == "SQLite" {
+        sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?
+    } else {
+        sqlx::Connection::begin(&mut *conn).await?
+    };
     let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE login = $1")
         .bind(&account.login)
         .fetch_optional(&mut *tx)
