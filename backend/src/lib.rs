@@ -19,7 +19,7 @@ pub mod store;
 use crate::config::Config;
 use crate::http::{
     assessment, assets, cases as case_routes, health, maps, open311, openapi, photos, seat,
-    sessions, team, wall, ws,
+    sessions, shed, team, wall, ws,
 };
 use crate::services::cases::Cases;
 use crate::services::live::Hub;
@@ -100,6 +100,16 @@ impl Routes {
         self.add(Method::GET, path, get(handler))
     }
 
+    /// A GET that anyone may call, capped with the other anonymous routes (`http::shed`).
+    fn get_anonymous<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        handler: H,
+        cap: &shed::Cap,
+    ) -> Routes {
+        self.add(Method::GET, path, shed::capped(get(handler), cap))
+    }
+
     fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Routes {
         self.add(Method::POST, path, post(handler))
     }
@@ -150,6 +160,7 @@ impl Routes {
 
 /// Every route with its table; `with_photos` is the body limit of the routes that take photos.
 fn routes(with_photos: DefaultBodyLimit) -> Routes {
+    let cap = shed::Cap::new(shed::ANONYMOUS_AT_ONCE);
     let api = Routes::new("/api")
         .post("/login", sessions::login)
         .post("/logout", sessions::logout)
@@ -162,26 +173,26 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/photos/{hash}", photos::serve)
         .get("/wall", wall::wall_state)
         .get("/wall/at", wall::wall_at)
-        .get("/team", team::team)
+        .get_anonymous("/team", team::team, &cap)
         .get("/rankings", assessment::rankings)
         .get("/rankings.csv", assessment::rankings_csv)
         .get("/compare", assessment::compare)
         .get("/briefing.svg", assessment::briefing_svg)
         .get("/briefing.png", assessment::briefing_png)
-        .get("/grids.geojson", maps::grids)
-        .get("/districts.geojson", maps::districts)
-        .get("/streets.geojson", maps::streets)
-        .get("/places.geojson", maps::places)
+        .get_anonymous("/grids.geojson", maps::grids, &cap)
+        .get_anonymous("/districts.geojson", maps::districts, &cap)
+        .get_anonymous("/streets.geojson", maps::streets, &cap)
+        .get_anonymous("/places.geojson", maps::places, &cap)
         .get("/openapi.json", openapi::serve)
         .fallback(health::not_found);
     // Open311 GeoReport v2: every path names its format (`services.xml`), so each route
     // takes the whole last segment and the handler splits it.
     let open311 = Routes::new("/open311/v2")
-        .get("/{file}", open311::get_resource)
+        .get_anonymous("/{file}", open311::get_resource, &cap)
         .post("/{file}", open311::post_resource)
-        .get("/services/{file}", open311::service_definition)
-        .get("/requests/{file}", open311::get_request)
-        .get("/tokens/{file}", open311::get_token)
+        .get_anonymous("/services/{file}", open311::service_definition, &cap)
+        .get_anonymous("/requests/{file}", open311::get_request, &cap)
+        .get_anonymous("/tokens/{file}", open311::get_token, &cap)
         .fallback(open311::not_found)
         .method_not_allowed_fallback(open311::method_not_allowed);
     Routes::new("")
@@ -196,7 +207,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/pkg/seat.js", assets::seat_script)
         .get("/pkg/seat_bg.wasm", assets::seat_wasm)
         .get("/healthz", health::healthz)
-        .get("/metrics", metrics::metrics)
+        .get_anonymous("/metrics", metrics::metrics, &cap)
         .get("/ws", ws::upgrade)
         .get("/ws/seat", seat::upgrade)
         .nest(api)

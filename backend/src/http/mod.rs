@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod photos;
 pub mod seat;
 pub mod sessions;
+pub mod shed;
 pub mod team;
 pub mod wall;
 pub mod ws;
