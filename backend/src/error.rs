@@ -169,18 +169,24 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// Adds the headers this error calls for, whatever shape its body has: `Retry-After` for
+    /// a 429.
+    pub fn add_headers(&self, headers: &mut axum::http::HeaderMap) {
+        if let AppError::TooManyRequests { retry_after_s, .. } = self
+            && let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_s.to_string())
+        {
+            headers.insert(axum::http::header::RETRY_AFTER, value);
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, error) = self.status_and_body();
         let body = ApiError { error };
         let mut response = (status, Json(body)).into_response();
-        if let AppError::TooManyRequests { retry_after_s, .. } = self
-            && let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_s.to_string())
-        {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, value);
-        }
+        self.add_headers(response.headers_mut());
         response
     }
 }

@@ -100,14 +100,15 @@ impl Routes {
         self.add(Method::GET, path, get(handler))
     }
 
-    /// A GET that anyone may call, capped with the other anonymous routes (`http::shed`).
+    /// A GET that anyone may call, capped with the other anonymous routes (`http::shed`) and
+    /// refused as `refuse` spells it past the cap.
     fn get_anonymous<H: Handler<T, AppState>, T: 'static>(
         self,
         path: &'static str,
         handler: H,
-        cap: &shed::Cap,
+        (cap, refuse): (&shed::Cap, shed::Refuse),
     ) -> Routes {
-        self.add(Method::GET, path, shed::capped(get(handler), cap))
+        self.add(Method::GET, path, shed::capped(get(handler), cap, refuse))
     }
 
     fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Routes {
@@ -161,6 +162,8 @@ impl Routes {
 /// Every route with its table; `with_photos` is the body limit of the routes that take photos.
 fn routes(with_photos: DefaultBodyLimit) -> Routes {
     let cap = shed::Cap::new(shed::ANONYMOUS_AT_ONCE);
+    let api_cap = (&cap, shed::api_refusal as shed::Refuse);
+    let open311_cap = (&cap, open311::refusal as shed::Refuse);
     let api = Routes::new("/api")
         .post("/login", sessions::login)
         .post("/logout", sessions::logout)
@@ -173,26 +176,26 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/photos/{hash}", photos::serve)
         .get("/wall", wall::wall_state)
         .get("/wall/at", wall::wall_at)
-        .get_anonymous("/team", team::team, &cap)
+        .get_anonymous("/team", team::team, api_cap)
         .get("/rankings", assessment::rankings)
         .get("/rankings.csv", assessment::rankings_csv)
         .get("/compare", assessment::compare)
         .get("/briefing.svg", assessment::briefing_svg)
         .get("/briefing.png", assessment::briefing_png)
-        .get_anonymous("/grids.geojson", maps::grids, &cap)
-        .get_anonymous("/districts.geojson", maps::districts, &cap)
-        .get_anonymous("/streets.geojson", maps::streets, &cap)
-        .get_anonymous("/places.geojson", maps::places, &cap)
+        .get_anonymous("/grids.geojson", maps::grids, api_cap)
+        .get_anonymous("/districts.geojson", maps::districts, api_cap)
+        .get_anonymous("/streets.geojson", maps::streets, api_cap)
+        .get_anonymous("/places.geojson", maps::places, api_cap)
         .get("/openapi.json", openapi::serve)
         .fallback(health::not_found);
     // Open311 GeoReport v2: every path names its format (`services.xml`), so each route
     // takes the whole last segment and the handler splits it.
     let open311 = Routes::new("/open311/v2")
-        .get_anonymous("/{file}", open311::get_resource, &cap)
+        .get_anonymous("/{file}", open311::get_resource, open311_cap)
         .post("/{file}", open311::post_resource)
-        .get_anonymous("/services/{file}", open311::service_definition, &cap)
-        .get_anonymous("/requests/{file}", open311::get_request, &cap)
-        .get_anonymous("/tokens/{file}", open311::get_token, &cap)
+        .get_anonymous("/services/{file}", open311::service_definition, open311_cap)
+        .get_anonymous("/requests/{file}", open311::get_request, open311_cap)
+        .get_anonymous("/tokens/{file}", open311::get_token, open311_cap)
         .fallback(open311::not_found)
         .method_not_allowed_fallback(open311::method_not_allowed);
     Routes::new("")
@@ -207,7 +210,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/pkg/seat.js", assets::seat_script)
         .get("/pkg/seat_bg.wasm", assets::seat_wasm)
         .get("/healthz", health::healthz)
-        .get_anonymous("/metrics", metrics::metrics, &cap)
+        .get_anonymous("/metrics", metrics::metrics, api_cap)
         .get("/ws", ws::upgrade)
         .get("/ws/seat", seat::upgrade)
         .nest(api)

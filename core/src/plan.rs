@@ -829,21 +829,13 @@ mod tests {
         use proptest::prelude::*;
         use std::collections::HashSet;
 
-        const ACTIONS: [Action; 13] = [
-            Action::Report,
-            Action::Dispatch,
-            Action::Accept,
-            Action::Resolve,
-            Action::Verify,
-            Action::Close,
-            Action::Return,
-            Action::Reject,
-            Action::Escalate,
-            Action::Reopen,
-            Action::Urge,
-            Action::Warn,
-            Action::Supervise,
-        ];
+        /// Every action: the report, the moves, and the time-limit watcher's steps.
+        static ACTIONS: std::sync::LazyLock<Vec<Action>> = std::sync::LazyLock::new(|| {
+            std::iter::once(Action::Report)
+                .chain(Action::MOVES)
+                .chain(Action::WATCHER)
+                .collect()
+        });
 
         /// A random write: a report (`None`) or an action on one of cases 1 to 6, of which
         /// only 1 to 4 exist; made by the system or by a grid worker of grid G1.

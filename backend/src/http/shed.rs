@@ -1,7 +1,8 @@
 //! A cap on the anonymous routes (maps, Open311 reads, the team's headcount, metrics): at most
 //! [`ANONYMOUS_AT_ONCE`] of their requests run at once, and one more is answered 429 with
 //! `Retry-After` at once rather than queued, so that a flood of them cannot starve the walls,
-//! the seats and the writes, which are not capped.
+//! the seats and the writes, which are not capped. The refusal is spelled as the route's own
+//! errors are: the API's one error shape, or Open311's (`open311::refusal`).
 
 use crate::error::AppError;
 use axum::extract::Request;
@@ -24,35 +25,51 @@ impl Cap {
     }
 }
 
-/// `route`, answered only while a permit of `cap` is free.
+/// How a capped route spells its refusal, given the request it refuses.
+pub type Refuse = fn(&Request, AppError) -> Response;
+
+/// The refusal in the API's one error shape.
+pub fn api_refusal(_request: &Request, err: AppError) -> Response {
+    err.into_response()
+}
+
+/// `route`, answered only while a permit of `cap` is free; refused by `refuse` otherwise.
 pub fn capped<S: Clone + Send + Sync + 'static>(
     route: MethodRouter<S>,
     cap: &Cap,
+    refuse: Refuse,
 ) -> MethodRouter<S> {
     let permits = Arc::clone(&cap.0);
     route.layer(axum::middleware::from_fn(
         move |request: Request, next: Next| {
             let permits = Arc::clone(&permits);
-            async move { answer(&permits, request, next).await }
+            async move { answer(&permits, refuse, request, next).await }
         },
     ))
 }
 
-async fn answer(permits: &Arc<Semaphore>, request: Request, next: Next) -> Response {
+async fn answer(
+    permits: &Arc<Semaphore>,
+    refuse: Refuse,
+    request: Request,
+    next: Next,
+) -> Response {
     match Arc::clone(permits).try_acquire_owned() {
         Ok(permit) => {
             let response = next.run(request).await;
             drop(permit);
             response
         }
-        Err(_) => AppError::TooManyRequests {
-            retry_after_s: 1,
-            message: format!(
-                "the server is answering {ANONYMOUS_AT_ONCE} requests of this kind already; \
-                 try again in a second"
-            ),
+        Err(_) => {
+            let err = AppError::TooManyRequests {
+                retry_after_s: 1,
+                message: format!(
+                    "the server is answering {ANONYMOUS_AT_ONCE} requests of this kind already; \
+                     try again in a second"
+                ),
+            };
+            refuse(&request, err)
         }
-        .into_response(),
     }
 }
 
@@ -78,7 +95,7 @@ mod tests {
                 "done"
             }
         });
-        let app = Router::new().route("/", capped(slow, &Cap::new(1)));
+        let app = Router::new().route("/", capped(slow, &Cap::new(1), api_refusal));
         let request = || Request::get("/").body(Body::empty()).expect("a request");
         let first = tokio::spawn(app.clone().oneshot(request()));
         entered.notified().await;

@@ -94,6 +94,17 @@ fn standard_field(field: &str) -> &str {
     }
 }
 
+/// A refusal of the server's own (a capped route, `http::shed`) in the standard's shape, in
+/// the format the request's path asks for, with the error's headers (`Retry-After`).
+pub fn refusal(request: &axum::extract::Request, err: AppError) -> Response {
+    let format = Format::of_path(request.uri().path());
+    let mut headers = axum::http::HeaderMap::new();
+    err.add_headers(&mut headers);
+    let mut response = Failure::from_app(err, format).into_response();
+    response.headers_mut().extend(headers);
+    response
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let error = Doc::Fields(vec![
@@ -119,4 +130,44 @@ pub(super) fn echo(input: &str) -> String {
         shown.push('…');
     }
     shown
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+    use axum::body::Body;
+
+    /// A capped Open311 route refuses in the standard's shape and the path's format, and says
+    /// when to come back.
+    #[tokio::test]
+    async fn a_refusal_is_in_the_standard_shape_with_retry_after() {
+        let too_many = || AppError::TooManyRequests {
+            retry_after_s: 1,
+            message: "busy".to_owned(),
+        };
+        let request = |path: &str| {
+            axum::extract::Request::get(path)
+                .body(Body::empty())
+                .expect("a request")
+        };
+        let json = refusal(&request("/open311/v2/requests.json"), too_many());
+        assert_eq!(json.status(), 429);
+        assert_eq!(
+            json.headers().get("retry-after").map(|v| v.as_bytes()),
+            Some(&b"1"[..])
+        );
+        let body = axum::body::to_bytes(json.into_body(), 1 << 16)
+            .await
+            .expect("a body");
+        let doc: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(doc[0]["code"], 429, "{doc}");
+        assert_eq!(doc[0]["description"], "busy", "{doc}");
+        let xml = refusal(&request("/open311/v2/services.xml"), too_many());
+        assert_eq!(xml.status(), 429);
+        let body = axum::body::to_bytes(xml.into_body(), 1 << 16)
+            .await
+            .expect("a body");
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("<code>429</code>"), "{text}");
+    }
 }

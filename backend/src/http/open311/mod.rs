@@ -48,7 +48,7 @@ mod xml;
 
 pub use datetime::{parse_w3c, w3c_datetime};
 pub use document::Format;
-pub use error::Failure;
+pub use error::{Failure, refusal};
 pub use handlers::{
     get_request, get_resource, get_token, method_not_allowed, not_found, post_resource,
     service_definition,
