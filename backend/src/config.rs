@@ -179,6 +179,12 @@ pub struct ServeArgs {
     /// dropped, in milliseconds; then it returns to its live overview.
     #[arg(long, env = "GRIDWALL_CONTROL_RETURN_MS", default_value_t = 5_000)]
     pub control_return_ms: u64,
+    /// SQLite's durability: `normal` (the default) loses nothing acknowledged when the
+    /// process is killed, but may lose the last commits on a power failure; `full` syncs
+    /// every commit to disk and loses nothing acknowledged on a power failure either, at a
+    /// cost in ingest (BENCHMARKS.md). PostgreSQL has its own setting, `synchronous_commit`.
+    #[arg(long, env = "GRIDWALL_SYNCHRONOUS", value_enum)]
+    pub synchronous: Option<crate::store::Synchronous>,
 }
 
 /// Noto Sans CJK as Debian's `fonts-noto-cjk` installs it (`scripts/setup` does).
@@ -216,6 +222,8 @@ pub struct Config {
     /// How long a client may take to send its headers and between parts of a body, and how
     /// long a shutdown waits for requests in flight.
     pub timeouts: crate::serve::Timeouts,
+    /// SQLite's durability; `None` is the default (`normal`). Refused with PostgreSQL.
+    pub synchronous: Option<crate::store::Synchronous>,
 }
 
 impl ServeArgs {
@@ -240,6 +248,7 @@ impl ServeArgs {
             briefing_font: self.briefing_font.clone(),
             control_return: Duration::from_millis(self.control_return_ms),
             timeouts: crate::serve::Timeouts::default(),
+            synchronous: self.synchronous,
         }
     }
 }
@@ -265,6 +274,7 @@ impl Config {
             briefing_font: PathBuf::from(DEFAULT_BRIEFING_FONT),
             control_return: Duration::from_secs(5),
             timeouts: crate::serve::Timeouts::default(),
+            synchronous: None,
         }
     }
 }

@@ -5,6 +5,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use shared::case::{ApiError, ApiErrorBody, FlagNotAllowed, MoveNotAllowed};
 
+/// How long a client is asked to wait before sending a write again while writes fail.
+pub const WRITES_RETRY_AFTER_S: i64 = 5;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// A request field is missing or wrong; nothing was stored.
@@ -43,6 +46,10 @@ pub enum AppError {
     /// The server is shutting down or a part of it has stopped.
     #[error("{0}")]
     Unavailable(String),
+    /// The database cannot store writes now (a full disk, a read-only database); nothing of
+    /// the request was stored and it may be sent again.
+    #[error("the server cannot store writes now: {}; nothing was stored, try again later", .0.explain())]
+    WritesFailing(shared::wall::WriteTrouble),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     /// The photo directory failed.
@@ -109,6 +116,7 @@ impl AppError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::WritesFailing(_) => (StatusCode::SERVICE_UNAVAILABLE, "writes_failing"),
             AppError::Database(_) | AppError::Storage(_) | AppError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -171,11 +179,14 @@ impl AppError {
 
 impl AppError {
     /// Adds the headers this error calls for, whatever shape its body has: `Retry-After` for
-    /// a 429.
+    /// a 429, and for a 503 of failing writes.
     pub fn add_headers(&self, headers: &mut axum::http::HeaderMap) {
-        if let AppError::TooManyRequests { retry_after_s, .. } = self
-            && let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_s.to_string())
-        {
+        let retry_after_s = match self {
+            AppError::TooManyRequests { retry_after_s, .. } => *retry_after_s,
+            AppError::WritesFailing(_) => WRITES_RETRY_AFTER_S,
+            _ => return,
+        };
+        if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_s.to_string()) {
             headers.insert(axum::http::header::RETRY_AFTER, value);
         }
     }

@@ -23,7 +23,7 @@ use crate::http::{
 };
 use crate::services::cases::Cases;
 use crate::services::live::Hub;
-use crate::services::{auth, control, deadlines, live, photo_store, tokens};
+use crate::services::{auth, control, deadlines, live, photo_store, tokens, write_health};
 use crate::store::Db;
 use crate::store::city;
 use anyhow::Context;
@@ -53,6 +53,8 @@ pub struct AppState {
     pub assessment: Arc<services::assessment::Assessment>,
     /// The control channels through which seats drive walls.
     pub controls: Arc<control::Controls>,
+    /// Whether writes are stored (`/healthz` and the walls' heartbeats say when not).
+    pub writes: Arc<write_health::WriteHealth>,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -217,6 +219,26 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .nest(open311)
 }
 
+/// Opens the database with the configured durability; `--synchronous` is SQLite's and is
+/// refused with PostgreSQL, rather than silently meaning nothing there.
+async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let backend = store::Backend::of_url(&config.database_url)?;
+    if backend == store::Backend::Postgres && config.synchronous.is_some() {
+        anyhow::bail!(
+            "--synchronous is SQLite's setting; with PostgreSQL set `synchronous_commit` in PostgreSQL itself"
+        );
+    }
+    let synchronous = config.synchronous.unwrap_or_default();
+    let db = store::connect_with(&config.database_url, synchronous).await?;
+    if backend == store::Backend::Sqlite {
+        tracing::info!(synchronous = ?synchronous, "SQLite syncs {}", match synchronous {
+            store::Synchronous::Full => "every commit (nothing acknowledged is lost on a power failure)",
+            store::Synchronous::Normal => "at checkpoints (a power failure may lose the last commits; `--synchronous full` does not)",
+        });
+    }
+    Ok(db)
+}
+
 /// Opens the database, rebuilds the wall's state, starts the live hub (and the simulator if
 /// configured), and serves on `listener` until `shutdown` completes.
 pub async fn run(
@@ -224,7 +246,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let db = store::connect(&config.database_url).await?;
+    let db = open_database(&config).await?;
     if config.demo_city != demo::DemoCity::Off && !city::has_grids(&db).await? {
         tracing::info!(what = ?config.demo_city, seed = config.demo_seed, "building the demo city (first start)");
         let built = demo::build(
@@ -284,8 +306,15 @@ pub async fn run(
     // The start the backfill folds up to, taken before the hub owns the aggregates.
     let backfill_start = config.backfill_history.then(|| scopes.clone());
     let history_city = city.clone();
-    let (hub, feed, hub_task) =
-        live::spawn(scopes, city, metrics.clone(), Some(sink), token.clone());
+    let writes = Arc::new(write_health::WriteHealth::default());
+    let (hub, feed, hub_task) = live::spawn(
+        scopes,
+        city,
+        metrics.clone(),
+        Some(sink),
+        writes.clone(),
+        token.clone(),
+    );
     let photos = Arc::new(
         photo_store::PhotoStore::open(&config.photo_dir, config.max_photo_bytes).with_context(
             || {
@@ -339,6 +368,7 @@ pub async fn run(
         photos.clone(),
         feed,
         metrics.clone(),
+        writes.clone(),
     );
     let simulator = config.simulator_every.map(|every| {
         tokio::spawn(demo::run_simulator(
@@ -392,6 +422,7 @@ pub async fn run(
         metrics,
         photos,
         controls: Arc::new(control::Controls::new(config.control_return)),
+        writes,
         shutdown: token.clone(),
     };
     let addr = listener

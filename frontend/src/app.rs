@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
         <div class=format!("wall wall-{}", layout.code())>
             <Header link=link lang=page.lang scope=page.scope.clone()/>
             <StaleBanner link=link/>
+            <WritesBanner link=link/>
             {body}
         </div>
     }
@@ -151,6 +152,34 @@ fn LinkStatus(link: Link) -> impl IntoView {
             <span class="link-label">{label}</span>
             <span class="link-age">{age}</span>
         </div>
+    }
+}
+
+/// Across the wall while the server cannot store writes: the figures are live, but new reports
+/// and moves are not reaching them, and the room must know it.
+#[component]
+fn WritesBanner(link: Link) -> impl IntoView {
+    let failing = link.writes_failing;
+    let why = move || match failing.get().map(|f| f.trouble) {
+        Some(shared::wall::WriteTrouble::DiskFull) => t().writes_disk_full,
+        Some(shared::wall::WriteTrouble::ReadOnly) => t().writes_read_only,
+        Some(shared::wall::WriteTrouble::Database) | None => t().writes_database,
+    };
+    view! {
+        <Show when=move || failing.with(Option::is_some)>
+            <div class="writes-banner" data-testid="writes-failing"
+                data-trouble=move || failing.get().map(|f| trouble_code(f.trouble)).unwrap_or_default()>
+                {t().writes_failing} " · " {why}
+            </div>
+        </Show>
+    }
+}
+
+fn trouble_code(trouble: shared::wall::WriteTrouble) -> &'static str {
+    match trouble {
+        shared::wall::WriteTrouble::DiskFull => "disk_full",
+        shared::wall::WriteTrouble::ReadOnly => "read_only",
+        shared::wall::WriteTrouble::Database => "database",
     }
 }
 

@@ -6,7 +6,7 @@ use shared::PROTOCOL_VERSION;
 use shared::control::ControlState;
 use shared::wall::{
     Alert, Applied, Change, ClientMsg, Counters, DeptTally, GridTally, Hotspot, Hourly, LatestCase,
-    Mirror, People, Scope, ServerMsg, Surge, Tally, TeamKind, Warning,
+    Mirror, People, Scope, ServerMsg, Surge, Tally, TeamKind, Warning, WritesFailing,
 };
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -108,6 +108,8 @@ pub struct Link {
     pub now_ms: RwSignal<f64>,
     /// The followed control channel as last told (`?follow=` walls only).
     pub control: RwSignal<Option<ControlState>>,
+    /// Set while the server says it cannot store writes (from its heartbeats).
+    pub writes_failing: RwSignal<Option<WritesFailing>>,
 }
 
 impl Link {
@@ -192,6 +194,7 @@ pub fn start(scope: Scope, follow: Option<String>) -> Link {
         last_frame_ms: RwSignal::new(None),
         now_ms: RwSignal::new(js_sys::Date::now()),
         control: RwSignal::new(None),
+        writes_failing: RwSignal::new(None),
     };
     set_interval(
         move || link.now_ms.set(js_sys::Date::now()),
@@ -348,6 +351,10 @@ fn on_text(driver: &Rc<Driver>, text: &str) {
         }
         other => other,
     };
+    // Every heartbeat says whether the server stores writes; the banner follows it.
+    if let ServerMsg::Heartbeat { writes_failing, .. } = &msg {
+        sync(driver.link.writes_failing, writes_failing);
+    }
     if let ServerMsg::Alert { alert, .. } = &msg {
         let serial = next_serial(driver);
         driver.link.alerts.update(|alerts| {

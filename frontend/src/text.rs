@@ -105,6 +105,11 @@ pub struct Text {
     pub link_stale: &'static str,
     pub link_no_data: &'static str,
     pub stale_banner: &'static str,
+    /// Across the wall while the server cannot store writes: the prefix, then why.
+    pub writes_failing: &'static str,
+    pub writes_disk_full: &'static str,
+    pub writes_read_only: &'static str,
+    pub writes_database: &'static str,
 
     /// What a wall following a control channel shows (`?follow=`).
     pub controlled_by: &'static str,
@@ -190,6 +195,10 @@ pub static ZH: Text = Text {
     link_stale: "数据已停止更新",
     link_no_data: "尚无数据",
     stale_banner: "连接中断：以下为历史数据",
+    writes_failing: "写入失败：新的上报和处置未能保存",
+    writes_disk_full: "数据库磁盘已满",
+    writes_read_only: "数据库只读",
+    writes_database: "数据库故障",
 
     controlled_by: "控制席位",
     city: "全市",
@@ -266,6 +275,10 @@ pub static EN: Text = Text {
     link_stale: "Data stopped",
     link_no_data: "No data yet",
     stale_banner: "Link lost: these figures are not live",
+    writes_failing: "Writes failing: new reports and moves are not being stored",
+    writes_disk_full: "the database's disk is full",
+    writes_read_only: "the database is read-only",
+    writes_database: "the database is failing",
 
     controlled_by: "Controlled by",
     city: "City",

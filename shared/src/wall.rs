@@ -584,6 +584,10 @@ pub enum ServerMsg {
         server_time_ms: i64,
         seq: u64,
         log_seq: u64,
+        /// Present while the server cannot store writes (its disk is full, its database is
+        /// read-only): the wall says so, since new reports are not reaching it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        writes_failing: Option<WritesFailing>,
     },
     /// The control channel the wall follows (`/ws?follow=NAME`) changed: who holds it and
     /// what it shows. Sent before the state of a newly shown scope or moment, which follows
@@ -591,6 +595,39 @@ pub enum ServerMsg {
     Control {
         control: crate::control::ControlState,
     },
+}
+
+/// Why the server cannot store writes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteTrouble {
+    /// The disk under the database is full.
+    DiskFull,
+    /// The database takes no writes: a read-only file or file system, or a standby.
+    ReadOnly,
+    /// The database failed some other way (the server's log has the details).
+    Database,
+}
+
+impl WriteTrouble {
+    /// A sentence for an operator: what is wrong and what it means.
+    pub fn explain(self) -> &'static str {
+        match self {
+            WriteTrouble::DiskFull => "the database's disk is full",
+            WriteTrouble::ReadOnly => "the database is read-only",
+            WriteTrouble::Database => "the database is failing (the server's log has the details)",
+        }
+    }
+}
+
+/// Writes are failing, since when and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WritesFailing {
+    pub trouble: WriteTrouble,
+    /// When the first write failed, in milliseconds since the epoch.
+    pub since_ms: i64,
 }
 
 /// A snapshot split into a small base (the state without its keyed entries) and the keyed
@@ -806,6 +843,7 @@ mod tests {
             server_time_ms: 0,
             seq,
             log_seq: seq,
+            writes_failing: None,
         };
         assert_eq!(m.apply(&hb(5)), Applied::Updated);
         assert_eq!(m.apply(&hb(6)), Applied::Gap);
@@ -931,6 +969,7 @@ mod tests {
             server_time_ms: 7,
             seq: 3,
             log_seq: 2,
+            writes_failing: None,
         })
         .expect("serialise");
         assert_eq!(
@@ -939,6 +978,28 @@ mod tests {
         );
         let back: ClientMsg = serde_json::from_str(r#"{"type":"snapshot"}"#).expect("parse");
         assert_eq!(back, ClientMsg::Snapshot);
+    }
+
+    #[test]
+    fn a_heartbeat_says_when_writes_are_failing() {
+        let beat = ServerMsg::Heartbeat {
+            server_time_ms: 7,
+            seq: 3,
+            log_seq: 2,
+            writes_failing: Some(WritesFailing {
+                trouble: WriteTrouble::DiskFull,
+                since_ms: 5,
+            }),
+        };
+        let json = serde_json::to_string(&beat).expect("serialise");
+        assert_eq!(
+            json,
+            r#"{"type":"heartbeat","server_time_ms":7,"seq":3,"log_seq":2,"writes_failing":{"trouble":"disk_full","since_ms":5}}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<ServerMsg>(&json).expect("parse"),
+            beat
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ use shared::case::{Action, ApiError, CaseList, CaseView, MoveCase, ReportCase};
         (status = 413, description = "A photo or the body is past its size limit; `field` names the part.", body = ApiError),
         (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
         (status = 422, description = "A field is missing or wrong (unknown category, a point outside the city…); `field` names it.", body = ApiError),
-        (status = 503, description = "The server is shutting down.", body = ApiError),
+        (status = 503, description = "The server is shutting down, or cannot store writes now (`writes_failing`: its disk is full or its database read-only; the message says which). Nothing was stored; try again after `Retry-After` seconds.", body = ApiError),
         (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -142,7 +142,7 @@ pub async fn case_moves(
         (status = 413, description = "A photo or the body is past its size limit; `field` names the part.", body = ApiError),
         (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
         (status = 422, description = "An unknown action, an unknown department…; `field` names it.", body = ApiError),
-        (status = 503, description = "The server is shutting down.", body = ApiError),
+        (status = 503, description = "The server is shutting down, or cannot store writes now (`writes_failing`: its disk is full or its database read-only; the message says which). Nothing was stored; try again after `Retry-After` seconds.", body = ApiError),
         (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
     security(("bearer" = []), ("api_key" = []))

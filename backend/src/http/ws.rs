@@ -13,6 +13,7 @@ use crate::services::live::history::History;
 use crate::services::live::hub::{encode, snapshot_messages};
 use crate::services::live::{Frame, Hub, Resume};
 use crate::services::tokens::Access;
+use crate::services::write_health::WriteHealth;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -74,6 +75,7 @@ pub async fn upgrade(
     State(access): State<Arc<Access>>,
     State(history): State<Arc<History>>,
     State(controls): State<Arc<Controls>>,
+    State(writes): State<Arc<WriteHealth>>,
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
     let scope = parse_scope(query.scope.as_deref())?;
@@ -107,6 +109,7 @@ pub async fn upgrade(
         history,
         controls,
         access,
+        writes,
         token: token_of(query.token.as_deref(), &headers),
         own: scope,
     };
@@ -157,6 +160,9 @@ struct Wall {
     history: Arc<History>,
     controls: Arc<Controls>,
     access: Arc<Access>,
+    /// Whether writes are stored, told with a past view's heartbeats as the hub tells it with
+    /// the live ones.
+    writes: Arc<WriteHealth>,
     /// The wall's display token, checked again for every scope its channel shows.
     token: Option<String>,
     /// The scope the wall asked for: what it shows when its channel shows nothing.
@@ -424,6 +430,7 @@ async fn send_frames(
                         server_time_ms: crate::clock::now_ms(),
                         seq: PAST_SEQ,
                         log_seq: frames.log_seq,
+                        writes_failing: wall.writes.current(),
                     });
                     if !send(&mut sink, &metrics, beat).await {
                         return;

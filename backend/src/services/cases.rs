@@ -10,6 +10,7 @@
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::services::photo_store::{MAX_PHOTOS_PER_MOVE, PhotoStore, Upload};
+use crate::services::write_health::WriteHealth;
 use crate::store::Db;
 use crate::store::codes::{decode_state, decode_supervision};
 use gridwall_core::event::{Event, Facts};
@@ -92,6 +93,7 @@ impl Cases {
         photos: Arc<PhotoStore>,
         feed: mpsc::Sender<Event>,
         metrics: Arc<Metrics>,
+        health: Arc<WriteHealth>,
     ) -> (Cases, tokio::task::JoinHandle<()>) {
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
         let writer = tokio::spawn(writer::run_writer(
@@ -100,6 +102,7 @@ impl Cases {
             queue,
             feed,
             metrics,
+            health,
         ));
         let cases = Cases {
             inner: Arc::new(Inner {

@@ -13,3 +13,4 @@ pub mod deadlines;
 pub mod live;
 pub mod photo_store;
 pub mod tokens;
+pub mod write_health;

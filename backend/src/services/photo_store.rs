@@ -99,7 +99,12 @@ impl PhotoStore {
         let bytes = upload.bytes.clone();
         let hash = tokio::task::spawn_blocking(move || write_photo(&dir, &bytes))
             .await
-            .map_err(|err| AppError::Storage(std::io::Error::other(err)))??;
+            .map_err(|err| AppError::Storage(std::io::Error::other(err)))?
+            // A full or read-only disk is a 503 that says so, like the database's.
+            .map_err(|err| match crate::store::trouble::trouble_of_io(&err) {
+                Some(trouble) => AppError::WritesFailing(trouble),
+                None => AppError::Storage(err),
+            })?;
         tracing::debug!(photo = %upload.label, hash = %hash, bytes = upload.bytes.len(), kind = upload.kind.content_type(), "photo stored");
         Ok(StoredPhoto {
             hash,

@@ -8,6 +8,7 @@ mod cases;
 mod city;
 mod control;
 mod demo;
+mod faults;
 mod health;
 mod lists;
 mod lookback;

@@ -127,6 +127,15 @@ impl TestDb {
         }
     }
 
+    /// An SQLite database in `dir` (a directory on a file system of the test's choosing).
+    pub fn sqlite_in(dir: TempDir) -> TestDb {
+        TestDb {
+            url: format!("sqlite:{}", dir.path().join("gridwall.db").display()),
+            dir,
+            drop_with: None,
+        }
+    }
+
     /// Where the server on this database stores its photos.
     pub fn photo_dir(&self) -> PathBuf {
         self.dir.path().join("photos")
@@ -205,7 +214,12 @@ impl TestServer {
     /// A server on a fresh database of the given kind holding the four-grid sample city,
     /// with its configuration changed by `configure`.
     pub async fn start_sample(store: Store, configure: impl FnOnce(&mut Config)) -> TestServer {
-        let db = TestDb::new(store).await;
+        TestServer::start_sample_in(TestDb::new(store).await, configure).await
+    }
+
+    /// A server on `db`, a new database, holding the four-grid sample city, with its
+    /// configuration changed by `configure`.
+    pub async fn start_sample_in(db: TestDb, configure: impl FnOnce(&mut Config)) -> TestServer {
         let pool = backend::store::connect(&db.url)
             .await
             .expect("open the test database");

@@ -17,6 +17,8 @@ pub struct Failure {
     pub(super) status: StatusCode,
     format: Format,
     pub(super) description: String,
+    /// When to try again (`Retry-After`), on a 429 or on a 503 of failing writes.
+    retry_after: Option<axum::http::HeaderValue>,
 }
 
 impl Failure {
@@ -26,6 +28,7 @@ impl Failure {
         description: impl Into<String>,
     ) -> Failure {
         Failure {
+            retry_after: None,
             status,
             format,
             description: description.into(),
@@ -39,6 +42,9 @@ impl Failure {
     /// An error of the case commands in the standard's terms: fields renamed to the
     /// standard's, a refused credential as 403, and internals kept in the log.
     pub(super) fn from_app(err: AppError, format: Format) -> Failure {
+        let mut headers = axum::http::HeaderMap::new();
+        err.add_headers(&mut headers);
+        let retry_after = headers.remove(axum::http::header::RETRY_AFTER);
         let (status, description) = match err {
             AppError::InvalidField { field, message } => (
                 StatusCode::BAD_REQUEST,
@@ -59,6 +65,9 @@ impl Failure {
             AppError::FlagNotAllowed(e) => (StatusCode::BAD_REQUEST, e.to_string()),
             AppError::TooManyRequests { message, .. } => (StatusCode::TOO_MANY_REQUESTS, message),
             AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
+            failing @ AppError::WritesFailing(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, failing.to_string())
+            }
             AppError::Database(err) => {
                 tracing::error!(error = %err, "database error while answering Open311");
                 (
@@ -81,7 +90,10 @@ impl Failure {
                 )
             }
         };
-        Failure::new(status, format, description)
+        Failure {
+            retry_after,
+            ..Failure::new(status, format, description)
+        }
     }
 }
 
@@ -98,11 +110,7 @@ fn standard_field(field: &str) -> &str {
 /// the format the request's path asks for, with the error's headers (`Retry-After`).
 pub fn refusal(request: &axum::extract::Request, err: AppError) -> Response {
     let format = Format::of_path(request.uri().path());
-    let mut headers = axum::http::HeaderMap::new();
-    err.add_headers(&mut headers);
-    let mut response = Failure::from_app(err, format).into_response();
-    response.headers_mut().extend(headers);
-    response
+    Failure::from_app(err, format).into_response()
 }
 
 impl IntoResponse for Failure {
@@ -111,12 +119,18 @@ impl IntoResponse for Failure {
             ("code", Doc::Int(i64::from(self.status.as_u16()))),
             ("description", Doc::Text(self.description)),
         ]);
-        render(
+        let mut response = render(
             self.format,
             self.status,
             "errors",
             &Doc::List("error", vec![error]),
-        )
+        );
+        if let Some(value) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 

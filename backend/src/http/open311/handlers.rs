@@ -215,6 +215,7 @@ pub async fn get_token(
         (status = 400, description = "A parameter is missing or wrong (a point outside the city…); the description names it.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 403, description = "`api_key` is missing or not a reporting app's.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 404, description = "An unknown service or format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 503, description = "The server cannot store writes now (its disk is full or its database read-only; the description says which). Nothing was stored; try again after `Retry-After` seconds.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
     security(("api_key" = []), ("open311_api_key" = []))
 )]

@@ -12,8 +12,10 @@ use super::{Reply, Write};
 use crate::clock::now_ms;
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::services::write_health::WriteHealth;
 use crate::store::Db;
 use crate::store::case_rows::{read_moved, take_numbers, write_plan};
+use crate::store::trouble::trouble_of;
 use crate::store::wal::{own_connection, run_checkpointer};
 use gridwall_core::event::Event;
 use gridwall_core::plan::{Numbers, Outcome, WriteCommand, plan_batch};
@@ -26,6 +28,10 @@ use tokio::sync::mpsc;
 /// Commands waiting for one write transaction; more than this wait for the next.
 const MAX_BATCH: usize = 512;
 
+/// While writes fail, how often the writer tries a write of its own, so that the wall learns
+/// that space has returned even when nobody is reporting.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The writer: takes the writes waiting in the queue (up to [`MAX_BATCH`]), runs them in one
 /// transaction, commits once, and then hands every committed event to the live feed in commit
 /// order and answers each caller. One commit per batch rather than per write is what lets
@@ -36,6 +42,7 @@ pub(super) async fn run_writer(
     mut queue: mpsc::Receiver<Write>,
     feed: mpsc::Sender<Event>,
     metrics: Arc<Metrics>,
+    health: Arc<WriteHealth>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let checkpointer = tokio::spawn(run_checkpointer(db.clone()));
@@ -43,23 +50,35 @@ pub(super) async fn run_writer(
     // dropped whenever another connection has written since its last transaction, so a writer
     // taking whichever pooled connection is free re-reads its pages for nearly every batch.
     let mut conn: Option<PoolConnection<sqlx::Any>> = None;
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        let failing = health.current().is_some();
+        tokio::select! {
+            taken = queue.recv_many(&mut batch, MAX_BATCH) => if taken == 0 { break },
+            _ = tokio::time::sleep(PROBE_EVERY), if failing => {
+                probe(&db, &mut conn, &health).await;
+                continue;
+            }
+        }
         let writes = std::mem::take(&mut batch);
         if conn.is_none() {
             match own_connection(&db).await {
                 Ok(c) => conn = Some(c),
                 Err(err) => {
-                    // Dropping the writes tells their callers that nothing was stored.
+                    let trouble = trouble_of(&err);
+                    health.fail(trouble, now_ms());
                     tracing::error!(error = %err, writes = writes.len(), "the case writer has no database connection");
+                    for write in writes {
+                        write.reply.refuse(AppError::WritesFailing(trouble));
+                    }
                     continue;
                 }
             }
         }
         if let Some(c) = conn.as_mut()
-            && !write_batch(c, &areas, writes, &feed, &metrics).await
+            && !write_batch(c, &areas, writes, &feed, &metrics, &health).await
         {
             // The connection may be what failed: the next batch takes a fresh one.
-            conn = None;
+            close(&mut conn).await;
         }
     }
     checkpointer.abort();
@@ -73,6 +92,7 @@ async fn write_batch(
     batch: Vec<Write>,
     feed: &mpsc::Sender<Event>,
     metrics: &Metrics,
+    health: &WriteHealth,
 ) -> bool {
     let (commands, replies): (Vec<WriteCommand>, Vec<Reply>) =
         batch.into_iter().map(|w| (w.command, w.reply)).unzip();
@@ -101,23 +121,30 @@ async fn write_batch(
     // A refused write is answered with its refusal whatever became of the batch: it wrote
     // nothing either way.
     let mut done = Vec::with_capacity(outcomes.len());
-    for (outcome, reply) in outcomes.into_iter().zip(replies) {
+    let mut replies = replies.into_iter();
+    for (outcome, reply) in outcomes.into_iter().zip(replies.by_ref()) {
         match outcome {
             Ok(outcome) => done.push((outcome, reply)),
             Err(refusal) => reply.refuse(AppError::from(refusal)),
         }
     }
+    // The writes of a batch that failed before it was planned have no outcome.
+    let unplanned: Vec<Reply> = replies.collect();
     if let Err(err) = result {
-        tracing::error!(error = %err, writes = done.len(), "a write batch failed and was rolled back");
+        // Nothing of the batch was stored: each caller gets a 503 naming why, which it may
+        // send again, and the walls show that writes are failing until one is stored.
+        let trouble = trouble_of(&err);
+        health.fail(trouble, now_ms());
+        tracing::error!(error = %err, writes = done.len().max(unplanned.len()), trouble = ?trouble, "a write batch failed and was rolled back");
         for (_, reply) in done {
-            reply.refuse(AppError::Database(sqlx::Error::Protocol(
-                "write batch rolled back".into(),
-            )));
+            reply.refuse(AppError::WritesFailing(trouble));
         }
-        // Writes of a batch that failed before it was planned are dropped, and their callers
-        // told by their closed channels that nothing was stored.
+        for reply in unplanned {
+            reply.refuse(AppError::WritesFailing(trouble));
+        }
         return false;
     }
+    health.recover(now_ms());
     let now = std::time::Instant::now();
     for (outcome, reply) in done {
         match (outcome, reply) {
@@ -154,5 +181,38 @@ async fn hand_to_feed(feed: &mpsc::Sender<Event>, event: Event) {
         // Only during shutdown: the event is committed and the next start rebuilds the wall
         // from the tables, so nothing is lost.
         tracing::warn!("live feed has stopped; event stored but not streamed");
+    }
+}
+
+/// A write of the writer's own while writes fail: when it is stored, writes are stored again.
+async fn probe(db: &Db, conn: &mut Option<PoolConnection<sqlx::Any>>, health: &WriteHealth) {
+    if conn.is_none() {
+        match own_connection(db).await {
+            Ok(c) => *conn = Some(c),
+            Err(err) => {
+                health.fail(trouble_of(&err), now_ms());
+                return;
+            }
+        }
+    }
+    let Some(c) = conn.as_mut() else { return };
+    match crate::store::trouble::probe_write(c, now_ms()).await {
+        Ok(()) => {
+            health.recover(now_ms());
+        }
+        Err(err) => {
+            tracing::debug!(error = %err, "writes still fail");
+            health.fail(trouble_of(&err), now_ms());
+            close(conn).await;
+        }
+    }
+}
+
+/// Closes the writer's connection after a failure rather than handing it back to the pool:
+/// a commit that failed can leave it inside a transaction, where the next batch's `BEGIN`
+/// fails, and worse, where a probe's write seems to succeed without being stored.
+async fn close(conn: &mut Option<PoolConnection<sqlx::Any>>) {
+    if let Some(c) = conn.take() {
+        let _ = c.close().await;
     }
 }

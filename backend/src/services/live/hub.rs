@@ -9,6 +9,7 @@
 
 use crate::clock::now_ms;
 use crate::metrics::Metrics;
+use crate::services::write_health::WriteHealth;
 use axum::extract::ws::Utf8Bytes;
 use gridwall_core::event::Event;
 use gridwall_core::fold::CityFacts;
@@ -263,6 +264,8 @@ struct HubTask {
     metrics: Arc<Metrics>,
     /// Where the look-back checkpoints go; `None` keeps none.
     history: Option<super::history::Sink>,
+    /// Whether writes are stored, told to every wall with its heartbeat.
+    writes: Arc<WriteHealth>,
 }
 
 /// Starts the hub task with rebuilt (or loaded) aggregates. Returns the handle for walls, the
@@ -272,6 +275,7 @@ pub fn spawn(
     city: Arc<CityFacts>,
     metrics: Arc<Metrics>,
     history: Option<super::history::Sink>,
+    writes: Arc<WriteHealth>,
     shutdown: CancellationToken,
 ) -> (Hub, mpsc::Sender<Event>, JoinHandle<Scopes>) {
     let (feed_tx, feed_rx) = mpsc::channel(FEED_CAPACITY);
@@ -309,6 +313,7 @@ pub fn spawn(
         streams,
         metrics,
         history,
+        writes,
     };
     let task = tokio::spawn(run_hub(hub, stream_id, feed_rx, cmd_rx, shutdown));
     (Hub { commands: cmd_tx }, feed_tx, task)
@@ -427,6 +432,7 @@ impl HubTask {
 
     fn send_heartbeats(&mut self) {
         let now = now_ms();
+        let writes_failing = self.writes.current();
         for stream in self.streams.values() {
             if stream.frames.receiver_count() > 0 {
                 let _ = stream.frames.send(Frame {
@@ -434,6 +440,7 @@ impl HubTask {
                         server_time_ms: now,
                         seq: stream.seq,
                         log_seq: stream.sent_log_seq,
+                        writes_failing,
                     })]),
                     oldest_commit: None,
                 });
@@ -699,6 +706,7 @@ pub(crate) mod tests {
             Arc::new(city()),
             Metrics::new(),
             None,
+            Arc::new(WriteHealth::default()),
             token.clone(),
         );
         let mut sub = hub.subscribe(Scope::City, None).await.expect("subscribe");
@@ -769,6 +777,7 @@ pub(crate) mod tests {
             Arc::new(city()),
             Metrics::new(),
             None,
+            Arc::new(WriteHealth::default()),
             token.clone(),
         );
         let mut sub = hub.subscribe(Scope::City, None).await.expect("subscribe");
@@ -804,6 +813,7 @@ pub(crate) mod tests {
             Arc::new(city()),
             Metrics::new(),
             None,
+            Arc::new(WriteHealth::default()),
             token.clone(),
         );
         for seq in 1..=3 {
@@ -867,6 +877,7 @@ pub(crate) mod tests {
             Arc::new(city()),
             Metrics::new(),
             None,
+            Arc::new(WriteHealth::default()),
             token.clone(),
         );
         let street = Scope::Street("S".to_owned());
