@@ -44,11 +44,18 @@ pub fn differences(live: &Value, rebuilt: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Fetches the live state of each scope from the server at `base_url` and rebuilds the same
-/// moment from the tables; returns, for each scope, the log position compared and the
-/// differences (none when all agree). Events that commit between the two reads are waited
-/// out: a comparison is made only when both describe the same transition and the same house
-/// visit. One rebuild serves every scope for as long as the city stands still.
+/// Fetches the live state of each scope from the server at `base_url` and compares it with
+/// the state of the tables at the same log position; returns, for each scope, the position
+/// compared and the differences (none when all agree).
+///
+/// The city does not stand still while a check runs (the simulator alone moves a case every
+/// few hundred milliseconds), so the check never waits for a quiet moment. It rebuilds the
+/// state from the tables once, in one snapshot, at some position; then, for each scope, it
+/// takes the server's live state (which says the position it stands at, at or past the
+/// tables' once the server has folded that far) and brings the tables' state forward to that
+/// same position by folding the log rows between the two, as the server does at start. The
+/// comparison is therefore of the same moment, however busy the server is; the log rows are
+/// read from the tables, never from the server.
 pub async fn check_scopes(
     db: &Db,
     base_url: &str,
@@ -56,68 +63,75 @@ pub async fn check_scopes(
     scopes: &[Scope],
     utc_offset_minutes: i32,
 ) -> anyhow::Result<Vec<(Scope, u64, Vec<String>)>> {
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("cannot make an HTTP client")?;
     let url = format!("{}/api/wall", base_url.trim_end_matches('/'));
+    let fetch = |scope: &Scope| {
+        let mut query = vec![("scope", scope.to_string())];
+        if let Some(token) = token {
+            query.push(("token", token.to_owned()));
+        }
+        fetch_view(http.get(&url).query(&query), &url)
+    };
     let city = live::city_facts(db).await?;
-    let mut rebuilt: Option<((u64, u64, i64, i64), gridwall_core::fold::Scopes)> = None;
+    // The tables' state, with the day and hour it was rebuilt for; folded forward as the
+    // server's position moves on.
+    let mut tables: Option<((i64, i64), gridwall_core::fold::Scopes)> = None;
     let mut results = Vec::with_capacity(scopes.len());
     'scopes: for scope in scopes {
-        for _ in 0..50 {
-            let mut query = vec![("scope", scope.to_string())];
-            if let Some(token) = token {
-                query.push(("token", token.to_owned()));
+        for _ in 0..MAX_ATTEMPTS {
+            let view = fetch(scope).await?;
+            let hour = (view.state.day, view.state.hourly.hour);
+            if tables.as_ref().is_none_or(|(at, _)| *at != hour) {
+                // The first rebuild, or the hour turned: the tables' state is rebuilt for the
+                // server's day and hour.
+                let rebuilt = live::rebuild(db, &city, hour.0, hour.1, utc_offset_minutes).await?;
+                tables = Some((hour, rebuilt));
             }
-            let view: WallView = http
-                .get(&url)
-                .query(&query)
-                .send()
-                .await
-                .with_context(|| format!("cannot reach the server at {url}"))?
-                .error_for_status()?
-                .json()
-                .await
-                .context("the server's answer is not a wall snapshot")?;
-            let WallView {
-                log_seq,
-                visit_seq,
-                state,
-                ..
-            } = view;
-            let position = (log_seq, visit_seq, state.day, state.hourly.hour);
-            if rebuilt.as_ref().is_none_or(|(at, _)| *at != position) {
-                let scopes =
-                    live::rebuild(db, &city, state.day, state.hourly.hour, utc_offset_minutes)
-                        .await?;
-                rebuilt = Some((
-                    (
-                        scopes.log_seq,
-                        scopes.visit_seq,
-                        state.day,
-                        state.hourly.hour,
-                    ),
-                    scopes,
-                ));
+            let Some((_, state)) = tables.as_mut() else {
+                continue;
+            };
+            if view.log_seq < state.log_seq || view.visit_seq < state.visit_seq {
+                // The tables are ahead of what the server has folded yet (it folds each
+                // commit a moment after it): ask again in a moment.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
             }
-            if let Some((at, tables)) = &rebuilt
-                && *at == position
-            {
-                let Some(tables) = tables.aggregates.get(scope) else {
-                    bail!("the tables have no {scope}");
-                };
-                let diffs = differences(
-                    &serde_json::to_value(&state)?,
-                    &serde_json::to_value(&tables.state)?,
-                );
-                results.push((scope.clone(), log_seq, diffs));
-                continue 'scopes;
-            }
-            // Something committed between the two reads; look again in a moment.
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            live::fold_tail_to(db, &city, state, view.log_seq, view.visit_seq).await?;
+            let Some(rebuilt) = state.aggregates.get(scope) else {
+                bail!("the tables have no {scope}");
+            };
+            let diffs = differences(
+                &serde_json::to_value(&view.state)?,
+                &serde_json::to_value(&rebuilt.state)?,
+            );
+            results.push((scope.clone(), view.log_seq, diffs));
+            continue 'scopes;
         }
-        bail!("the city changed too fast to catch the server and the tables at the same moment")
+        bail!(
+            "the server did not reach the tables' log position for {scope} after {MAX_ATTEMPTS} \
+             tries: is it folding its commits?"
+        )
     }
     Ok(results)
 }
+
+/// One live state from the server.
+async fn fetch_view(request: reqwest::RequestBuilder, url: &str) -> anyhow::Result<WallView> {
+    request
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the server at {url}"))?
+        .error_for_status()?
+        .json()
+        .await
+        .context("the server's answer is not a wall snapshot")
+}
+
+/// How many times a scope's live state is fetched before the check gives up on it.
+const MAX_ATTEMPTS: usize = 250;
 
 /// [`check_scopes`] for one scope.
 pub async fn check(

@@ -8,4 +8,4 @@ pub mod saved;
 pub mod scopes;
 
 pub use hub::{Current, Frame, Hub, HubStopped, Resume, SubscribeError, Subscription, spawn};
-pub use scopes::{city_facts, fold_tail, rebuild, rebuild_now};
+pub use scopes::{city_facts, fold_tail, fold_tail_to, rebuild, rebuild_now};

@@ -569,6 +569,20 @@ pub(crate) fn committed_from_row(
 /// Replays the log after `scopes` (the transitions after its `log_seq` and the visits after
 /// its `visit_seq`) through the fold: how a saved snapshot is brought up to date.
 pub async fn fold_tail(db: &Db, city: &CityFacts, scopes: &mut Scopes) -> Result<u64, sqlx::Error> {
+    fold_tail_to(db, city, scopes, i64::MAX as u64, i64::MAX as u64).await
+}
+
+/// [`fold_tail`] up to and including the transition `to_log_seq` and the visit `to_visit_seq`:
+/// how `gridwall check` brings the tables' state to the position of the live state it
+/// compares with.
+pub async fn fold_tail_to(
+    db: &Db,
+    city: &CityFacts,
+    scopes: &mut Scopes,
+    to_log_seq: u64,
+    to_visit_seq: u64,
+) -> Result<u64, sqlx::Error> {
+    let bound = |seq: u64| i64::try_from(seq).unwrap_or(i64::MAX);
     let rows = sqlx::query(
         "SELECT t.seq AS seq, t.case_id AS case_id, t.action AS action, t.to_state AS to_state,
                 t.department_code AS department_code, t.supervision AS supervision, t.deadline_at AS deadline_at,
@@ -580,10 +594,11 @@ pub async fn fold_tail(db: &Db, city: &CityFacts, scopes: &mut Scopes) -> Result
          JOIN cases c ON c.id = t.case_id
          LEFT JOIN transitions p ON p.seq = (
              SELECT MAX(q.seq) FROM transitions q WHERE q.case_id = t.case_id AND q.seq < t.seq)
-         WHERE t.seq > $1
+         WHERE t.seq > $1 AND t.seq <= $2
          ORDER BY t.seq",
     )
     .bind(scopes.log_seq as i64)
+    .bind(bound(to_log_seq))
     .fetch_all(db)
     .await?;
     let mut folded = 0;
@@ -594,9 +609,11 @@ pub async fn fold_tail(db: &Db, city: &CityFacts, scopes: &mut Scopes) -> Result
         folded += 1;
     }
     let rows = sqlx::query(
-        "SELECT id, grid_id, member_id, household, at FROM house_visits WHERE id > $1 ORDER BY id",
+        "SELECT id, grid_id, member_id, household, at FROM house_visits \
+         WHERE id > $1 AND id <= $2 ORDER BY id",
     )
     .bind(scopes.visit_seq as i64)
+    .bind(bound(to_visit_seq))
     .fetch_all(db)
     .await?;
     for row in rows {
