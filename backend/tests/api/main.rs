@@ -7,6 +7,7 @@ mod auth;
 mod cases;
 mod city;
 mod control;
+mod crash;
 mod demo;
 mod faults;
 mod health;
