@@ -55,6 +55,8 @@ pub struct AppState {
     pub controls: Arc<control::Controls>,
     /// Whether writes are stored (`/healthz` and the walls' heartbeats say when not).
     pub writes: Arc<write_health::WriteHealth>,
+    /// How long a WebSocket may stay silent before it is closed.
+    pub socket_idle: http::socket::SocketIdle,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -423,6 +425,7 @@ pub async fn run(
         photos,
         controls: Arc::new(control::Controls::new(config.control_return)),
         writes,
+        socket_idle: config.timeouts.socket_idle,
         shutdown: token.clone(),
     };
     let addr = listener

@@ -31,6 +31,9 @@ pub struct Timeouts {
     pub body_idle: Duration,
     /// For the connections in flight to finish once the server stops taking new ones.
     pub shutdown: Duration,
+    /// How long a WebSocket may stay silent, not even answering the server's pings, before
+    /// it is closed (the upgrade request itself is held to `header_read`).
+    pub socket_idle: crate::http::socket::SocketIdle,
 }
 
 impl Default for Timeouts {
@@ -39,6 +42,7 @@ impl Default for Timeouts {
             header_read: Duration::from_secs(10),
             body_idle: Duration::from_secs(30),
             shutdown: Duration::from_secs(10),
+            socket_idle: crate::http::socket::SocketIdle::default(),
         }
     }
 }

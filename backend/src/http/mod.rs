@@ -14,6 +14,7 @@ pub mod photos;
 pub mod seat;
 pub mod sessions;
 pub mod shed;
+pub mod socket;
 pub mod team;
 pub mod wall;
 pub mod ws;

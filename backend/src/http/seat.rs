@@ -9,6 +9,7 @@
 
 use crate::error::AppError;
 use crate::http::extract::signed_out;
+use crate::http::socket::{SEND_TIMEOUT, SocketIdle};
 use crate::services::auth::{Auth, Credential};
 use crate::services::cases::Cases;
 use crate::services::control::{ChannelRefusal, Controls, Direct};
@@ -75,6 +76,7 @@ pub async fn upgrade(
     State(controls): State<Arc<Controls>>,
     State(cases): State<Cases>,
     State(hub): State<Hub>,
+    State(idle): State<SocketIdle>,
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
     let token =
@@ -102,7 +104,7 @@ pub async fn upgrade(
     Ok(ws
         .max_message_size(MAX_SEAT_MESSAGE)
         .max_frame_size(MAX_SEAT_MESSAGE)
-        .on_upgrade(move |socket| serve_seat(socket, seat, controller, shutdown)))
+        .on_upgrade(move |socket| serve_seat(socket, seat, controller, idle, shutdown)))
 }
 
 /// What a seat's requests are checked against and carried out with.
@@ -122,6 +124,7 @@ async fn serve_seat(
     socket: WebSocket,
     seat: Seat,
     controller: Controller,
+    idle: SocketIdle,
     shutdown: CancellationToken,
 ) {
     let login = controller.login.clone();
@@ -139,13 +142,21 @@ async fn serve_seat(
     let (replies_tx, mut replies) = mpsc::channel::<SeatEvent>(16);
     let controls = Arc::clone(&seat.controls);
     let mut send_task = tokio::spawn(async move {
-        if sink.send(Message::Text(encode(&hello))).await.is_err() {
+        if !send(&mut sink, Message::Text(encode(&hello))).await {
             return;
         }
+        let mut pings = idle.pings();
         loop {
             let event = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
+                _ = pings.tick() => {
+                    // The seat's answer (a browser pongs by itself) keeps its connection open.
+                    if !send(&mut sink, Message::Ping(axum::body::Bytes::new())).await {
+                        return;
+                    }
+                    continue;
+                }
                 Some(event) = replies.recv() => event,
                 Some(Direct::Asked { wall, by }) = direct.recv() => SeatEvent::Asked { wall, by },
                 change = changes.recv() => match change {
@@ -155,7 +166,7 @@ async fn serve_seat(
                         let mut ok = true;
                         for control in controls.walls() {
                             let event = SeatEvent::Control { control: Box::new(control) };
-                            ok &= sink.send(Message::Text(encode(&event))).await.is_ok();
+                            ok &= send(&mut sink, Message::Text(encode(&event))).await;
                         }
                         if !ok {
                             return;
@@ -165,14 +176,14 @@ async fn serve_seat(
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
             };
-            if sink.send(Message::Text(encode(&event))).await.is_err() {
+            if !send(&mut sink, Message::Text(encode(&event))).await {
                 return;
             }
         }
-        let _ = sink.send(Message::Close(None)).await;
+        send(&mut sink, Message::Close(None)).await;
     });
     let mut recv_task = tokio::spawn(async move {
-        while let Some(Ok(msg)) = stream.next().await {
+        while let Some(msg) = idle.next(&mut stream).await {
             let text = match msg {
                 Message::Text(text) => text,
                 Message::Close(_) => break,
@@ -207,6 +218,18 @@ async fn serve_seat(
     }
     tracing::info!(seat = id, "a seat disconnected");
     drop(guard);
+}
+
+/// Sends one message; false when the seat did not take it within [`SEND_TIMEOUT`] or its
+/// link failed, and the seat is then let go.
+async fn send(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    message: Message,
+) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, sink.send(message)).await,
+        Ok(Ok(()))
+    )
 }
 
 fn wall_of(msg: &SeatMsg) -> &str {

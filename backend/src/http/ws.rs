@@ -7,6 +7,7 @@
 
 use crate::error::AppError;
 use crate::http::extract::{parse_scope, token_of};
+use crate::http::socket::{SEND_TIMEOUT, SocketIdle};
 use crate::metrics::{Connected, Metrics};
 use crate::services::control::{Controls, Follower, PastFrames};
 use crate::services::live::history::History;
@@ -32,8 +33,6 @@ use tokio_util::sync::CancellationToken;
 /// (tungstenite's default is 128 KiB per connection).
 const READ_BUFFER: usize = 4 * 1024;
 const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
-/// A wall that cannot take a frame for this long is dropped and left to reconnect.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// WebSocket close code 1001: the server is going away.
 const GOING_AWAY: u16 = 1001;
 
@@ -76,6 +75,7 @@ pub async fn upgrade(
     State(history): State<Arc<History>>,
     State(controls): State<Arc<Controls>>,
     State(writes): State<Arc<WriteHealth>>,
+    State(idle): State<SocketIdle>,
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
     let scope = parse_scope(query.scope.as_deref())?;
@@ -110,6 +110,7 @@ pub async fn upgrade(
         controls,
         access,
         writes,
+        idle,
         token: token_of(query.token.as_deref(), &headers),
         own: scope,
     };
@@ -163,6 +164,8 @@ struct Wall {
     /// Whether writes are stored, told with a past view's heartbeats as the hub tells it with
     /// the live ones.
     writes: Arc<WriteHealth>,
+    /// How long the wall may stay silent (not even answering a ping) before it is closed.
+    idle: SocketIdle,
     /// The wall's display token, checked again for every scope its channel shows.
     token: Option<String>,
     /// The scope the wall asked for: what it shows when its channel shows nothing.
@@ -179,9 +182,10 @@ async fn serve_wall(
     let _connected = Connected::new(wall.metrics.clone(), &wall.own);
     let (sink, mut stream) = socket.split();
     let (resync_tx, resync_rx) = mpsc::channel::<()>(1);
+    let idle = wall.idle;
     let mut send_task = tokio::spawn(send_frames(sink, wall, resume, follow, resync_rx, shutdown));
     let mut recv_task = tokio::spawn(async move {
-        while let Some(Ok(msg)) = stream.next().await {
+        while let Some(msg) = idle.next(&mut stream).await {
             match msg {
                 Message::Text(text) => match serde_json::from_str::<ClientMsg>(&text) {
                     // A full channel means a resync is already on its way.
@@ -364,6 +368,7 @@ async fn send_frames(
     let Ok(mut source) = wall.start(&view, resume, &mut sink).await else {
         return;
     };
+    let mut pings = wall.idle.pings();
     let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
     // The ticks missed while the wall showed the present are not made up in a burst when it
     // turns to the past.
@@ -389,6 +394,15 @@ async fn send_frames(
                     continue;
                 }
                 view = wanted;
+            }
+            _ = pings.tick() => {
+                // The wall's answer (a browser pongs by itself) keeps its connection open.
+                let ping = sink.send(Message::Ping(axum::body::Bytes::new()));
+                if !matches!(tokio::time::timeout(SEND_TIMEOUT, ping).await, Ok(Ok(()))) {
+                    metrics.walls_dropped.fetch_add(1, Relaxed);
+                    return;
+                }
+                continue;
             }
             Some(()) = resync.recv() => {
                 tracing::debug!("wall asked for a snapshot");

@@ -63,3 +63,77 @@ async fn an_upload_that_stalls_is_dropped() {
     assert_eq!(res.status(), 200);
     server.stop().await;
 }
+
+/// Reads a WebSocket until it ends; true when it ended within `within`.
+async fn ends_within<S>(ws: &mut S, within: Duration) -> bool
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return false,
+            Ok(None | Some(Err(_))) => return true,
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_)))) => return true,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+/// A wall and a seat that stop answering (not even the server's pings) are closed after the
+/// idle time; a wall that keeps reading, which answers pings as browsers do, stays.
+#[tokio::test]
+async fn silent_websockets_are_closed_and_live_ones_stay() {
+    use futures_util::StreamExt;
+    let server = TestServer::start_sample(Store::Sqlite, |c| {
+        c.timeouts.socket_idle = backend::http::socket::SocketIdle(Duration::from_secs(1));
+    })
+    .await;
+    let url = |path: &str| format!("ws://{}{path}", server.addr);
+    let (mut live, _) = tokio_tungstenite::connect_async(url("/ws"))
+        .await
+        .expect("a live wall");
+    let (mut silent, _) = tokio_tungstenite::connect_async(url("/ws"))
+        .await
+        .expect("a silent wall");
+    let (mut seat, _) =
+        tokio_tungstenite::connect_async(url(&format!("/ws/seat?token={}", server.tokens.leader)))
+            .await
+            .expect("a silent seat");
+    // The live wall reads (and so answers pings) for four idle spans; the others say nothing.
+    let until = tokio::time::Instant::now() + Duration::from_secs(4);
+    while tokio::time::Instant::now() < until {
+        let read = tokio::time::timeout_at(until, live.next()).await;
+        if let Ok(msg) = read {
+            let msg = msg
+                .expect("the live wall's stream stays open")
+                .expect("a frame");
+            assert!(
+                !msg.is_close(),
+                "the server closed a wall that answers its pings"
+            );
+        }
+    }
+    assert!(
+        ends_within(&mut silent, Duration::from_secs(5)).await,
+        "a wall that stayed silent for four idle spans is still connected"
+    );
+    assert!(
+        ends_within(&mut seat, Duration::from_secs(5)).await,
+        "a seat that stayed silent for four idle spans is still connected"
+    );
+    // The live wall still gets its heartbeats.
+    let next = tokio::time::timeout(Duration::from_secs(3), live.next())
+        .await
+        .expect("a frame within 3 s")
+        .expect("the stream is open")
+        .expect("a frame");
+    assert!(next.is_text() || next.is_ping(), "{next:?}");
+    server.stop().await;
+}
