@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::http::extract::Caller;
-use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::extract::{ApiPath, ApiQuery, CaseId};
 use crate::http::photos::WithPhotos;
 use crate::services::cases::Cases;
 use axum::Json;
@@ -87,7 +87,7 @@ pub async fn list_cases(
 pub async fn get_case(
     State(cases): State<Cases>,
     Caller(who): Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(CaseId(id)): ApiPath<CaseId>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(cases.get_for(id, &who).await?))
 }
@@ -112,7 +112,7 @@ pub async fn get_case(
 pub async fn case_moves(
     State(cases): State<Cases>,
     Caller(who): Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(CaseId(id)): ApiPath<CaseId>,
 ) -> Result<Json<Vec<shared::case::CaseMove>>, AppError> {
     Ok(Json(cases.moves_for(id, &who).await?))
 }
@@ -150,7 +150,7 @@ pub async fn case_moves(
 pub async fn move_case(
     State(cases): State<Cases>,
     Caller(who): Caller,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(CaseId(id)): ApiPath<CaseId>,
     WithPhotos { body: req, photos }: WithPhotos<MoveCase>,
 ) -> Result<Json<CaseView>, AppError> {
     let action = Action::from_code(req.action.trim())

@@ -20,6 +20,24 @@ use std::sync::Arc;
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct ApiPath<T>(pub T);
 
+/// A case's id in a path: a whole number from 1 to 2^63 − 1 (`ApiPath(CaseId(id))`); any
+/// other is a 400 naming `id`, before anything is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseId(pub i64);
+
+impl<'de> serde::Deserialize<'de> for CaseId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CaseId, D::Error> {
+        let id = i64::deserialize(d)?;
+        if id < 1 {
+            return Err(serde::de::Error::custom(format!(
+                "id: a case id is a whole number from 1 to {}, not {id}",
+                i64::MAX
+            )));
+        }
+        Ok(CaseId(id))
+    }
+}
+
 /// Query parameters whose errors come in the API's one error shape.
 #[derive(Debug, axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]

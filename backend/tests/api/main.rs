@@ -4,6 +4,7 @@
 mod assessment;
 mod assets;
 mod auth;
+mod bounds;
 mod cases;
 mod city;
 mod control;

@@ -117,7 +117,7 @@ impl Query {
             params
                 .get(name)
                 .map(|text| {
-                    parse_w3c(text, offset_minutes).ok_or_else(|| {
+                    let (first, last) = parse_w3c(text, offset_minutes).ok_or_else(|| {
                         Failure::bad(
                             format,
                             format!(
@@ -126,7 +126,17 @@ impl Query {
                                 echo(text)
                             ),
                         )
-                    })
+                    })?;
+                    // The same years as every moment of the API, so that the window's
+                    // arithmetic below stays far from overflow.
+                    if !shared::time::moment_in_range(first) || !shared::time::moment_in_range(last)
+                    {
+                        return Err(Failure::bad(
+                            format,
+                            format!("{name} `{}` is outside the years 2000 to 2099", echo(text)),
+                        ));
+                    }
+                    Ok((first, last))
                 })
                 .transpose()
         };
