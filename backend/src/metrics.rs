@@ -187,6 +187,7 @@ impl Drop for Connected {
     responses(
         (status = 200, description = "Walls connected, frames and bytes sent, resyncs, walls dropped, transitions committed and folded, and the commit-to-send latency histogram.",
             body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 429, description = "Too many anonymous requests at once (32 per server, with the maps, Open311's reads, `/api/team` and `/metrics`); `Retry-After` says when to try again.", body = shared::case::ApiError),
     ),
     security(())
 )]

@@ -90,6 +90,7 @@ impl Maps {
     responses(
         (status = 200, description = "Every grid, with id, name, street, district and kind. Gzipped when the request accepts it; revalidated on every load (`no-cache`).",
             body = FeatureCollection, content_type = "application/geo+json"),
+        (status = 429, description = "Too many anonymous requests at once (32 per server, with the maps, Open311's reads, `/api/team` and `/metrics`); `Retry-After` says when to try again.", body = shared::case::ApiError),
     ),
     security(())
 )]
@@ -106,6 +107,7 @@ pub async fn grids(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Respons
     responses(
         (status = 200, description = "Street and township outlines. Gzipped when the request accepts it; revalidated on every load (`no-cache`).",
             body = FeatureCollection, content_type = "application/geo+json"),
+        (status = 429, description = "Too many anonymous requests at once (32 per server, with the maps, Open311's reads, `/api/team` and `/metrics`); `Retry-After` says when to try again.", body = shared::case::ApiError),
     ),
     security(())
 )]
@@ -122,6 +124,7 @@ pub async fn streets(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Respo
     responses(
         (status = 200, description = "District and county outlines. Gzipped when the request accepts it; revalidated on every load (`no-cache`).",
             body = FeatureCollection, content_type = "application/geo+json"),
+        (status = 429, description = "Too many anonymous requests at once (32 per server, with the maps, Open311's reads, `/api/team` and `/metrics`); `Retry-After` says when to try again.", body = shared::case::ApiError),
     ),
     security(())
 )]
@@ -138,6 +141,7 @@ pub async fn districts(State(maps): State<Arc<Maps>>, headers: HeaderMap) -> Res
     responses(
         (status = 200, description = "Grid stations, mediation centres and key places. Gzipped when the request accepts it; revalidated on every load (`no-cache`).",
             body = FeatureCollection, content_type = "application/geo+json"),
+        (status = 429, description = "Too many anonymous requests at once (32 per server, with the maps, Open311's reads, `/api/team` and `/metrics`); `Retry-After` says when to try again.", body = shared::case::ApiError),
     ),
     security(())
 )]

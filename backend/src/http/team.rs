@@ -25,6 +25,7 @@ pub struct TeamQuery {
         (status = 200, description = "The headcount.", body = TeamView),
         (status = 400, description = "`at` is not a number, or not a moment from 2000 to 2100.", body = ApiError),
         (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
+        (status = 429, description = "Too many anonymous requests at once (32 per server, with the maps, Open311's reads, `/api/team` and `/metrics`); `Retry-After` says when to try again.", body = ApiError),
     ),
     security(())
 )]

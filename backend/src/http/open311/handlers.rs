@@ -115,6 +115,7 @@ fn no_resource(name: &str, format: Format) -> Failure {
         (status = 200, description = "The service's definition: no attributes.",
             content((Open311ServiceDefinition = "application/json"), ("text/xml"))),
         (status = 404, description = "An unknown service or format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 429, description = "Too many anonymous requests at once (32 per server); `Retry-After` says when to try again.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
     security(())
 )]
@@ -143,6 +144,7 @@ pub async fn service_definition(uri: Uri, path: Result<Path<String>, PathRejecti
         (status = 200, description = "A list holding the one request.",
             content((Vec<Open311Request> = "application/json"), ("text/xml"))),
         (status = 404, description = "No such request, or an unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 429, description = "Too many anonymous requests at once (32 per server); `Retry-After` says when to try again.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
     security(())
 )]
@@ -173,6 +175,7 @@ pub async fn get_request(
         (status = 200, description = "A list holding the request's id and its token.",
             content((Vec<Open311Token> = "application/json"), ("text/xml"))),
         (status = 404, description = "No such token, or an unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 429, description = "Too many anonymous requests at once (32 per server); `Retry-After` says when to try again.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
     security(())
 )]

@@ -187,6 +187,7 @@ pub struct Open311RequestForm {
         (status = 200, description = "The discovery document.",
             content((Open311Discovery = "application/json"), ("text/xml"))),
         (status = 404, description = "An unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 429, description = "Too many anonymous requests at once (32 per server); `Retry-After` says when to try again.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
     security(())
 )]
@@ -201,6 +202,7 @@ pub fn open311_discovery() {}
         (status = 200, description = "Every service: the 332 sub-items, grouped by category.",
             content((Vec<Open311Service> = "application/json"), ("text/xml"))),
         (status = 404, description = "An unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 429, description = "Too many anonymous requests at once (32 per server); `Retry-After` says when to try again.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
     security(())
 )]
@@ -225,6 +227,7 @@ pub fn open311_services() {}
         (status = 200, description = "The requests.", content((Vec<Open311Request> = "application/json"), ("text/xml"))),
         (status = 400, description = "A parameter is wrong; the description names it.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 404, description = "An unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 429, description = "Too many anonymous requests at once (32 per server); `Retry-After` says when to try again.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
     security(())
 )]
