@@ -7,6 +7,7 @@
 
 mod api_client;
 mod ceiling;
+mod flood;
 mod follow;
 mod ingest;
 mod lookback;

@@ -43,6 +43,9 @@ pub(crate) struct WallsArgs {
     /// How long to wait, after the last report's answer, for every wall to see it.
     #[arg(long, default_value_t = 10.0)]
     grace: f64,
+    /// A flood of wrong passwords while the cases are reported.
+    #[command(flatten)]
+    flood: crate::flood::FloodArgs,
 }
 
 /// The few fields of a server message that the measurement reads; `state` and `changes` are
@@ -193,7 +196,18 @@ pub(crate) async fn run(base: &str, args: WallsArgs) -> anyhow::Result<()> {
         self_after.saturating_sub(self_before) as f64 / connected.max(1) as f64
     );
 
+    let (flood_stop, flood_stopped) = watch::channel(false);
+    let flood = tokio::spawn(crate::flood::run(
+        api.base().to_owned(),
+        args.flood.clone(),
+        flood_stopped,
+    ));
     let cases = report_steadily(&api, &shared, args.rate, args.seconds).await;
+    let _ = flood_stop.send(true);
+    let (tally, ran) = flood.await.context("the login flood panicked")??;
+    if args.flood.login_flood > 0.0 {
+        println!("{}", crate::flood::summary(&tally, ran));
+    }
     let posted = cases.len();
     let max_seq = cases.iter().map(|&(seq, _)| seq).max().unwrap_or(0);
 

@@ -58,9 +58,41 @@ pub struct Auth {
     known: Mutex<HashMap<String, Known>>,
     /// Password attempts by client address and failures by account.
     throttle: Mutex<LoginThrottle>,
-    /// The password checks running at once: no more than the cores, so that a flood of
-    /// logins waits here rather than filling the blocking pool that other work shares.
+    /// The password checks running at once: half the cores (at least one), so that a flood of
+    /// logins waits here rather than filling the blocking pool that other work shares, and
+    /// leaves the other half to the walls and the writer.
     hashing: tokio::sync::Semaphore,
+    /// The password checks waiting for a permit; past [`MAX_WAITING_CHECKS`] a login is
+    /// refused at once with 429 instead of queueing without end.
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// How many password checks may wait for a free core; more are a flood, answered 429 at once.
+pub const MAX_WAITING_CHECKS: usize = 64;
+
+/// One place in a bounded count of waiters, given back when dropped.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    /// A place, unless `max` already wait.
+    fn enter(count: &'a std::sync::atomic::AtomicUsize, max: usize) -> Option<Waiting<'a>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        count
+            .fetch_update(Relaxed, Relaxed, |n| (n < max).then_some(n + 1))
+            .ok()
+            .map(|_| Waiting(count))
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// How many password checks run at once on a machine with `cores` cores.
+pub fn hashing_permits(cores: usize) -> usize {
+    (cores / 2).max(1)
 }
 
 /// What a request presents.
@@ -87,22 +119,40 @@ impl Auth {
             demo,
             known: Mutex::new(HashMap::new()),
             throttle: Mutex::new(LoginThrottle::default()),
-            hashing: tokio::sync::Semaphore::new(
+            hashing: tokio::sync::Semaphore::new(hashing_permits(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
-            ),
+            )),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
-    /// Runs the password hash `work` on the blocking pool, at most one per core at a time.
+    /// Runs the password hash `work` on the blocking pool, on at most half the cores at a
+    /// time; when [`MAX_WAITING_CHECKS`] already wait, refuses at once (429).
     async fn hashed<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self
-            .hashing
-            .acquire()
-            .await
-            .map_err(|_| AppError::Unavailable("the password check stopped".to_owned()))?;
+        let _permit = match self.hashing.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => {
+                // Counted while it waits, and uncounted however the wait ends (a client that
+                // hangs up drops this future mid-wait).
+                let Some(_waiting) = Waiting::enter(&self.waiting, MAX_WAITING_CHECKS) else {
+                    tracing::warn!(
+                        waiting = MAX_WAITING_CHECKS,
+                        "refusing a sign-in: too many password checks waiting"
+                    );
+                    return Err(AppError::TooManyRequests {
+                        retry_after_s: 1,
+                        message: "too many sign-ins at once; try again in 1 s".to_owned(),
+                    });
+                };
+                self.hashing
+                    .acquire()
+                    .await
+                    .map_err(|_| AppError::Unavailable("the password check stopped".to_owned()))?
+            }
+        };
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|_| AppError::Unavailable("the password check stopped".to_owned()))
@@ -150,7 +200,7 @@ impl Auth {
             // Hash anyway, so that an unknown login takes as long as a wrong password; off
             // the async workers, like the check below.
             let password = req.password.clone();
-            let _ = self.hashed(move || hash_password(&password)).await;
+            self.hashed(move || hash_password(&password)).await?;
             self.throttle().failed(login, now_ms());
             tracing::info!(login, client, "sign-in failed: unknown login");
             return Err(wrong());
@@ -582,5 +632,18 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn password_checks_take_half_the_cores_and_a_bounded_queue() {
+        assert_eq!([1, 2, 3, 4, 16].map(hashing_permits), [1, 1, 1, 2, 8]);
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let first = Waiting::enter(&count, 2).expect("a first place");
+        let second = Waiting::enter(&count, 2).expect("a second place");
+        assert!(Waiting::enter(&count, 2).is_none(), "a third is refused");
+        drop(first);
+        let third = Waiting::enter(&count, 2).expect("a place given back is taken again");
+        drop((second, third));
+        assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), 0);
     }
 }

@@ -427,3 +427,100 @@ async fn repeated_wrong_passwords_and_a_flood_of_attempts_get_429() {
     assert!(message.contains("this address"), "{message}");
     server.stop().await;
 }
+
+/// A flood of wrong passwords from many addresses at once, each under its own limit: the
+/// password checks run on at most half the cores with a bounded queue, and the logins past
+/// it are refused at once with 429 rather than queued; a wall still sees a report at once,
+/// and a right password still signs in afterwards.
+#[tokio::test]
+async fn a_flood_of_logins_from_many_addresses_is_cut_off_and_the_wall_stays_live() {
+    use futures_util::StreamExt;
+    use shared::wall::ServerMsg;
+    use std::net::{IpAddr, Ipv4Addr};
+    let server = TestServer::start().await;
+    let (mut wall, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr))
+        .await
+        .expect("a wall");
+    // Three logins from each of 100 addresses (127.0.0.2 onwards): far below the per-address
+    // limit, so only the bound on password checks stands in the flood's way.
+    let mut flood = Vec::new();
+    for i in 0..300_u32 {
+        let address = Ipv4Addr::new(127, 0, 0, 2 + (i % 100) as u8);
+        let client = reqwest::Client::builder()
+            .local_address(IpAddr::V4(address))
+            .build()
+            .expect("a client");
+        let url = server.url("/api/login");
+        flood.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .json(&json!({"login": format!("flood-{i}"), "password": "wrong"}))
+                .send()
+                .await
+                .expect("POST");
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap_or_default();
+            (
+                status,
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        }));
+    }
+    // While the flood is on, a report reaches the wall.
+    let seq = server.report("登录洪水期间的上报").await["seq"]
+        .as_u64()
+        .expect("seq");
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(5), wall.next())
+            .await
+            .expect("the wall gets frames during the flood")
+            .expect("the wall's stream is open")
+            .expect("a frame");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = msg
+            && let Ok(ServerMsg::Delta { log_seq, .. }) = serde_json::from_str(&text)
+            && log_seq >= seq
+        {
+            break;
+        }
+    }
+    let mut checked = 0;
+    let mut refused = 0;
+    for login in flood {
+        let (status, message) = login.await.expect("a login task");
+        match status {
+            401 => checked += 1,
+            429 => {
+                assert!(message.contains("too many sign-ins at once"), "{message}");
+                refused += 1;
+            }
+            other => panic!("a flooding login was answered {other}: {message}"),
+        }
+    }
+    assert!(
+        refused > 0,
+        "no login was refused: {checked} were all checked"
+    );
+    assert!(checked > 0, "no password was checked at all");
+    // The flood is over: a right password signs in.
+    let db = server.db().await;
+    backend::services::auth::put_account(
+        &db,
+        &NewAccount {
+            area: Some(Scope::City),
+            ..account("after-flood", Role::Dispatcher)
+        },
+    )
+    .await
+    .expect("create an account");
+    let res = reqwest::Client::new()
+        .post(server.url("/api/login"))
+        .json(&json!({"login": "after-flood", "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), 200);
+    server.stop().await;
+}
