@@ -2,6 +2,7 @@
 //! and catches up by itself when the server comes back; the field page plays a case's whole
 //! story at phone size (`field`); a leader drills down to a case at the seat (`seat`).
 
+mod faults;
 mod field;
 mod seat;
 
