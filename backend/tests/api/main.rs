@@ -9,6 +9,7 @@ mod city;
 mod control;
 mod demo;
 mod health;
+mod idempotency;
 mod lists;
 mod lookback;
 mod open311;
