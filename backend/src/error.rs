@@ -78,6 +78,10 @@ impl From<gridwall_core::plan::Refusal> for AppError {
             Refusal::Move(err) => AppError::MoveNotAllowed(err),
             Refusal::Flag(err) => AppError::FlagNotAllowed(err),
             Refusal::Invalid { field, message } => AppError::invalid(field, message),
+            Refusal::KeyReused => AppError::invalid(
+                gridwall_core::idempotency::HEADER,
+                Refusal::KeyReused.to_string(),
+            ),
         }
     }
 }

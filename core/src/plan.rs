@@ -6,8 +6,15 @@
 //! as it stood (403). Each command that passes takes the next numbers and becomes rows (the
 //! case as it is after the batch, its transitions, photo links and house visits) and the event
 //! the live feed gets after the commit; each that fails takes nothing and says why.
+//!
+//! A report or move may carry an idempotency key (`crate::idempotency`). Before anything else,
+//! a command whose key is already stored (or was used earlier in the batch) is answered from
+//! it: with the stored answer when the request's fingerprint is the same, which writes nothing
+//! and takes no number, or refused when another request used the key. A keyed command that
+//! writes adds its key to the plan, so that the key and the write commit together.
 
 use crate::event::{Committed, DEFAULT_TIME_LIMIT_HOURS, Event, Facts, Visit};
+use crate::idempotency::{Claim, KeyId, KeyRow, StoredKey};
 use crate::photo::StoredPhoto;
 use crate::policy::{AreaIndex, Denied, Principal};
 use shared::auth::Role;
@@ -36,6 +43,9 @@ pub enum Refusal {
         field: &'static str,
         message: String,
     },
+    /// The command's idempotency key was used by the same caller on the same route for a
+    /// different request (another body or another case) (422).
+    KeyReused,
 }
 
 impl fmt::Display for Refusal {
@@ -46,6 +56,12 @@ impl fmt::Display for Refusal {
             Refusal::Move(err) => err.fmt(f),
             Refusal::Flag(err) => err.fmt(f),
             Refusal::Invalid { field, message } => write!(f, "{field}: {message}"),
+            Refusal::KeyReused => write!(
+                f,
+                "the {} was used for a different request (another body, or another case); \
+                 a new request needs a new key",
+                crate::idempotency::HEADER
+            ),
         }
     }
 }
@@ -88,6 +104,8 @@ pub enum WriteCommand {
         who: Arc<Principal>,
         /// The report's photos, already on disk, in the order they were sent.
         photos: Vec<StoredPhoto>,
+        /// The request's idempotency key, if it sent one.
+        key: Option<Claim>,
     },
     Move {
         case_id: i64,
@@ -97,6 +115,8 @@ pub enum WriteCommand {
         department: Option<String>,
         /// The move's photos, already on disk, in the order they were sent.
         photos: Vec<StoredPhoto>,
+        /// The request's idempotency key, if it sent one.
+        key: Option<Claim>,
     },
     Visit {
         grid_id: String,
@@ -113,6 +133,14 @@ impl WriteCommand {
             _ => None,
         }
     }
+
+    /// The command's idempotency key, if it carries one.
+    pub fn claim(&self) -> Option<&Claim> {
+        match self {
+            WriteCommand::Report { key, .. } | WriteCommand::Move { key, .. } => key.as_ref(),
+            WriteCommand::Visit { .. } => None,
+        }
+    }
 }
 
 /// What one command produced, before the commit makes it real.
@@ -121,6 +149,9 @@ pub enum Outcome {
     /// The view is boxed: with its photos it is twice the size of a visit's event.
     Case(Box<CaseView>, Event),
     Visit(Event),
+    /// The answer stored with the command's idempotency key: the request was made before, and
+    /// this one wrote nothing and has no event.
+    Replayed(Box<CaseView>),
 }
 
 /// A batch planned in memory and ready to be written.
@@ -134,6 +165,8 @@ pub struct Plan {
     pub photos: Vec<(StoredPhoto, i64)>,
     pub photo_links: Vec<PhotoLink>,
     pub visits: Vec<Visit>,
+    /// The idempotency keys of the batch's keyed writes, to store in its transaction.
+    pub keys: Vec<KeyRow>,
     /// One outcome per command, in the batch's order.
     pub outcomes: Vec<Result<Outcome, Refusal>>,
 }
@@ -260,8 +293,8 @@ pub struct PhotoLink {
 
 /// The free case ids, transition sequence numbers and house-visit ids a batch may use, each
 /// list handed out from its back (ascending). The store takes them inside the batch's
-/// transaction (`store::case_rows::take_numbers`); a write the batch refuses leaves its number
-/// unused, as a rolled-back insert would. Nothing reads the log as gapless: readers ask for what
+/// transaction (`store::case_rows::take_numbers`); a write the batch refuses, or answers from its
+/// idempotency key, leaves its number unused, as a rolled-back insert would. Nothing reads the log as gapless: readers ask for what
 /// comes after the last number they saw.
 #[derive(Debug, Default)]
 pub struct Numbers {
@@ -291,11 +324,14 @@ impl Numbers {
 
 /// Decides every write of the batch in queue order, as if each were committed alone: a move
 /// sees the moves before it in the same batch. A refused write takes no number and writes
-/// nothing; its outcome says why.
+/// nothing; its outcome says why. `keys` are the stored idempotency keys of the batch's keyed
+/// commands (the writer reads them in the batch's transaction; others may be left out): a
+/// command whose key is among them, or was used earlier in the batch, is answered from it.
 pub fn plan_batch(
     batch: Vec<WriteCommand>,
     areas: &AreaIndex,
     mut rows: HashMap<i64, CaseRecord>,
+    mut keys: HashMap<KeyId, StoredKey>,
     numbers: &mut Numbers,
     at: i64,
 ) -> Plan {
@@ -303,8 +339,17 @@ pub fn plan_batch(
     // Where each case of the batch sits in `plan.cases`.
     let mut placed: HashMap<i64, usize> = HashMap::new();
     for write in batch {
+        if let Some(answer) = write.claim().and_then(|claim| replay(&keys, claim)) {
+            plan.outcomes.push(answer);
+            continue;
+        }
         match write {
-            WriteCommand::Report { new, who, photos } => {
+            WriteCommand::Report {
+                new,
+                who,
+                photos,
+                key,
+            } => {
                 let mut row =
                     report_row(Numbers::next(&mut numbers.case_ids), new, who.member_id, at);
                 let seq = Numbers::next(&mut numbers.seqs) as u64;
@@ -319,6 +364,7 @@ pub fn plan_batch(
                 let (view, event) = log(&mut plan, &mut row, logged);
                 placed.insert(row.id, plan.cases.len());
                 plan.cases.push(row);
+                keep_key(&mut plan, &mut keys, key, &view, at);
                 plan.outcomes.push(Ok(Outcome::Case(Box::new(view), event)));
             }
             WriteCommand::Move {
@@ -328,6 +374,7 @@ pub fn plan_batch(
                 note,
                 department,
                 photos,
+                key,
             } => {
                 let slot = placed.get(&case_id).copied();
                 let current = match slot {
@@ -382,6 +429,7 @@ pub fn plan_batch(
                         plan.cases.push(row);
                     }
                 }
+                keep_key(&mut plan, &mut keys, key, &view, at);
                 plan.outcomes.push(Ok(Outcome::Case(Box::new(view), event)));
             }
             WriteCommand::Visit {
@@ -414,6 +462,45 @@ struct Logged<'a> {
     note: Option<String>,
     photos: Vec<StoredPhoto>,
     seq: u64,
+}
+
+/// The answer to a keyed command whose key is already taken: the stored answer when the
+/// request is the same (its fingerprint matches), a refusal when another request used the key.
+/// `None` when the key is free, and the command is decided like any other.
+fn replay(keys: &HashMap<KeyId, StoredKey>, claim: &Claim) -> Option<Result<Outcome, Refusal>> {
+    let stored = keys.get(&claim.id)?;
+    Some(if stored.fingerprint == claim.fingerprint {
+        Ok(Outcome::Replayed(Box::new(stored.answer.clone())))
+    } else {
+        Err(Refusal::KeyReused)
+    })
+}
+
+/// Keeps the key of a command that wrote: stored with the batch, and taken for the commands
+/// after it in the batch, which get this answer.
+fn keep_key(
+    plan: &mut Plan,
+    keys: &mut HashMap<KeyId, StoredKey>,
+    key: Option<Claim>,
+    view: &CaseView,
+    at: i64,
+) {
+    let Some(Claim { id, fingerprint }) = key else {
+        return;
+    };
+    keys.insert(
+        id.clone(),
+        StoredKey {
+            fingerprint: fingerprint.clone(),
+            answer: view.clone(),
+        },
+    );
+    plan.keys.push(KeyRow {
+        id,
+        fingerprint,
+        answer: view.clone(),
+        created_ms: at,
+    });
 }
 
 /// Logs one move of `row` (already applied) as transition `seq`: stamps the row, adds the
@@ -521,6 +608,7 @@ mod tests {
             note: None,
             department: None,
             photos: Vec::new(),
+            key: None,
         }
     }
 
@@ -543,6 +631,9 @@ mod tests {
         Move,
         Flag,
         Invalid,
+        /// Answered from its idempotency key with the case as the first request left it.
+        Replayed(i64, CaseState, u64),
+        KeyReused,
     }
 
     fn seen(outcome: &Result<Outcome, Refusal>) -> Seen {
@@ -554,6 +645,8 @@ mod tests {
             Err(Refusal::Move(_)) => Seen::Move,
             Err(Refusal::Flag(_)) => Seen::Flag,
             Err(Refusal::Invalid { .. }) => Seen::Invalid,
+            Ok(Outcome::Replayed(view)) => Seen::Replayed(view.id, view.state, view.seq),
+            Err(Refusal::KeyReused) => Seen::KeyReused,
         }
     }
 
@@ -574,12 +667,14 @@ mod tests {
             },
             who: Arc::new(Principal::system("test")),
             photos: Vec::new(),
+            key: None,
         };
         let mut numbers = numbers(100, 5);
         let plan = plan_batch(
             vec![dispatch, accept, again, elsewhere, report],
             &AreaIndex::default(),
             rows,
+            HashMap::new(),
             &mut numbers,
             5_000,
         );
@@ -649,6 +744,7 @@ mod tests {
             vec![accept, dispatch],
             &AreaIndex::default(),
             rows,
+            HashMap::new(),
             &mut numbers(1, 2),
             5_000,
         );
@@ -692,6 +788,7 @@ mod tests {
                 note,
                 department,
                 photos,
+                key: None,
             },
             other => other,
         };
@@ -707,6 +804,7 @@ mod tests {
             vec![dispatch, refused, accept, resolve],
             &AreaIndex::default(),
             rows,
+            HashMap::new(),
             &mut numbers(10, 4),
             5_000,
         );
@@ -727,7 +825,9 @@ mod tests {
                 Ok(Outcome::Case(view, _)) => {
                     Some(view.photos.iter().map(|p| (p.action, p.seq)).collect())
                 }
-                Ok(Outcome::Visit(_)) => panic!("no visit was queued"),
+                Ok(Outcome::Visit(_) | Outcome::Replayed(_)) => {
+                    panic!("no visit or keyed write was queued")
+                }
                 Err(_) => None,
             })
             .collect();
@@ -752,6 +852,7 @@ mod tests {
     fn a_move_its_caller_may_not_make_records_none_of_its_photos() {
         let staff = |department: &str| Principal {
             actor: format!("staff-{department}"),
+            identity: format!("account:staff-{department}"),
             role: Role::DepartmentStaff,
             area: None,
             department: Some(department.to_owned()),
@@ -792,6 +893,7 @@ mod tests {
                 note: None,
                 department: department.map(str::to_owned),
                 photos,
+                key: None,
             });
         }
         let rows = HashMap::from([(7, reported(7))]);
@@ -799,6 +901,7 @@ mod tests {
             queue,
             &AreaIndex::default(),
             rows,
+            HashMap::new(),
             &mut numbers(20, 4),
             5_000,
         );
@@ -824,6 +927,198 @@ mod tests {
         assert_eq!(plan.transitions[1].role, Role::DepartmentStaff);
     }
 
+    /// A claim on key `key` by `caller` on the report route, for a request whose body is
+    /// `body`.
+    fn claim(caller: &str, key: &str, body: &str) -> Claim {
+        Claim {
+            id: KeyId {
+                caller: caller.to_owned(),
+                route: "POST /api/cases".to_owned(),
+                key: key.to_owned(),
+            },
+            fingerprint: format!("fingerprint of {body}"),
+        }
+    }
+
+    fn keyed(write: WriteCommand, claim: Claim) -> WriteCommand {
+        match write {
+            WriteCommand::Report {
+                new, who, photos, ..
+            } => WriteCommand::Report {
+                new,
+                who,
+                photos,
+                key: Some(claim),
+            },
+            WriteCommand::Move {
+                case_id,
+                action,
+                who,
+                note,
+                department,
+                photos,
+                ..
+            } => WriteCommand::Move {
+                case_id,
+                action,
+                who,
+                note,
+                department,
+                photos,
+                key: Some(claim),
+            },
+            visit => visit,
+        }
+    }
+
+    fn report_of(description: &str) -> WriteCommand {
+        WriteCommand::Report {
+            new: NewCase {
+                category: Category::MunicipalFacilities,
+                sub_item: Some("0801".to_owned()),
+                grid_id: Some("230602001001001".to_owned()),
+                point: None,
+                description: description.to_owned(),
+            },
+            who: Arc::new(Principal::system("test")),
+            photos: Vec::new(),
+            key: None,
+        }
+    }
+
+    /// The key `k` of caller `a` as a stored key whose first request was `body` and produced
+    /// case 42.
+    fn stored_key(body: &str) -> HashMap<KeyId, StoredKey> {
+        let claim = claim("a", "k", body);
+        let mut answer = reported(42).view();
+        answer.seq = 17;
+        HashMap::from([(
+            claim.id,
+            StoredKey {
+                fingerprint: claim.fingerprint,
+                answer,
+            },
+        )])
+    }
+
+    #[test]
+    fn a_retried_request_gets_the_stored_answer_and_writes_nothing() {
+        let retry = keyed(report_of("井盖缺失"), claim("a", "k", "井盖缺失"));
+        let mut numbers = numbers(100, 1);
+        let plan = plan_batch(
+            vec![retry],
+            &AreaIndex::default(),
+            HashMap::new(),
+            stored_key("井盖缺失"),
+            &mut numbers,
+            5_000,
+        );
+        let outcomes: Vec<Seen> = plan.outcomes.iter().map(seen).collect();
+        assert_eq!(outcomes, [Seen::Replayed(42, CaseState::Reported, 17)]);
+        // Nothing is written and no number is taken: no case, no transition, no key.
+        assert!(plan.cases.is_empty() && plan.transitions.is_empty() && plan.keys.is_empty());
+        assert_eq!(numbers.seqs, [100]);
+        assert_eq!(numbers.case_ids, [901]);
+    }
+
+    #[test]
+    fn a_key_used_for_another_request_is_refused_and_writes_nothing() {
+        let other = keyed(report_of("垃圾满溢"), claim("a", "k", "垃圾满溢"));
+        let plan = plan_batch(
+            vec![other],
+            &AreaIndex::default(),
+            HashMap::new(),
+            stored_key("井盖缺失"),
+            &mut numbers(100, 1),
+            5_000,
+        );
+        let outcomes: Vec<Seen> = plan.outcomes.iter().map(seen).collect();
+        assert_eq!(outcomes, [Seen::KeyReused]);
+        assert!(plan.cases.is_empty() && plan.transitions.is_empty() && plan.keys.is_empty());
+        let refusal = plan.outcomes[0].as_ref().expect_err("refused").to_string();
+        assert!(
+            refusal.contains("Idempotency-Key was used for a different request"),
+            "{refusal}"
+        );
+    }
+
+    #[test]
+    fn the_same_key_twice_in_a_batch_gets_the_first_answer() {
+        let rows = HashMap::from([(7, reported(7))]);
+        let dispatch = || keyed(move_of(7, Action::Dispatch), claim("a", "k", "dispatch"));
+        // Another request on the same key, after the first: refused, though the state
+        // machine would take it.
+        let accept = keyed(move_of(7, Action::Accept), claim("a", "k", "accept"));
+        let plan = plan_batch(
+            vec![dispatch(), dispatch(), accept],
+            &AreaIndex::default(),
+            rows,
+            HashMap::new(),
+            &mut numbers(100, 3),
+            5_000,
+        );
+        let outcomes: Vec<Seen> = plan.outcomes.iter().map(seen).collect();
+        assert_eq!(
+            outcomes,
+            [
+                Seen::Case(7, CaseState::Dispatched, 100),
+                Seen::Replayed(7, CaseState::Dispatched, 100),
+                Seen::KeyReused,
+            ]
+        );
+        assert_eq!(plan.transitions.len(), 1);
+        // The key is stored once, with the write it belongs to and the batch's time.
+        assert_eq!(plan.keys.len(), 1);
+        let row = &plan.keys[0];
+        assert_eq!(row.id, claim("a", "k", "dispatch").id);
+        assert_eq!((row.answer.id, row.answer.seq), (7, 100));
+        assert_eq!(row.created_ms, 5_000);
+    }
+
+    #[test]
+    fn keys_belong_to_their_caller_and_route() {
+        let first = keyed(report_of("井盖缺失"), claim("b", "k", "井盖缺失"));
+        let mut on_moves = claim("a", "k", "dispatch");
+        on_moves.id.route = "POST /api/cases/{id}/moves".to_owned();
+        let second = keyed(move_of(7, Action::Dispatch), on_moves);
+        let plan = plan_batch(
+            vec![first, second],
+            &AreaIndex::default(),
+            HashMap::from([(7, reported(7))]),
+            stored_key("井盖缺失"),
+            &mut numbers(100, 2),
+            5_000,
+        );
+        // Caller `a`'s key on the report route is taken; `b`'s, and `a`'s on another route,
+        // are free.
+        let outcomes: Vec<Seen> = plan.outcomes.iter().map(seen).collect();
+        assert_eq!(
+            outcomes,
+            [
+                Seen::Case(901, CaseState::Reported, 100),
+                Seen::Case(7, CaseState::Dispatched, 101),
+            ]
+        );
+        assert_eq!(plan.keys.len(), 2);
+    }
+
+    #[test]
+    fn a_refused_keyed_write_keeps_no_key() {
+        let accept = || keyed(move_of(7, Action::Accept), claim("a", "k", "accept"));
+        let plan = plan_batch(
+            vec![accept(), accept()],
+            &AreaIndex::default(),
+            HashMap::from([(7, reported(7))]),
+            HashMap::new(),
+            &mut numbers(100, 2),
+            5_000,
+        );
+        // Nothing was written, so the retry is decided again rather than answered from a key.
+        let outcomes: Vec<Seen> = plan.outcomes.iter().map(seen).collect();
+        assert_eq!(outcomes, [Seen::Move, Seen::Move]);
+        assert!(plan.keys.is_empty());
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -838,11 +1133,13 @@ mod tests {
         });
 
         /// A random write: a report (`None`) or an action on one of cases 1 to 6, of which
-        /// only 1 to 4 exist; made by the system or by a grid worker of grid G1.
-        fn write() -> impl Strategy<Value = (Option<(i64, usize)>, bool)> {
+        /// only 1 to 4 exist; made by the system or by a grid worker of grid G1; with one of
+        /// three idempotency keys or none.
+        fn write() -> impl Strategy<Value = (Option<(i64, usize)>, bool, Option<u8>)> {
             (
                 prop_oneof![1 => Just(None), 6 => (1i64..=6, 0..ACTIONS.len()).prop_map(Some)],
                 any::<bool>(),
+                proptest::option::of(0u8..3),
             )
         }
 
@@ -853,7 +1150,9 @@ mod tests {
             /// transition is a move the state machine allows from the state the case was
             /// in, each case's row is where its last transition left it, sequence numbers
             /// run without gaps, every write is answered exactly once, and a refused write
-            /// leaves no trace.
+            /// leaves no trace. A keyed write whose key was used before (in an earlier batch
+            /// or earlier in its own) writes nothing: the same request gets the first answer,
+            /// another is refused; a keyed write that writes stores its key with its answer.
             #[test]
             fn the_log_and_the_rows_always_agree(
                 batches in proptest::collection::vec(proptest::collection::vec(write(), 1..24), 1..8)
@@ -861,6 +1160,7 @@ mod tests {
                 let mut stored: HashMap<i64, CaseRecord> =
                     (1..=4).map(|id| (id, CaseRecord { grid_id: Some("G1".to_owned()), ..reported(id) })).collect();
                 let mut log: Vec<TransitionRow> = Vec::new();
+                let mut keys: HashMap<KeyId, StoredKey> = HashMap::new();
                 let (mut next_seq, mut next_case) = (1i64, 100i64);
                 let worker = Arc::new(Principal {
                     grids: HashSet::from(["G2".to_owned()]),
@@ -868,7 +1168,8 @@ mod tests {
                 });
                 for (b, batch) in batches.into_iter().enumerate() {
                     let mut writes = Vec::new();
-                    for (i, (what, by_worker)) in batch.into_iter().enumerate() {
+                    let mut claims = Vec::new();
+                    for (i, (what, by_worker, key)) in batch.into_iter().enumerate() {
                         // Reports are checked before they are queued, so only moves come from
                         // the worker here.
                         let who = if by_worker && what.is_some() {
@@ -883,6 +1184,17 @@ mod tests {
                             kind: ImageKind::Jpeg,
                             bytes: 1,
                         }];
+                        // The same write with the same key is the same request (a retry); the
+                        // key is the test's on one route.
+                        let key = key.map(|k| Claim {
+                            id: KeyId {
+                                caller: "test".to_owned(),
+                                route: "POST /cases".to_owned(),
+                                key: format!("k{k}"),
+                            },
+                            fingerprint: format!("{what:?} {by_worker}"),
+                        });
+                        claims.push(key.clone());
                         writes.push(match what {
                             None => WriteCommand::Report {
                                 new: NewCase {
@@ -894,6 +1206,7 @@ mod tests {
                                 },
                                 who,
                                 photos,
+                                key,
                             },
                             Some((case_id, a)) => WriteCommand::Move {
                                 case_id,
@@ -902,6 +1215,7 @@ mod tests {
                                 note: None,
                                 department: None,
                                 photos,
+                                key,
                             },
                         });
                     }
@@ -911,22 +1225,65 @@ mod tests {
                         case_ids: (next_case..next_case + n as i64).rev().collect(),
                         visit_ids: Vec::new(),
                     };
-                    let plan = plan_batch(writes, &AreaIndex::default(), stored.clone(), &mut numbers, 1_000 + b as i64);
+                    let at = 1_000 + b as i64;
+                    let plan = plan_batch(writes, &AreaIndex::default(), stored.clone(), keys.clone(), &mut numbers, at);
 
-                    // Every write is answered once: each has its outcome, refused or accepted,
-                    // and the accepted ones are the transitions written, in order.
+                    // Every write is answered once: each has its outcome, refused, replayed or
+                    // accepted, and the accepted ones are the transitions written, in order.
                     prop_assert_eq!(plan.outcomes.len(), n);
                     let refused = plan.outcomes.iter().filter(|o| o.is_err()).count();
+                    let replays = plan
+                        .outcomes
+                        .iter()
+                        .filter(|o| matches!(o, Ok(Outcome::Replayed(_))))
+                        .count();
                     let accepted: Vec<u64> = plan
                         .outcomes
                         .iter()
                         .filter_map(|o| match o {
                             Ok(Outcome::Case(view, _)) => Some(view.seq),
                             Ok(Outcome::Visit(_)) => Some(u64::MAX),
-                            Err(_) => None,
+                            Ok(Outcome::Replayed(_)) | Err(_) => None,
                         })
                         .collect();
-                    prop_assert_eq!(refused + accepted.len(), n);
+                    prop_assert_eq!(refused + replays + accepted.len(), n);
+                    // Each key answers as its first use did: the same request with the first
+                    // answer, another with a refusal. A key is kept only by a write that wrote,
+                    // stored with the batch's time, once.
+                    let mut taken = keys.clone();
+                    let mut kept = Vec::new();
+                    for (claim, outcome) in claims.iter().zip(&plan.outcomes) {
+                        let first = claim.as_ref().and_then(|c| taken.get(&c.id));
+                        match (claim, first, outcome) {
+                            (Some(c), Some(first), Ok(Outcome::Replayed(view))) => {
+                                prop_assert_eq!(&first.fingerprint, &c.fingerprint);
+                                prop_assert_eq!(&first.answer, &**view);
+                            }
+                            (Some(c), Some(first), Err(Refusal::KeyReused)) => {
+                                prop_assert_ne!(&first.fingerprint, &c.fingerprint);
+                            }
+                            (_, Some(_), other) => {
+                                prop_assert!(false, "a used key was not answered from: {:?}", other);
+                            }
+                            (_, None, Ok(Outcome::Replayed(_)) | Err(Refusal::KeyReused)) => {
+                                prop_assert!(false, "a free key was answered as a used one");
+                            }
+                            (Some(c), None, Ok(Outcome::Case(view, _))) => {
+                                taken.insert(c.id.clone(), StoredKey {
+                                    fingerprint: c.fingerprint.clone(),
+                                    answer: (**view).clone(),
+                                });
+                                kept.push(KeyRow {
+                                    id: c.id.clone(),
+                                    fingerprint: c.fingerprint.clone(),
+                                    answer: (**view).clone(),
+                                    created_ms: at,
+                                });
+                            }
+                            _ => {}
+                        }
+                    }
+                    prop_assert_eq!(&plan.keys, &kept);
                     prop_assert_eq!(plan.transitions.len(), accepted.len());
                     // A written move records its photo with its own transition; a refused one
                     // records none.
@@ -971,9 +1328,12 @@ mod tests {
                         prop_assert_eq!(&row.facts, &last.after);
                         prop_assert_eq!(row.dispatched_ms.is_some(), row.facts.deadline_ms.is_some());
                     }
-                    // Cases the batch did not touch keep their rows.
+                    // Cases the batch did not touch keep their rows; the batch's keys are stored.
                     for row in plan.cases {
                         stored.insert(row.id, row);
+                    }
+                    for row in plan.keys {
+                        keys.insert(row.id, StoredKey { fingerprint: row.fingerprint, answer: row.answer });
                     }
                     log.extend(plan.transitions);
                 }

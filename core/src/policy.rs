@@ -27,6 +27,11 @@ impl std::error::Error for Denied {}
 pub struct Principal {
     /// What the transition log records as the actor: `login`, `app:NAME` or `system:…`.
     pub actor: String,
+    /// Who the caller is, whatever credential it used this time: `account:ID` for an account
+    /// (whose session tokens change with every login), `api_key:HASH` for an API key (two apps
+    /// may share a name, never a key), the actor for the server itself. What is kept per
+    /// caller, such as idempotency keys, is kept under it.
+    pub identity: String,
     pub role: Role,
     /// A dispatcher's or leader's area.
     pub area: Option<Scope>,
@@ -43,6 +48,7 @@ impl Principal {
     pub fn system(actor: &str) -> Principal {
         Principal {
             actor: actor.to_owned(),
+            identity: actor.to_owned(),
             role: Role::System,
             area: Some(Scope::City),
             department: None,
@@ -277,6 +283,7 @@ mod tests {
     fn principal(role: Role) -> Principal {
         Principal {
             actor: "someone".to_owned(),
+            identity: "account:1".to_owned(),
             role,
             area: None,
             department: None,

@@ -3,11 +3,13 @@
 use crate::error::AppError;
 use crate::http::extract::Caller;
 use crate::http::extract::{ApiPath, ApiQuery, CaseId};
+use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::photos::WithPhotos;
-use crate::services::cases::Cases;
+use crate::services::cases::{Answered, Cases};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use shared::case::{Action, ApiError, CaseList, CaseView, MoveCase, ReportCase};
 
 /// `POST /api/cases`: a report as JSON, or as multipart with its before photos. The caller
@@ -18,19 +20,22 @@ use shared::case::{Action, ApiError, CaseList, CaseView, MoveCase, ReportCase};
     tag = "cases",
     description = "Reports a case: the JSON body alone, or `multipart/form-data` with the same \
         JSON in a part named `case` and up to six parts named `photo` (JPEG, PNG or WebP, \
-        recognised by their bytes). Nothing is stored unless every check passes.",
+        recognised by their bytes). Nothing is stored unless every check passes. With an \
+        `Idempotency-Key`, a retry gets the first answer and stores nothing.",
+    params(idempotency::IdempotencyKeyHeader),
     request_body(content(
         (ReportCase = "application/json"),
         (crate::http::photos::ReportForm = "multipart/form-data"),
     )),
     responses(
-        (status = 201, description = "The case as reported, in state `reported`, its photos listed.", body = CaseView),
-        (status = 400, description = "The body is not JSON, or the form cannot be read.", body = ApiError),
+        (status = 201, description = "The case as reported, in state `reported`, its photos listed; or, for a retry with the same `Idempotency-Key`, the first answer again.", body = CaseView,
+            headers(("Idempotent-Replayed" = String, description = "`true` when the answer is the one stored with the request's `Idempotency-Key`: nothing was written this time."))),
+        (status = 400, description = "The body is not JSON, the form cannot be read, or the `Idempotency-Key` is not 1 to 255 visible ASCII characters (`field` names it).", body = ApiError),
         (status = 401, description = "No credential, or one that does not work; the body is not read.", body = ApiError),
         (status = 403, description = "The caller's role does not report, or not in that grid.", body = ApiError),
         (status = 413, description = "A photo or the body is past its size limit; `field` names the part.", body = ApiError),
         (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
-        (status = 422, description = "A field is missing or wrong (unknown category, a point outside the city…); `field` names it.", body = ApiError),
+        (status = 422, description = "A field is missing or wrong (unknown category, a point outside the city…), or the `Idempotency-Key` was used for a different request; `field` names it.", body = ApiError),
         (status = 503, description = "The server is shutting down, or cannot store writes now (`writes_failing`: its disk is full or its database read-only; the message says which). Nothing was stored; try again after `Retry-After` seconds.", body = ApiError),
         (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
@@ -39,10 +44,26 @@ use shared::case::{Action, ApiError, CaseList, CaseView, MoveCase, ReportCase};
 pub async fn report_case(
     State(cases): State<Cases>,
     Caller(who): Caller,
-    WithPhotos { body: req, photos }: WithPhotos<ReportCase>,
-) -> Result<(StatusCode, Json<CaseView>), AppError> {
-    let view = cases.report(req, who, photos).await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    IdempotencyKey(key): IdempotencyKey,
+    WithPhotos {
+        body: req,
+        photos,
+        digest,
+    }: WithPhotos<ReportCase>,
+) -> Result<Response, AppError> {
+    let claim = key
+        .zip(digest)
+        .map(|(key, body)| idempotency::claim(&who, idempotency::REPORT_ROUTE, key, None, body));
+    let answered = cases.report_keyed(req, who, photos, claim).await?;
+    Ok(answer(StatusCode::CREATED, answered))
+}
+
+/// A write's answer: `status` and the case, marked when it is the stored answer of an earlier
+/// request, which gets the status the first one got.
+fn answer(status: StatusCode, answered: Answered) -> Response {
+    let mut response = (status, Json(answered.view)).into_response();
+    idempotency::mark_replayed(&mut response, answered.replayed);
+    response
 }
 
 /// `GET /api/cases?view=&state=&limit=`: the cases the caller may see, filtered to its work
@@ -126,22 +147,24 @@ pub async fn case_moves(
     tag = "cases",
     description = "Moves a case by one action of the state machine: the JSON body alone, or \
         `multipart/form-data` with the same JSON in a part named `move` and up to six parts \
-        named `photo`. The watcher's `warn` and `supervise` are refused.",
-    params(("id" = i64, Path, description = "The case's id.")),
+        named `photo`. The watcher's `warn` and `supervise` are refused. With an \
+        `Idempotency-Key`, a retry gets the first answer and moves nothing.",
+    params(("id" = i64, Path, description = "The case's id."), idempotency::IdempotencyKeyHeader),
     request_body(content(
         (MoveCase = "application/json"),
         (crate::http::photos::MoveForm = "multipart/form-data"),
     )),
     responses(
-        (status = 200, description = "The case after the move.", body = CaseView),
-        (status = 400, description = "The id is not a number, the body is not JSON, or the form cannot be read.", body = ApiError),
+        (status = 200, description = "The case after the move; or, for a retry with the same `Idempotency-Key`, the first answer again.", body = CaseView,
+            headers(("Idempotent-Replayed" = String, description = "`true` when the answer is the one stored with the request's `Idempotency-Key`: nothing was written this time."))),
+        (status = 400, description = "The id is not a number, the body is not JSON, the form cannot be read, or the `Idempotency-Key` is not 1 to 255 visible ASCII characters (`field` names it).", body = ApiError),
         (status = 401, description = "No credential, or one that does not work; the body is not read.", body = ApiError),
         (status = 403, description = "The caller's role does not make this move, or the case is outside its reach.", body = ApiError),
         (status = 404, description = "There is no such case.", body = ApiError),
         (status = 409, description = "The state machine does not allow the move from the case's state (`move_not_allowed`; the message lists the allowed moves).", body = ApiError),
         (status = 413, description = "A photo or the body is past its size limit; `field` names the part.", body = ApiError),
         (status = 415, description = "Neither JSON nor multipart, or a photo that is not JPEG, PNG or WebP; `field` names the part.", body = ApiError),
-        (status = 422, description = "An unknown action, an unknown department…; `field` names it.", body = ApiError),
+        (status = 422, description = "An unknown action, an unknown department…, or the `Idempotency-Key` was used for a different request; `field` names it.", body = ApiError),
         (status = 503, description = "The server is shutting down, or cannot store writes now (`writes_failing`: its disk is full or its database read-only; the message says which). Nothing was stored; try again after `Retry-After` seconds.", body = ApiError),
         (status = 500, description = "The server failed (database or photo storage); the log has the details, the body does not.", body = ApiError),
     ),
@@ -151,8 +174,13 @@ pub async fn move_case(
     State(cases): State<Cases>,
     Caller(who): Caller,
     ApiPath(CaseId(id)): ApiPath<CaseId>,
-    WithPhotos { body: req, photos }: WithPhotos<MoveCase>,
-) -> Result<Json<CaseView>, AppError> {
+    IdempotencyKey(key): IdempotencyKey,
+    WithPhotos {
+        body: req,
+        photos,
+        digest,
+    }: WithPhotos<MoveCase>,
+) -> Result<Response, AppError> {
     let action = Action::from_code(req.action.trim())
         .filter(|a| *a != Action::Report)
         .ok_or_else(|| {
@@ -178,9 +206,11 @@ pub async fn move_case(
             "an urge says what the centre asks of the department: give a `note`",
         ));
     }
-    Ok(Json(
-        cases
-            .apply(id, action, who, req.note, req.department, photos)
-            .await?,
-    ))
+    let claim = key
+        .zip(digest)
+        .map(|(key, body)| idempotency::claim(&who, idempotency::MOVE_ROUTE, key, Some(id), body));
+    let answered = cases
+        .apply_keyed(id, action, who, req.note, req.department, photos, claim)
+        .await?;
+    Ok(answer(StatusCode::OK, answered))
 }

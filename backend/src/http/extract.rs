@@ -67,32 +67,39 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim();
-                mime == "application/json" || mime.ends_with("+json")
-            });
-        if !is_json {
-            return Err(AppError::UnsupportedMediaType(
-                "send the body as JSON with `Content-Type: application/json`".to_owned(),
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::TooLarge {
-                    part: "body".to_owned(),
-                    message: "the body is larger than the server takes".to_owned(),
-                }
-            } else {
-                AppError::BadRequest(e.body_text())
-            }
-        })?;
+        let bytes = json_bytes(req, state).await?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// The bytes of a JSON body, not yet parsed: 415 when the body is not declared JSON, 413 past
+/// the server's limit. [`JsonBody`] parses them; a keyed write also hashes them.
+pub async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {
+    let is_json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType(
+            "send the body as JSON with `Content-Type: application/json`".to_owned(),
+        ));
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge {
+                part: "body".to_owned(),
+                message: "the body is larger than the server takes".to_owned(),
+            }
+        } else {
+            AppError::BadRequest(e.body_text())
+        }
+    })?;
+    Ok(bytes)
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod cases;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod maps;
 pub mod open311;
 pub mod openapi;

@@ -4,6 +4,7 @@
 use crate::error::AppError;
 use crate::http::extract::Caller;
 use crate::http::extract::{self, ApiPath};
+use crate::http::idempotency::{BodyDigest, KEY_HEADER};
 use crate::services::cases::Cases;
 use crate::services::photo_store::{
     MAX_JSON_PART_BYTES, MAX_PHOTOS_PER_MOVE, PhotoStore, SNIFF_BYTES, Upload, cases_showing,
@@ -188,6 +189,10 @@ impl FormPart for MoveCase {
 pub struct WithPhotos<T> {
     pub body: T,
     pub photos: Vec<Upload>,
+    /// The digest of the body's content (`http::idempotency::BodyDigest`: the JSON, then each
+    /// photo), for a request's fingerprint; only when it carries an `Idempotency-Key`, so that
+    /// other requests do not hash their photos for nothing.
+    pub digest: Option<[u8; 32]>,
 }
 
 impl<S, T> FromRequest<S> for WithPhotos<T>
@@ -200,20 +205,23 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         let mime = mime_of(req.headers());
+        let keyed = req.headers().contains_key(KEY_HEADER);
         if mime == "multipart/form-data" {
             let store = Arc::<PhotoStore>::from_ref(state);
             let form = Multipart::from_request(req, state)
                 .await
                 .map_err(|e| AppError::BadRequest(e.body_text()))?;
-            return read_form(form, &store).await;
+            return read_form(form, &store, keyed).await;
         }
         if mime == "application/json" || mime.ends_with("+json") {
             let req =
                 req.map(|body| Body::new(http_body_util::Limited::new(body, MAX_JSON_BODY_BYTES)));
-            let extract::JsonBody(body) = extract::JsonBody::from_request(req, state).await?;
+            let bytes = extract::json_bytes(req, state).await?;
+            let body = extract::parse_json(&bytes)?;
             return Ok(WithPhotos {
                 body,
                 photos: Vec::new(),
+                digest: keyed.then(|| digest(&bytes, &[])),
             });
         }
         Err(AppError::UnsupportedMediaType(format!(
@@ -235,13 +243,25 @@ fn mime_of(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
+/// The digest of a body's content: its JSON, then its photos in the order sent.
+fn digest(json: &[u8], photos: &[Upload]) -> [u8; 32] {
+    let mut digest = BodyDigest::default();
+    digest.part("json", json);
+    for photo in photos {
+        digest.part("photo", &photo.bytes);
+    }
+    digest.finish()
+}
+
 async fn read_form<T: DeserializeOwned + FormPart + Send>(
     mut form: Multipart,
     store: &PhotoStore,
+    keyed: bool,
 ) -> Result<WithPhotos<T>, AppError> {
     let body_limit = store.max_body_bytes();
     let broken = |err: MultipartError| multipart_error(err, body_limit);
     let mut body = None;
+    let mut json = Bytes::new();
     let mut photos = Vec::new();
     while let Some(mut field) = form.next_field().await.map_err(broken)? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -262,6 +282,7 @@ async fn read_form<T: DeserializeOwned + FormPart + Send>(
                     )
                 })?;
             body = Some(extract::parse_json::<T>(&bytes)?);
+            json = bytes;
         } else if name == "photo" {
             let number = photos.len() + 1;
             if number > MAX_PHOTOS_PER_MOVE {
@@ -311,7 +332,12 @@ async fn read_form<T: DeserializeOwned + FormPart + Send>(
             ),
         )
     })?;
-    Ok(WithPhotos { body, photos })
+    let digest = keyed.then(|| digest(&json, &photos));
+    Ok(WithPhotos {
+        body,
+        photos,
+        digest,
+    })
 }
 
 /// Why a part could not be read.

@@ -353,6 +353,7 @@ impl Auth {
         Ok(Known {
             principal: Arc::new(Principal {
                 actor: login.clone(),
+                identity: format!("account:{id}"),
                 role,
                 area,
                 department: row.try_get("department_code")?,
@@ -367,8 +368,9 @@ impl Auth {
     }
 
     async fn api_key(&self, key: &str) -> Result<Known, AppError> {
+        let key_hash = hash_token(key);
         let row = sqlx::query("SELECT name, demo FROM api_keys WHERE key_hash = $1")
-            .bind(hash_token(key))
+            .bind(&key_hash)
             .fetch_optional(&self.db)
             .await?
             .ok_or_else(|| AppError::Unauthorized("the API key is not known".to_owned()))?;
@@ -381,6 +383,7 @@ impl Auth {
         Ok(Known {
             principal: Arc::new(Principal {
                 actor: format!("app:{name}"),
+                identity: format!("api_key:{key_hash}"),
                 role: Role::ReportingApp,
                 area: Some(Scope::City),
                 department: None,

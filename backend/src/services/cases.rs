@@ -5,7 +5,8 @@
 //! (`writer`), which asks the state machine in `shared::case` whether the move is allowed and
 //! writes the transition row and the current-state row in one transaction. Because there is
 //! one writer, the live feed sees transitions in commit order: the order of their sequence
-//! numbers.
+//! numbers. A report or move may carry an idempotency key ([`Claim`]); the writer stores it
+//! with the write and answers a retry from it ([`Answered::replayed`]).
 
 use crate::error::AppError;
 use crate::metrics::Metrics;
@@ -15,6 +16,7 @@ use crate::store::Db;
 use crate::store::codes::{decode_state, decode_supervision};
 use gridwall_core::event::{Event, Facts};
 use gridwall_core::geo::GridIndex;
+use gridwall_core::idempotency::{Claim, KEY_LIFETIME_MS};
 use gridwall_core::photo::StoredPhoto;
 use gridwall_core::plan::{NewCase, WriteCommand};
 use gridwall_core::policy::{AreaIndex, Principal};
@@ -65,10 +67,20 @@ struct Write {
     reply: Reply,
 }
 
+/// What a report or move answers with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answered {
+    /// The case as the write left it.
+    pub view: CaseView,
+    /// Whether this is the answer stored with the request's idempotency key: the request was
+    /// made before, and this time nothing was written.
+    pub replayed: bool,
+}
+
 /// Where a write's answer goes: a report or move answers with the case, a visit with nothing.
 #[derive(Debug)]
 enum Reply {
-    Case(oneshot::Sender<Result<CaseView, AppError>>),
+    Case(oneshot::Sender<Result<Answered, AppError>>),
     Visit(oneshot::Sender<Result<(), AppError>>),
 }
 
@@ -172,12 +184,31 @@ impl Cases {
         who: Arc<Principal>,
         photos: Vec<Upload>,
     ) -> Result<CaseView, AppError> {
+        let answered = self.report_keyed(req, who, photos, None).await?;
+        Ok(answered.view)
+    }
+
+    /// [`Cases::report`] with the request's idempotency key: when `key` is stored already, the
+    /// answer is the one stored with it (or a 422 when another request used it) and nothing
+    /// is written; otherwise the key is stored in the report's transaction.
+    pub async fn report_keyed(
+        &self,
+        req: ReportCase,
+        who: Arc<Principal>,
+        photos: Vec<Upload>,
+        key: Option<Claim>,
+    ) -> Result<Answered, AppError> {
         let new = validate_report(req, &self.inner.grids)?;
         who.may_report(new.grid_id.as_deref(), &self.inner.areas)?;
         let photos = self.store_photos(photos).await?;
         let (reply, answer) = oneshot::channel();
         let write = Write {
-            command: WriteCommand::Report { new, who, photos },
+            command: WriteCommand::Report {
+                new,
+                who,
+                photos,
+                key,
+            },
             reply: Reply::Case(reply),
         };
         self.send(write, answer).await
@@ -196,6 +227,26 @@ impl Cases {
         department: Option<String>,
         photos: Vec<Upload>,
     ) -> Result<CaseView, AppError> {
+        let answered = self
+            .apply_keyed(case_id, action, who, note, department, photos, None)
+            .await?;
+        Ok(answered.view)
+    }
+
+    /// [`Cases::apply`] with the request's idempotency key, as [`Cases::report_keyed`]. A
+    /// retried move with photos skips the early check of the move (the case has moved on since
+    /// the first request, which the check would refuse) and lets the writer answer it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn apply_keyed(
+        &self,
+        case_id: i64,
+        action: Action,
+        who: Arc<Principal>,
+        note: Option<String>,
+        department: Option<String>,
+        photos: Vec<Upload>,
+        key: Option<Claim>,
+    ) -> Result<Answered, AppError> {
         if !photos.is_empty() && Action::WATCHER.contains(&action) {
             return Err(AppError::invalid(
                 "photo",
@@ -234,7 +285,7 @@ impl Cases {
                 }
             },
         };
-        if !photos.is_empty() {
+        if !photos.is_empty() && !self.key_is_stored(key.as_ref()).await? {
             self.check_move(case_id, action, &who).await?;
         }
         let photos = self.store_photos(photos).await?;
@@ -247,6 +298,7 @@ impl Cases {
                 note,
                 department,
                 photos,
+                key,
             },
             reply: Reply::Case(reply),
         };
@@ -260,6 +312,17 @@ impl Cases {
             .grids
             .locate([point.lon, point.lat])
             .map(str::to_owned)
+    }
+
+    /// Whether `key` is stored and not yet expired. Read outside the writer's transaction, it
+    /// only decides whether to check a move early; the writer decides the move.
+    async fn key_is_stored(&self, key: Option<&Claim>) -> Result<bool, AppError> {
+        let Some(claim) = key else {
+            return Ok(false);
+        };
+        let mut conn = self.inner.db.acquire().await?;
+        let since = crate::clock::now_ms() - KEY_LIFETIME_MS;
+        Ok(crate::store::case_rows::key_is_stored(&mut conn, &claim.id, since).await?)
     }
 
     /// Asks, before a move's photos are stored, what the writer will ask, in its order: whether

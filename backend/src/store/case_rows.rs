@@ -1,12 +1,14 @@
 //! The rows of the case writer: the columns of `cases`, `transitions`, `photos`,
-//! `transition_photos` and `house_visits`, reading a case and its photos, taking a batch's
-//! numbers, and writing a planned batch with one multi-row statement per table.
+//! `transition_photos`, `house_visits` and `idempotency_keys`, reading a case and its photos,
+//! reading and purging a batch's idempotency keys, taking a batch's numbers, and writing a
+//! planned batch with one multi-row statement per table.
 
 use crate::store::codes::{decode_category, decode_state, decode_supervision};
 use gridwall_core::event::Facts;
+use gridwall_core::idempotency::{KeyId, StoredKey};
 use gridwall_core::photo::StoredPhoto;
 use gridwall_core::plan::{CaseRecord, Numbers, Plan, WriteCommand};
-use shared::case::{Action, CasePhoto, CaseState, Point};
+use shared::case::{Action, CasePhoto, CaseState, CaseView, Point};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 
@@ -28,6 +30,9 @@ const PHOTO_COLUMN_COUNT: usize = 4;
 
 const PHOTO_LINK_COLUMNS: &str = "seq, position, hash";
 const PHOTO_LINK_COLUMN_COUNT: usize = 3;
+
+const KEY_COLUMNS: &str = "caller, route, key, fingerprint, case_id, answer, created_at";
+const KEY_COLUMN_COUNT: usize = 7;
 
 /// Reads a row selected with [`CASE_COLUMNS`].
 pub fn case_from_row(row: &sqlx::any::AnyRow) -> Result<CaseRecord, sqlx::Error> {
@@ -184,6 +189,97 @@ pub async fn read_photos(
             });
     }
     Ok(photos)
+}
+
+/// Deletes the idempotency keys made before `before_ms`, which are free again. The writer runs
+/// it in a batch that carries a key, before it reads the batch's keys: an expired key is then
+/// never answered from, and its row is gone before the batch stores the key anew. The index on
+/// `created_at` keeps it to the rows it deletes.
+pub async fn purge_keys(tx: &mut sqlx::AnyConnection, before_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// The stored idempotency keys of the batch's keyed commands, in one query; nothing is sent
+/// when no command carries a key, so that unkeyed ingest costs nothing more.
+pub async fn read_keys(
+    tx: &mut sqlx::AnyConnection,
+    sqlite: bool,
+    batch: &[WriteCommand],
+) -> Result<HashMap<KeyId, StoredKey>, sqlx::Error> {
+    let mut ids: Vec<&KeyId> = batch
+        .iter()
+        .filter_map(|c| c.claim())
+        .map(|c| &c.id)
+        .collect();
+    ids.sort_unstable_by(|a, b| (&a.caller, &a.route, &a.key).cmp(&(&b.caller, &b.route, &b.key)));
+    ids.dedup();
+    let mut keys = HashMap::with_capacity(ids.len());
+    if ids.is_empty() {
+        return Ok(keys);
+    }
+    // The keys as a `VALUES` list joined to the table: both databases then look each one up
+    // by the primary key (SQLite scans the whole table for a row value `IN (VALUES …)`), and
+    // both name a `VALUES` list's columns `column1`, `column2`, ….
+    let sql = format!(
+        "SELECT k.caller, k.route, k.key, k.fingerprint, k.answer
+         FROM (VALUES {}) AS v
+         JOIN idempotency_keys k
+           ON k.caller = v.column1 AND k.route = v.column2 AND k.key = v.column3",
+        placeholders(sqlite, ids.len(), 3)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in &ids {
+        query = query
+            .bind(id.caller.clone())
+            .bind(id.route.clone())
+            .bind(id.key.clone());
+    }
+    for row in query.fetch_all(&mut *tx).await? {
+        let answer: String = row.try_get("answer")?;
+        // An answer the writer cannot read is a database failure, as a bad code would be.
+        let answer: CaseView = serde_json::from_str(&answer).map_err(|err| {
+            sqlx::Error::Decode(format!("an idempotency key's answer: {err}").into())
+        })?;
+        let id = KeyId {
+            caller: row.try_get("caller")?,
+            route: row.try_get("route")?,
+            key: row.try_get("key")?,
+        };
+        let fingerprint = row.try_get("fingerprint")?;
+        keys.insert(
+            id,
+            StoredKey {
+                fingerprint,
+                answer,
+            },
+        );
+    }
+    Ok(keys)
+}
+
+/// Whether idempotency key `id` is stored and was made at or after `since_ms`: asked before a
+/// keyed move's photos are stored, outside the writer's transaction, so only a hint (the
+/// writer decides).
+pub async fn key_is_stored(
+    conn: &mut sqlx::AnyConnection,
+    id: &KeyId,
+    since_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT case_id FROM idempotency_keys
+         WHERE caller = $1 AND route = $2 AND key = $3 AND created_at >= $4",
+    )
+    .bind(&id.caller)
+    .bind(&id.route)
+    .bind(&id.key)
+    .bind(since_ms)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
 }
 
 /// `rows` groups of `cols` placeholders: `(?, ?), (?, ?)` on SQLite, `($1, $2), ($3, $4)` on
@@ -362,6 +458,34 @@ pub async fn write_plan(
                 .bind(v.member_id)
                 .bind(v.at_ms)
                 .bind(v.household.clone())
+        },
+    )
+    .await?;
+    // The keys of the batch's keyed writes, in the writes' transaction: a key is stored if and
+    // only if its write is. A plain insert: the writer read every row that could conflict, so a
+    // conflict means another writer stored the key meanwhile, and the batch is rolled back
+    // rather than writing the request twice.
+    let answers = plan
+        .keys
+        .iter()
+        .map(|k| serde_json::to_string(&k.answer))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|err| sqlx::Error::Encode(err.into()))?;
+    let keys: Vec<_> = plan.keys.iter().zip(answers).collect();
+    let keys_head = format!("INSERT INTO idempotency_keys ({KEY_COLUMNS})");
+    insert_rows(
+        tx,
+        sqlite,
+        (&keys_head, KEY_COLUMN_COUNT, ""),
+        &keys,
+        |q, (k, answer)| {
+            q.bind(k.id.caller.clone())
+                .bind(k.id.route.clone())
+                .bind(k.id.key.clone())
+                .bind(k.fingerprint.clone())
+                .bind(k.answer.id)
+                .bind(answer.clone())
+                .bind(k.created_ms)
         },
     )
     .await

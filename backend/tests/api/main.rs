@@ -12,6 +12,7 @@ mod crash;
 mod demo;
 mod faults;
 mod health;
+mod idempotency;
 mod lists;
 mod lookback;
 mod open311;

@@ -15,6 +15,7 @@ use super::schema::{
 use super::services::{service, service_notice, services_doc};
 use super::xml::render;
 use crate::error::AppError;
+use crate::http::idempotency::{self, BodyDigest};
 use crate::services::auth::Auth;
 use crate::services::cases::{Cases, MAX_DESCRIPTION_CHARS};
 use crate::store::Db;
@@ -204,18 +205,21 @@ pub async fn get_token(
 
 /// `POST /open311/v2/requests.{format}`: a report by the app whose `api_key` it carries.
 /// Nothing is stored unless every check passes; the answer is 200, which clients of the
-/// standard expect.
+/// standard expect. With an `Idempotency-Key` a retry gets the first request's id again, in
+/// the format it asks for, and stores nothing; its fingerprint hashes the form and the query
+/// string, not the format, since either spelling answers the same request.
 #[utoipa::path(
     post,
     path = "/open311/v2/requests.{format}",
     operation_id = "open311_post_request",
     tag = "open311",
-    params(("format" = Open311Format, Path, description = "`xml` or `json`.")),
+    params(("format" = Open311Format, Path, description = "`xml` or `json`."), idempotency::IdempotencyKeyHeader),
     request_body(content = Open311RequestForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "The request is a case: a list holding its id and the service's notice.",
-            content((Vec<Open311RequestCreated> = "application/json"), ("text/xml"))),
-        (status = 400, description = "A parameter is missing or wrong (a point outside the city…); the description names it.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 200, description = "The request is a case: a list holding its id and the service's notice; or, for a retry with the same `Idempotency-Key`, the first request's.",
+            content((Vec<Open311RequestCreated> = "application/json"), ("text/xml")),
+            headers(("Idempotent-Replayed" = String, description = "`true` when the answer is the one stored with the request's `Idempotency-Key`: nothing was written this time."))),
+        (status = 400, description = "A parameter is missing or wrong (a point outside the city…), or the `Idempotency-Key` is bad or was used for a different request; the description names it.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 403, description = "`api_key` is missing or not a reporting app's.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 404, description = "An unknown service or format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 503, description = "The server cannot store writes now (its disk is full or its database read-only; the description says which). Nothing was stored; try again after `Retry-After` seconds.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
@@ -246,6 +250,8 @@ pub async fn post_resource(
         }
         other => return Err(no_resource(other, format)),
     }
+    let idempotency_key =
+        idempotency::key_of(&headers).map_err(|e| Failure::from_app(e, format))?;
     let form_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -264,7 +270,7 @@ pub async fn post_resource(
     let mut params = Params::parse(&body, format)?;
     params
         .0
-        .extend(Params::parse(query.unwrap_or_default().as_bytes(), format)?.0);
+        .extend(Params::parse(query.as_deref().unwrap_or_default().as_bytes(), format)?.0);
 
     let key = params.get("api_key").map(str::to_owned).or_else(|| {
         headers
@@ -340,19 +346,28 @@ pub async fn post_resource(
         point: Some(point),
         description,
     };
-    let case = cases
-        .report(report, who, Vec::new())
+    let claim = idempotency_key.map(|key| {
+        let mut digest = BodyDigest::default();
+        digest.part("form", &body);
+        digest.part("query", query.as_deref().unwrap_or_default().as_bytes());
+        idempotency::claim(&who, idempotency::OPEN311_ROUTE, key, None, digest.finish())
+    });
+    let answered = cases
+        .report_keyed(report, who, Vec::new(), claim)
         .await
         .map_err(|e| Failure::from_app(e, format))?;
+    // A replay names the first request's case, and its service: the same form names the same.
     let doc = Doc::List(
         "request",
         vec![Doc::Fields(vec![
-            ("service_request_id", Doc::Int(case.id)),
+            ("service_request_id", Doc::Int(answered.view.id)),
             ("service_notice", Doc::Text(service_notice(item))),
             ("account_id", Doc::Null),
         ])],
     );
-    Ok(render(format, StatusCode::OK, "service_requests", &doc))
+    let mut response = render(format, StatusCode::OK, "service_requests", &doc);
+    idempotency::mark_replayed(&mut response, answered.replayed);
+    Ok(response)
 }
 
 /// A request's place: `lat` and `long` both, in range. This server has no geocoder, so an

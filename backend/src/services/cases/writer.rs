@@ -7,20 +7,27 @@
 //! statement is a round trip to the database's thread, so a batch of 512 reports costs a
 //! handful of them rather than three per report: that is what lets ingest run at the
 //! database's own speed.
+//!
+//! A batch with keyed commands (an `Idempotency-Key`) also deletes the expired keys and reads
+//! its commands' stored keys in the transaction, before planning, and writes the keys of its
+//! keyed writes with them: a key and its write commit together or not at all, so a retry after
+//! a crash finds either both or neither. A batch without keys sends none of these statements.
 
-use super::{Reply, Write};
+use super::{Answered, Reply, Write};
 use crate::clock::now_ms;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::services::write_health::WriteHealth;
 use crate::store::Db;
-use crate::store::case_rows::{read_moved, take_numbers, write_plan};
+use crate::store::case_rows::{purge_keys, read_keys, read_moved, take_numbers, write_plan};
 use crate::store::trouble::trouble_of;
 use crate::store::wal::{own_connection, run_checkpointer};
 use gridwall_core::event::Event;
+use gridwall_core::idempotency::KEY_LIFETIME_MS;
 use gridwall_core::plan::{Numbers, Outcome, WriteCommand, plan_batch};
 use gridwall_core::policy::AreaIndex;
 use sqlx::pool::PoolConnection;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::mpsc;
@@ -111,7 +118,14 @@ async fn write_batch(
         let (transitions, reports, visits) = Numbers::count(&commands);
         let mut numbers = take_numbers(&mut tx, sqlite, transitions, reports, visits).await?;
         let moved = read_moved(&mut tx, sqlite, &commands).await?;
-        let mut plan = plan_batch(commands, areas, moved, &mut numbers, now_ms());
+        let at = now_ms();
+        let keys = if commands.iter().any(|c| c.claim().is_some()) {
+            purge_keys(&mut tx, at - KEY_LIFETIME_MS).await?;
+            read_keys(&mut tx, sqlite, &commands).await?
+        } else {
+            HashMap::new()
+        };
+        let mut plan = plan_batch(commands, areas, moved, keys, &mut numbers, at);
         outcomes = std::mem::take(&mut plan.outcomes);
         write_plan(&mut tx, sqlite, &plan).await?;
         tx.commit().await?;
@@ -157,7 +171,17 @@ async fn write_batch(
                     .transitions_committed
                     .fetch_add(1, Ordering::Relaxed);
                 hand_to_feed(feed, event).await;
-                let _ = reply.send(Ok(*view));
+                let _ = reply.send(Ok(Answered {
+                    view: *view,
+                    replayed: false,
+                }));
+            }
+            (Outcome::Replayed(view), Reply::Case(reply)) => {
+                // Answered from its idempotency key: nothing was written, so nothing is fed.
+                let _ = reply.send(Ok(Answered {
+                    view: *view,
+                    replayed: true,
+                }));
             }
             (Outcome::Visit(event), Reply::Visit(reply)) => {
                 hand_to_feed(feed, event).await;
