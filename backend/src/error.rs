@@ -50,6 +50,10 @@ pub enum AppError {
     /// the request was stored and it may be sent again.
     #[error("the server cannot store writes now: {}; nothing was stored, try again later", .0.explain())]
     WritesFailing(shared::wall::WriteTrouble),
+    /// The server gave up on a request that took longer than its deadline
+    /// (`http::deadline`).
+    #[error("the server gave up on this request after {} s; if it was a write, it may still have been stored: send it again with the same Idempotency-Key to find out", .0.as_secs())]
+    TimedOut(std::time::Duration),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     /// The photo directory failed.
@@ -121,6 +125,7 @@ impl AppError {
             }
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::WritesFailing(_) => (StatusCode::SERVICE_UNAVAILABLE, "writes_failing"),
+            AppError::TimedOut(_) => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
             AppError::Database(_) | AppError::Storage(_) | AppError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

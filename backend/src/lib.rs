@@ -18,8 +18,8 @@ pub mod store;
 
 use crate::config::Config;
 use crate::http::{
-    assessment, assets, cases as case_routes, health, maps, open311, openapi, photos, seat,
-    sessions, shed, team, wall, ws,
+    assessment, assets, cases as case_routes, deadline, health, maps, open311, openapi, photos,
+    seat, sessions, shed, team, wall, ws,
 };
 use crate::services::cases::Cases;
 use crate::services::live::Hub;
@@ -119,17 +119,33 @@ impl Routes {
         self.add(Method::POST, path, post(handler))
     }
 
-    /// A POST whose body may be as large as `limit` allows.
+    /// A POST whose body may be as large as `limit` allows: an upload, given the longer
+    /// deadline.
     fn post_limited<H: Handler<T, AppState>, T: 'static>(
         self,
         path: &'static str,
         handler: H,
         limit: DefaultBodyLimit,
     ) -> Routes {
-        self.add(Method::POST, path, post(handler).layer(limit))
+        let route = deadline::within(post(handler).layer(limit), deadline::UPLOAD_DEADLINE);
+        self.record(Method::POST, path, route)
     }
 
-    fn add(mut self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Routes {
+    /// Adds `route`, given up after the request deadline.
+    fn add(self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Routes {
+        self.record(
+            method,
+            path,
+            deadline::within(route, deadline::REQUEST_DEADLINE),
+        )
+    }
+
+    fn record(
+        mut self,
+        method: Method,
+        path: &'static str,
+        route: MethodRouter<AppState>,
+    ) -> Routes {
         self.table.push(Route {
             method,
             path: format!("{}{path}", self.prefix),

@@ -5,6 +5,7 @@
 pub mod assessment;
 pub mod assets;
 pub mod cases;
+pub mod deadline;
 pub mod extract;
 pub mod health;
 pub mod idempotency;

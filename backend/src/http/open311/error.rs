@@ -65,7 +65,7 @@ impl Failure {
             AppError::FlagNotAllowed(e) => (StatusCode::BAD_REQUEST, e.to_string()),
             AppError::TooManyRequests { message, .. } => (StatusCode::TOO_MANY_REQUESTS, message),
             AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
-            failing @ AppError::WritesFailing(_) => {
+            failing @ (AppError::WritesFailing(_) | AppError::TimedOut(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, failing.to_string())
             }
             AppError::Database(err) => {
