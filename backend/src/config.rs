@@ -12,9 +12,26 @@ use std::time::Duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// How the log is written: `text`, a readable line per event (coloured only on a
+    /// terminal), or `json`, one JSON object per line for a log shipper.
+    #[arg(
+        long,
+        global = true,
+        env = "GRIDWALL_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     /// Options of `serve`, which is also what runs when no command is given.
     #[command(flatten)]
     pub serve: ServeArgs,
+}
+
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

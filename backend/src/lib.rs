@@ -19,7 +19,7 @@ pub mod store;
 use crate::config::Config;
 use crate::http::{
     assessment, assets, cases as case_routes, deadline, health, maps, open311, openapi, photos,
-    seat, sessions, shed, team, wall, ws,
+    seat, security, sessions, shed, team, wall, ws,
 };
 use crate::services::cases::Cases;
 use crate::services::live::Hub;
@@ -66,7 +66,10 @@ pub fn app(state: AppState) -> Router {
     // Reports and moves may carry photos: their bodies may be as large as the photo limits
     // allow, which `photos::WithPhotos` enforces part by part (a plain JSON body keeps 2 MB).
     let with_photos = DefaultBodyLimit::max(state.photos.max_body_bytes());
-    routes(with_photos).router.with_state(state)
+    routes(with_photos)
+        .router
+        .layer(axum::middleware::from_fn(security::headers))
+        .with_state(state)
 }
 
 /// Every route of [`app`]: its method and its path as the router matches it (a `{name}`
@@ -222,6 +225,7 @@ fn routes(with_photos: DefaultBodyLimit) -> Routes {
         .get("/", assets::index)
         .get("/field", assets::field)
         .get("/assets/style.css", assets::style)
+        .get("/assets/start.js", assets::start)
         .get("/pkg/frontend.js", assets::script)
         .get("/pkg/frontend_bg.wasm", assets::wasm)
         .get("/pkg/field.js", assets::field_script)

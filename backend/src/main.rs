@@ -7,19 +7,28 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context;
-use backend::config::{Cli, Command, ExportCommand, ImportCommand, TokenCommand};
+use backend::config::{Cli, Command, ExportCommand, ImportCommand, LogFormat, TokenCommand};
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+/// The log on standard output: readable lines, coloured only when they go to a terminal (a
+/// file or a journal gets no escape codes), or one JSON object per line.
+fn init_log(format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=error"));
+    let log = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => log.with_ansi(std::io::stdout().is_terminal()).init(),
+        LogFormat::Json => log.json().with_current_span(false).init(),
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=error")),
-        )
-        .init();
     let cli = Cli::parse();
+    init_log(cli.log_format);
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         None => cli.serve,

@@ -5,6 +5,7 @@
 mod faults;
 mod field;
 mod seat;
+mod security;
 
 use std::time::Duration;
 use tests::browser::Browser;

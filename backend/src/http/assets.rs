@@ -35,6 +35,11 @@ static STYLE: Asset = Asset {
     body: include_bytes!("../../../assets/style.css"),
     gzipped: None,
 };
+static START: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_bytes!("../../../assets/start.js"),
+    gzipped: None,
+};
 static JS: Asset = Asset {
     content_type: "text/javascript; charset=utf-8",
     body: include_bytes!(concat!(env!("OUT_DIR"), "/pkg/frontend.js")),
@@ -179,6 +184,22 @@ pub async fn field(headers: HeaderMap) -> Response {
 )]
 pub async fn style(headers: HeaderMap) -> Response {
     serve(&STYLE, &headers)
+}
+
+#[utoipa::path(
+    get,
+    path = "/assets/start.js",
+    operation_id = "start_script",
+    tag = "page",
+    responses(
+        (status = 200, description = "Starts the page's own bundle (the wall's, the field page's or the seat's, by the page's path): the pages carry no inline script, so that they pass their Content-Security-Policy. `no-cache` with an `ETag` of the build.",
+            content(("text/javascript"))),
+        (status = 304, description = "`If-None-Match` names this build's `ETag`."),
+    ),
+    security(())
+)]
+pub async fn start(headers: HeaderMap) -> Response {
+    serve(&START, &headers)
 }
 
 #[utoipa::path(

@@ -14,6 +14,7 @@ pub mod open311;
 pub mod openapi;
 pub mod photos;
 pub mod seat;
+pub mod security;
 pub mod sessions;
 pub mod shed;
 pub mod socket;

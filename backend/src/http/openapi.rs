@@ -62,6 +62,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         crate::http::assets::index,
         crate::http::assets::field,
         crate::http::assets::style,
+        crate::http::assets::start,
         crate::http::assets::script,
         crate::http::assets::wasm,
         crate::http::assets::field_script,

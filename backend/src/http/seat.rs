@@ -244,10 +244,20 @@ fn wall_of(msg: &SeatMsg) -> &str {
 impl Seat {
     async fn handle(&self, seat: u64, msg: SeatMsg) -> Result<(), ChannelRefusal> {
         match msg {
-            SeatMsg::Take { wall } => self.controls.take(seat, &wall).map(drop),
-            SeatMsg::Release { wall } => self.controls.release(seat, &wall).map(drop),
+            SeatMsg::Take { wall } => {
+                self.controls.take(seat, &wall)?;
+                tracing::info!(target: "audit", event = "seat_take", actor = %self.who.actor, seat, wall, "a seat took a wall");
+                Ok(())
+            }
+            SeatMsg::Release { wall } => {
+                self.controls.release(seat, &wall)?;
+                tracing::info!(target: "audit", event = "seat_release", actor = %self.who.actor, seat, wall, "a seat let a wall go");
+                Ok(())
+            }
             SeatMsg::Handover { wall, to_seat } => {
-                self.controls.handover(seat, &wall, to_seat).map(drop)
+                self.controls.handover(seat, &wall, to_seat)?;
+                tracing::info!(target: "audit", event = "seat_handover", actor = %self.who.actor, seat, to_seat, wall, "a seat handed a wall over");
+                Ok(())
             }
             SeatMsg::Show { wall, display } => {
                 let card = match &display {

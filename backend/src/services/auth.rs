@@ -181,6 +181,8 @@ impl Auth {
                 ),
             };
             tracing::warn!(
+                target: "audit",
+                event = "login_throttled",
                 login,
                 client,
                 retry_after_s,
@@ -202,7 +204,7 @@ impl Auth {
             let password = req.password.clone();
             self.hashed(move || hash_password(&password)).await?;
             self.throttle().failed(login, now_ms());
-            tracing::info!(login, client, "sign-in failed: unknown login");
+            tracing::info!(target: "audit", event = "login_failed", login, client, "sign-in failed: unknown login");
             return Err(wrong());
         };
         let hash: String = row.try_get("password_hash")?;
@@ -213,17 +215,19 @@ impl Auth {
         if !ok {
             if self.throttle().failed(login, now_ms()) {
                 tracing::warn!(
+                    target: "audit",
+                    event = "account_locked",
                     login,
                     client,
                     "account locked after repeated wrong passwords"
                 );
             } else {
-                tracing::info!(login, client, "sign-in failed: wrong password");
+                tracing::info!(target: "audit", event = "login_failed", login, client, "sign-in failed: wrong password");
             }
             return Err(wrong());
         }
         self.throttle().succeeded(login);
-        tracing::info!(login, client, "signed in");
+        tracing::info!(target: "audit", event = "login", login, client, "signed in");
         if row.try_get::<i64, _>("demo")? != 0 && !self.demo {
             return Err(AppError::Forbidden(
                 "demo accounts work only in demo mode".to_owned(),
@@ -299,6 +303,11 @@ impl Auth {
             Credential::Bearer(token) => self.session(token, now).await?,
             Credential::ApiKey(k) => self.api_key(k).await?,
         };
+        if matches!(credential, Credential::ApiKey(_)) {
+            // Once a minute per key (as it leaves the cache), not per request: enough to say
+            // which app used the server when, without a line per report.
+            tracing::info!(target: "audit", event = "key_used", app = %known.login, "an API key was used");
+        }
         let mut cache = self.known.lock().expect("the auth cache is never poisoned");
         // A bound on the cache, cleared whole: it refills from the database within a request.
         if cache.len() >= 10_000 {

@@ -14,6 +14,7 @@ mod faults;
 mod health;
 mod idempotency;
 mod lists;
+mod logs;
 mod lookback;
 mod open311;
 mod openapi;
