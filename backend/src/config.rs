@@ -202,6 +202,12 @@ pub struct ServeArgs {
     /// cost in ingest (BENCHMARKS.md). PostgreSQL has its own setting, `synchronous_commit`.
     #[arg(long, env = "GRIDWALL_SYNCHRONOUS", value_enum)]
     pub synchronous: Option<crate::store::Synchronous>,
+    /// Serve HTTPS with this certificate chain (PEM); with `--tls-key`.
+    #[arg(long, env = "GRIDWALL_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "GRIDWALL_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Noto Sans CJK as Debian's `fonts-noto-cjk` installs it (`scripts/setup` does).
@@ -241,6 +247,8 @@ pub struct Config {
     pub timeouts: crate::serve::Timeouts,
     /// SQLite's durability; `None` is the default (`normal`). Refused with PostgreSQL.
     pub synchronous: Option<crate::store::Synchronous>,
+    /// The certificate chain and private key to serve HTTPS with; plain HTTP when `None`.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl ServeArgs {
@@ -266,6 +274,7 @@ impl ServeArgs {
             control_return: Duration::from_millis(self.control_return_ms),
             timeouts: crate::serve::Timeouts::default(),
             synchronous: self.synchronous,
+            tls: self.tls_cert.clone().zip(self.tls_key.clone()),
         }
     }
 }
@@ -292,6 +301,7 @@ impl Config {
             control_return: Duration::from_secs(5),
             timeouts: crate::serve::Timeouts::default(),
             synchronous: None,
+            tls: None,
         }
     }
 }

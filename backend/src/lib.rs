@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod serve;
 pub mod services;
 pub mod store;
+pub mod tls;
 
 use crate::config::Config;
 use crate::http::{
@@ -451,11 +452,20 @@ pub async fn run(
     let addr = listener
         .local_addr()
         .context("the listener has no local address")?;
-    tracing::info!(url = %format!("http://{addr}/"), "gridwall is serving the wall at http://{addr}/");
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(url = %format!("{scheme}://{addr}/"), "gridwall is serving the wall at {scheme}://{addr}/");
     let stop = token.clone();
     // Each request knows the address it came from (for the login throttle), and slow
     // clients are timed out (`serve`).
-    serve::serve(listener, app(state), config.timeouts, async move {
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tls::acceptor(cert, key)?),
+        None => None,
+    };
+    serve::serve(listener, app(state), config.timeouts, tls, async move {
         shutdown.await;
         tracing::info!("shutting down");
         stop.cancel();

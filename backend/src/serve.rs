@@ -53,6 +53,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     timeouts: Timeouts,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     // Every connection task holds a receiver: the sender learns when the last one is gone.
@@ -86,27 +87,26 @@ pub async fn serve(
             request.extensions_mut().insert(ConnectInfo(remote));
             app.clone().oneshot(request)
         });
-        let connection = http
-            .serve_connection(TokioIo::new(stream), service)
-            .with_upgrades();
-        let mut stopping = stopping.clone();
+        let http = http.clone();
+        let tls = tls.clone();
+        let handshake = timeouts.header_read;
+        let stopping = stopping.clone();
         tokio::spawn(async move {
-            tokio::pin!(connection);
-            let stopped = tokio::select! {
-                result = connection.as_mut() => {
-                    if let Err(err) = result {
-                        // Timeouts, resets and clients that went away: theirs, not ours.
-                        tracing::debug!(client = %remote, error = %err, "connection ended");
+            match tls {
+                None => serve_connection(&http, stream, service, remote, stopping).await,
+                Some(tls) => {
+                    // The handshake is held to the same time as a request's headers: a
+                    // client that opens a connection and says nothing is dropped either way.
+                    match tokio::time::timeout(handshake, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            serve_connection(&http, stream, service, remote, stopping).await;
+                        }
+                        Ok(Err(err)) => {
+                            tracing::debug!(client = %remote, error = %err, "TLS handshake failed");
+                        }
+                        Err(_) => tracing::debug!(client = %remote, "TLS handshake timed out"),
                     }
-                    false
                 }
-                // The guard `wait_for` returns is dropped at once: it must not be held over
-                // the connection's last await.
-                stop = stopping.wait_for(|stop| *stop) => stop.is_ok(),
-            };
-            if stopped {
-                connection.as_mut().graceful_shutdown();
-                let _ = connection.await;
             }
         });
     }
@@ -121,5 +121,43 @@ pub async fn serve(
             deadline_s = timeouts.shutdown.as_secs(),
             "requests still in flight at the shutdown deadline; they end with the process"
         );
+    }
+}
+
+/// Serves one connection (plain or TLS) until it ends, or until the server stops, when it
+/// finishes the request in flight and closes.
+async fn serve_connection<I, S>(
+    http: &hyper::server::conn::http1::Builder,
+    io: I,
+    service: S,
+    remote: std::net::SocketAddr,
+    mut stopping: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<hyper::Request<Incoming>, Response = axum::response::Response>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: std::error::Error + Send + Sync + 'static,
+{
+    let connection = http
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    let stopped = tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(err) = result {
+                // Timeouts, resets and clients that went away: theirs, not ours.
+                tracing::debug!(client = %remote, error = %err, "connection ended");
+            }
+            false
+        }
+        // The guard `wait_for` returns is dropped at once: it must not be held over the
+        // connection's last await.
+        stop = stopping.wait_for(|stop| *stop) => stop.is_ok(),
+    };
+    if stopped {
+        connection.as_mut().graceful_shutdown();
+        let _ = connection.await;
     }
 }

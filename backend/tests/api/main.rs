@@ -22,5 +22,6 @@ mod photos;
 mod properties;
 mod support;
 mod timeouts;
+mod tls;
 mod wall;
 mod ws;
