@@ -53,11 +53,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let cert = dir.path().join("cert.pem");
         let key = dir.path().join("key.pem");
-        let err = acceptor(&cert, &key).expect_err("no files").to_string();
+        let err = format!("{:#}", acceptor(&cert, &key).err().expect("no files"));
         assert!(err.contains("cert.pem"), "{err}");
         std::fs::write(&cert, "not a certificate").expect("write");
         std::fs::write(&key, "not a key").expect("write");
-        let err = format!("{:#}", acceptor(&cert, &key).expect_err("no certificate"));
+        let err = format!("{:#}", acceptor(&cert, &key).err().expect("no certificate"));
         assert!(
             err.contains("cert.pem") && err.contains("no certificate"),
             "{err}"
