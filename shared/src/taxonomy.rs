@@ -561,6 +561,45 @@ pub fn sub_item(code: &str) -> Option<&'static SubItem> {
         .map(|i| &SUB_ITEMS[i])
 }
 
+/// Why a sub-item's cases are sensitive: what about a person they reveal. Such cases never
+/// appear in public reads (Open311 without a key), and a wall shared into a video call masks
+/// their descriptions, places and photos.
+///
+/// Chosen by the Personal Information Protection Law's "sensitive personal information"
+/// (art. 28: health, religious belief, financial accounts, criminal records, the information
+/// of minors, and whatever may harm a person's dignity when known): the whole 特殊人群 group,
+/// and the disputes that turn on family, health, debt, belief, petitions or children.
+pub fn sensitivity(code: &str) -> Option<&'static str> {
+    let item = sub_item(code)?;
+    if item.category == Category::SpecialGroups {
+        return Some(
+            "a case about a person in a special group: health, criminal record, welfare or family \
+             circumstances",
+        );
+    }
+    match item.code {
+        "0402" => Some("a marriage or family dispute: the parties' family life"),
+        "0407" => Some("a medical dispute: a patient's health"),
+        "0413" => Some("a private lending dispute: the parties' finances"),
+        "0416" => Some("a long-standing petition: the petitioner and their grievance"),
+        "0417" => Some("an ethnic or religious dispute: the parties' belief"),
+        "0420" => Some("a school dispute: the children involved"),
+        "1417" | "1418" => Some("a person's sudden illness or poisoning: their health"),
+        _ => None,
+    }
+}
+
+/// The categories whose cases anyone may read (Open311 without a key), as the things on a
+/// street that every passer-by sees anyway: the state of roads, facilities, streets and the
+/// environment. Cases of other categories are public only when filed through Open311.
+pub const PUBLIC_CATEGORIES: [Category; 5] = [
+    Category::Environment,
+    Category::TrafficSafety,
+    Category::MunicipalFacilities,
+    Category::CityAppearance,
+    Category::Ecology,
+];
+
 /// Returns the sub-items of one category, in code order.
 pub fn sub_items_of(category: Category) -> impl Iterator<Item = &'static SubItem> {
     SUB_ITEMS.iter().filter(move |s| s.category == category)
@@ -570,6 +609,32 @@ pub fn sub_items_of(category: Category) -> impl Iterator<Item = &'static SubItem
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn special_groups_and_personal_disputes_are_sensitive_and_never_public() {
+        for item in sub_items_of(Category::SpecialGroups) {
+            assert!(sensitivity(item.code).is_some(), "{}", item.code);
+        }
+        // The cases the issue names.
+        assert!(sensitivity("1304").is_some_and(|r| r.contains("health")));
+        assert!(sensitivity("1305").is_some());
+        assert!(sensitivity("0402").is_some());
+        assert_eq!(
+            sensitivity("0801"),
+            None,
+            "a tilted lamp post is nobody's secret"
+        );
+        assert_eq!(sensitivity("9999"), None);
+        for item in SUB_ITEMS {
+            if sensitivity(item.code).is_some() {
+                assert!(
+                    !PUBLIC_CATEGORIES.contains(&item.category),
+                    "{} is sensitive in a public category",
+                    item.code
+                );
+            }
+        }
+    }
 
     /// The categories in enum order, so that index + 1 is the code prefix.
     const ALL_CATEGORIES: [Category; 15] = Category::ALL;
