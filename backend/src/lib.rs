@@ -421,11 +421,9 @@ pub async fn run(
             "walls are open to anyone (demo mode); `--open-walls false` asks for display tokens"
         );
     }
-    let open311 = Arc::new(open311::Open311::new(
-        config.utc_offset_minutes,
-        demo,
-        clock::now_ms(),
-    ));
+    let open311 = Arc::new(
+        open311::Open311::new(config.utc_offset_minutes, demo, clock::now_ms()).with_labels(&grids),
+    );
     let assessment = Arc::new(services::assessment::Assessment::new(
         db.clone(),
         auth.areas.clone(),

@@ -17,6 +17,7 @@ mod lists;
 mod logs;
 mod lookback;
 mod open311;
+mod open311_privacy;
 mod openapi;
 mod photos;
 mod properties;

@@ -6,6 +6,7 @@ use super::document::{Doc, Format};
 
 use super::error::{Answer, Failure, echo};
 use super::params::Params;
+use super::privacy;
 use super::queries::{Query, one_request, read_requests};
 use super::requests::{MAX_MEDIA_URL_CHARS, MEDIA_LINE, is_media_url, requests_response};
 use super::schema::{
@@ -57,6 +58,7 @@ fn file_of(path: Result<Path<String>, PathRejection>, uri: &Uri) -> Result<Strin
 pub async fn get_resource(
     State(db): State<Db>,
     State(open311): State<Arc<Open311>>,
+    State(auth): State<Arc<Auth>>,
     headers: HeaderMap,
     uri: Uri,
     path: Result<Path<String>, PathRejection>,
@@ -80,9 +82,11 @@ pub async fn get_resource(
                 open311.utc_offset_minutes,
                 format,
             )?;
-            let rows = read_requests(&db, &query)
+            let reader = privacy::reader(&auth, &headers, params.get("api_key"), format).await?;
+            let rows = read_requests(&db, &query, &reader)
                 .await
                 .map_err(|e| Failure::from_app(e, format))?;
+            let rows = privacy::shown(&reader, rows, &auth.areas, &open311.labels);
             Ok(requests_response(&rows, &open311, format))
         }
         other => Err(no_resource(other, format)),
@@ -140,10 +144,12 @@ pub async fn service_definition(uri: Uri, path: Result<Path<String>, PathRejecti
     params(
         ("id" = String, Path, description = "The request's `service_request_id`."),
         ("format" = Open311Format, Path, description = "`xml` or `json`."),
+        ("api_key" = Option<String>, Query, description = "A reporting app's key: without one, only what the public may read is found (no sensitive sub-item, places at the grid's label point)."),
     ),
     responses(
         (status = 200, description = "A list holding the one request.",
             content((Vec<Open311Request> = "application/json"), ("text/xml"))),
+        (status = 403, description = "`api_key` is given but no reporting app has it.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 404, description = "No such request, or an unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 429, description = "Too many anonymous requests at once (32 per server); `Retry-After` says when to try again.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
@@ -152,13 +158,26 @@ pub async fn service_definition(uri: Uri, path: Result<Path<String>, PathRejecti
 pub async fn get_request(
     State(db): State<Db>,
     State(open311): State<Arc<Open311>>,
+    State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
     uri: Uri,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
 ) -> Answer {
     let file = file_of(path, &uri)?;
     let (id, format) = split(&file)?;
-    let row = one_request(&db, id, format).await?;
-    Ok(requests_response(&[row], &open311, format))
+    let params = Params::parse(query.unwrap_or_default().as_bytes(), format)?;
+    let reader = privacy::reader(&auth, &headers, params.get("api_key"), format).await?;
+    let row = one_request(&db, id, format, &reader).await?;
+    let rows = privacy::shown(&reader, vec![row], &auth.areas, &open311.labels);
+    if rows.is_empty() {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            format,
+            format!("service_request_id `{}` was not found", echo(id)),
+        ));
+    }
+    Ok(requests_response(&rows, &open311, format))
 }
 
 /// `GET /open311/v2/tokens/{token}.{format}`: requests are created at once, so a token is
@@ -171,10 +190,12 @@ pub async fn get_request(
     params(
         ("id" = String, Path, description = "The token `POST requests` would have given: the request's id."),
         ("format" = Open311Format, Path, description = "`xml` or `json`."),
+        ("api_key" = Option<String>, Query, description = "A reporting app's key: without one, only what the public may read is found (no sensitive sub-item, places at the grid's label point)."),
     ),
     responses(
         (status = 200, description = "A list holding the request's id and its token.",
             content((Vec<Open311Token> = "application/json"), ("text/xml"))),
+        (status = 403, description = "`api_key` is given but no reporting app has it.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 404, description = "No such token, or an unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 429, description = "Too many anonymous requests at once (32 per server); `Retry-After` says when to try again.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
@@ -182,17 +203,24 @@ pub async fn get_request(
 )]
 pub async fn get_token(
     State(db): State<Db>,
+    State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
     uri: Uri,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
 ) -> Answer {
     let file = file_of(path, &uri)?;
     let (token, format) = split(&file)?;
-    let row = one_request(&db, token, format).await.map_err(|mut f| {
-        if f.status == StatusCode::NOT_FOUND {
-            f.description = format!("token `{}` was not found", echo(token));
-        }
-        f
-    })?;
+    let params = Params::parse(query.unwrap_or_default().as_bytes(), format)?;
+    let reader = privacy::reader(&auth, &headers, params.get("api_key"), format).await?;
+    let row = one_request(&db, token, format, &reader)
+        .await
+        .map_err(|mut f| {
+            if f.status == StatusCode::NOT_FOUND {
+                f.description = format!("token `{}` was not found", echo(token));
+            }
+            f
+        })?;
     let doc = Doc::List(
         "request",
         vec![Doc::Fields(vec![

@@ -40,6 +40,7 @@ mod document;
 mod error;
 mod handlers;
 mod params;
+mod privacy;
 mod queries;
 mod requests;
 mod schema;
@@ -80,6 +81,8 @@ pub struct Open311 {
     /// When the server started. The service list is compiled into the binary, so it changes
     /// only with a restart, and this is the discovery document's `changeset`.
     started_ms: i64,
+    /// Each grid's label point: where the public sees a case of that grid.
+    labels: std::collections::HashMap<String, shared::case::Point>,
 }
 
 impl Open311 {
@@ -88,7 +91,20 @@ impl Open311 {
             utc_offset_minutes,
             demo,
             started_ms,
+            labels: std::collections::HashMap::new(),
         }
+    }
+
+    /// The grids whose label points stand for a case's place in public reads.
+    pub fn with_labels(mut self, grids: &gridwall_core::geo::GridIndex) -> Open311 {
+        self.labels = (0..grids.len())
+            .filter_map(|i| grids.grid_at(i))
+            .map(|(id, shape)| {
+                let [lon, lat] = shape.label_point();
+                (id.to_owned(), shared::case::Point { lon, lat })
+            })
+            .collect();
+        self
     }
 
     fn datetime(&self, ms: i64) -> String {

@@ -5,6 +5,7 @@ use super::datetime::parse_w3c;
 use super::document::Format;
 use super::error::{Failure, echo};
 use super::params::Params;
+use super::privacy::{self, Reader};
 use crate::error::AppError;
 use crate::store::Db;
 use crate::store::binds::Binds;
@@ -202,7 +203,11 @@ impl Query {
 }
 
 /// The requests a query asks for, newest first, at most [`MAX_REQUESTS`] of them.
-pub(super) async fn read_requests(db: &Db, query: &Query) -> Result<Vec<RequestRow>, AppError> {
+pub(super) async fn read_requests(
+    db: &Db,
+    query: &Query,
+    reader: &Reader,
+) -> Result<Vec<RequestRow>, AppError> {
     let mut binds = Binds::default();
     let mut sql = REQUEST_SELECT.clone();
     match query {
@@ -232,6 +237,8 @@ pub(super) async fn read_requests(db: &Db, query: &Query) -> Result<Vec<RequestR
             }
         }
     }
+    // What the reader may not see is never read.
+    sql.push_str(&privacy::condition(reader, &mut binds));
     let limit = binds.int(MAX_REQUESTS as i64);
     sql.push_str(&format!(
         " ORDER BY c.reported_at DESC, c.id DESC LIMIT {limit}"
@@ -246,7 +253,12 @@ pub(super) async fn read_requests(db: &Db, query: &Query) -> Result<Vec<RequestR
 }
 
 /// One request by the id in a path, or the standard's 404.
-pub(super) async fn one_request(db: &Db, id: &str, format: Format) -> Result<RequestRow, Failure> {
+pub(super) async fn one_request(
+    db: &Db,
+    id: &str,
+    format: Format,
+    reader: &Reader,
+) -> Result<RequestRow, Failure> {
     let missing = || {
         Failure::new(
             StatusCode::NOT_FOUND,
@@ -255,7 +267,7 @@ pub(super) async fn one_request(db: &Db, id: &str, format: Format) -> Result<Req
         )
     };
     let id: i64 = id.parse().map_err(|_| missing())?;
-    read_requests(db, &Query::Ids(vec![id]))
+    read_requests(db, &Query::Ids(vec![id]), reader)
         .await
         .map_err(|e| Failure::from_app(e, format))?
         .pop()

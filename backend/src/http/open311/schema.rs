@@ -214,7 +214,11 @@ pub fn open311_services() {}
     tag = "open311",
     description = "Requests, newest first, at most 1,000: by `service_request_id`, which \
         overrides every other parameter, or those reported within `start_date` and \
-        `end_date` (the last 90 days when neither is given; at most 90 days apart).",
+        `end_date` (the last 90 days when neither is given; at most 90 days apart). \
+        Without a key the public reads only the public categories and the requests filed \
+        through Open311, never a sensitive sub-item (the special groups, family and health \
+        matters), each placed at its grid's label point; with an app's `api_key` (or \
+        `X-Api-Key`) it reads what the app's role allows, with exact places.",
     params(
         ("format" = Open311Format, Path, description = "`xml` or `json`."),
         ("service_request_id" = Option<String>, Query, description = "Request ids, comma delimited."),
@@ -222,10 +226,12 @@ pub fn open311_services() {}
         ("start_date" = Option<String>, Query, description = "A W3C datetime such as 2026-11-01T00:00:00+08:00."),
         ("end_date" = Option<String>, Query, description = "A W3C datetime."),
         ("status" = Option<String>, Query, description = "`open`, `closed` or both, comma delimited."),
+        ("api_key" = Option<String>, Query, description = "A reporting app's key: read what its role allows, with exact places."),
     ),
     responses(
         (status = 200, description = "The requests.", content((Vec<Open311Request> = "application/json"), ("text/xml"))),
         (status = 400, description = "A parameter is wrong; the description names it.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
+        (status = 403, description = "`api_key` is given but no reporting app has it.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 404, description = "An unknown format.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
         (status = 429, description = "Too many anonymous requests at once (32 per server); `Retry-After` says when to try again.", content((Vec<Open311Error> = "application/json"), ("text/xml"))),
     ),
