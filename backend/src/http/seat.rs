@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use gridwall_core::policy::Principal;
+use gridwall_core::policy::{AreaIndex, Principal};
 use shared::auth::Role;
 use shared::case::ApiError;
 use shared::control::{CaseCard, ControlState, Controller, Display, SeatEvent, SeatMsg};
@@ -141,6 +141,8 @@ async fn serve_seat(
     let (mut sink, mut stream) = socket.split();
     let (replies_tx, mut replies) = mpsc::channel::<SeatEvent>(16);
     let controls = Arc::clone(&seat.controls);
+    let viewer = Arc::clone(&seat.who);
+    let areas = Arc::clone(&seat.auth.areas);
     let mut send_task = tokio::spawn(async move {
         if !send(&mut sink, Message::Text(encode(&hello))).await {
             return;
@@ -160,12 +162,12 @@ async fn serve_seat(
                 Some(event) = replies.recv() => event,
                 Some(Direct::Asked { wall, by }) = direct.recv() => SeatEvent::Asked { wall, by },
                 change = changes.recv() => match change {
-                    Ok(control) => SeatEvent::Control { control: Box::new(ControlState::clone(&control)) },
+                    Ok(control) => SeatEvent::Control { control: Box::new(for_seat(&control, &viewer, &areas)) },
                     // A seat that fell behind gets every channel as it is now: no silent gap.
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         let mut ok = true;
                         for control in controls.walls() {
-                            let event = SeatEvent::Control { control: Box::new(control) };
+                            let event = SeatEvent::Control { control: Box::new(for_seat(&control, &viewer, &areas)) };
                             ok &= send(&mut sink, Message::Text(encode(&event))).await;
                         }
                         if !ok {
@@ -230,6 +232,22 @@ async fn send(
         tokio::time::timeout(SEND_TIMEOUT, sink.send(message)).await,
         Ok(Ok(()))
     )
+}
+
+/// A channel as one seat may see it: a case card the seat's account may not see is left
+/// out (the seat still sees that a case is shown, by its display, not what it holds).
+fn for_seat(control: &ControlState, viewer: &Principal, areas: &AreaIndex) -> ControlState {
+    let mut control = control.clone();
+    if let Some(card) = &control.card
+        && !viewer.may_see(
+            card.case.grid_id.as_deref(),
+            card.case.department.as_deref(),
+            areas,
+        )
+    {
+        control.card = None;
+    }
+    control
 }
 
 fn wall_of(msg: &SeatMsg) -> &str {
@@ -351,10 +369,72 @@ impl Seat {
         match display.case {
             Some(id) => {
                 let case = self.cases.get_for(id, &self.who).await?;
+                // A case is shown only inside the scope the wall shows, so that a wall (and
+                // whoever follows it with a token of that scope) never gets a case from
+                // outside the area it may watch.
+                let inside = match &case.grid_id {
+                    Some(grid) => areas.covers(&display.scope, grid),
+                    None => display.scope == shared::wall::Scope::City,
+                };
+                if !inside {
+                    return Err(AppError::invalid(
+                        "display.case",
+                        format!("case {id} is not in {}: show its area first", display.scope),
+                    ));
+                }
                 let moves = self.cases.moves_for(id, &self.who).await?;
                 Ok(Some(CaseCard { case, moves }))
             }
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::control::CaseCard;
+    use shared::wall::Scope;
+    use std::collections::HashSet;
+
+    fn card_in(grid: &str) -> CaseCard {
+        let case = serde_json::from_value(serde_json::json!({
+            "id": 7, "category": "special_groups", "sub_item": "1304", "grid_id": grid,
+            "point": null, "description": "张某某", "state": "dispatched", "allowed": [],
+            "reported_at_ms": 0, "updated_at_ms": 0, "seq": 1,
+        }))
+        .expect("a case");
+        CaseCard {
+            case,
+            moves: Vec::new(),
+        }
+    }
+
+    /// A district's dispatcher at a seat never receives the card of a case outside its area,
+    /// though it sees that the channel shows one.
+    #[test]
+    fn a_seat_gets_only_the_cards_its_account_may_see() {
+        let areas = AreaIndex::new(
+            [("S1".into(), "D1".into()), ("S2".into(), "D2".into())],
+            [("G1".into(), "S1".into()), ("G2".into(), "S2".into())],
+        );
+        let dispatcher = Principal {
+            actor: "d1".to_owned(),
+            identity: "account:1".to_owned(),
+            role: Role::Dispatcher,
+            area: Some(Scope::District("D1".into())),
+            department: None,
+            grids: HashSet::new(),
+            member_id: None,
+        };
+        let mut control = ControlState::idle("main");
+        control.card = Some(card_in("G2"));
+        assert_eq!(for_seat(&control, &dispatcher, &areas).card, None);
+        control.card = Some(card_in("G1"));
+        assert_eq!(
+            for_seat(&control, &dispatcher, &areas).card,
+            control.card,
+            "a case of its own district"
+        );
     }
 }
