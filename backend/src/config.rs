@@ -79,9 +79,16 @@ pub enum Command {
         #[arg(long, env = "GRIDWALL_TOKEN")]
         token: Option<String>,
     },
-    /// Make credentials.
+    /// Display tokens for walls: add, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Accounts of leaders, dispatchers, department staff and grid workers: add, list,
+    /// disable, set a password.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// API keys of outside reporting apps: add, list, revoke.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Load a city's data into the database.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -90,23 +97,139 @@ pub enum Command {
     Export(ExportCommand),
 }
 
+/// The database a credential command works on.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArg {
+    #[arg(
+        long,
+        env = "GRIDWALL_DATABASE_URL",
+        default_value = "sqlite:gridwall.db"
+    )]
+    pub database_url: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// A read-only display token for a wall of one scope; printed once.
-    Display {
-        /// `city`, `district:CODE` or `street:CODE`.
-        #[arg(long)]
-        scope: String,
-        /// Whose wall it is, for the record (for example 萨尔图区指挥中心).
-        #[arg(long, default_value = "")]
-        label: String,
-        #[arg(
-            long,
-            env = "GRIDWALL_DATABASE_URL",
-            default_value = "sqlite:gridwall.db"
-        )]
-        database_url: String,
+    /// Read-only display tokens for walls. `gridwall token display --scope …` (without `add`)
+    /// still makes one, as it did before the tokens could be listed and revoked.
+    Display(DisplayTokens),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct DisplayTokens {
+    #[command(subcommand)]
+    pub command: Option<DisplayCommand>,
+    /// The old spelling of `add`.
+    #[command(flatten)]
+    pub add: DisplayAdd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DisplayCommand {
+    /// A display token for a wall of one scope; printed once.
+    Add(DisplayAdd),
+    /// Every display token: number, scope, label, made, revoked (never the token).
+    List(DatabaseArg),
+    /// Revokes a display token by its number (`list` shows it): its walls close within 30 s.
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        db: DatabaseArg,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DisplayAdd {
+    /// `city`, `district:CODE` or `street:CODE`.
+    #[arg(long, required = true)]
+    pub scope: Option<String>,
+    /// Whose wall it is, for the record (for example 萨尔图区指挥中心).
+    #[arg(long, default_value = "")]
+    pub label: String,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Adds an account; its password is typed at a prompt or read from standard input
+    /// (`--password-stdin`), never given as an argument.
+    Add {
+        /// The login it signs in with.
+        login: String,
+        /// The person's name, as the team list shows it.
+        #[arg(long)]
+        name: String,
+        /// leader, dispatcher, department_staff or grid_worker.
+        #[arg(long, value_parser = parse_role)]
+        role: shared::auth::Role,
+        /// A leader's or dispatcher's area: `city`, `district:CODE` or `street:CODE`.
+        #[arg(long, value_parser = parse_area)]
+        area: Option<shared::wall::Scope>,
+        /// Department staff's department code (for example D01).
+        #[arg(long)]
+        department: Option<String>,
+        /// A grid worker's grid; once per grid.
+        #[arg(long = "grid")]
+        grids: Vec<String>,
+        /// A grid worker's place on the team (`members.id`), for the team panel.
+        #[arg(long)]
+        member_id: Option<i64>,
+        /// Read the password from the first line of standard input, without a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Every account: login, name, role, reach, state and open sessions (never a hash).
+    List(DatabaseArg),
+    /// Disables an account and ends its sessions: its sign-ins are refused, its open seats
+    /// close within 30 s. Its moves stay in the log under its login.
+    Disable {
+        login: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Sets an account's password (prompted, or `--password-stdin`) and ends its sessions.
+    Password {
+        login: String,
+        /// Read the password from the first line of standard input, without a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// An API key for an outside reporting app (`X-Api-Key`); printed once.
+    Add {
+        /// The app's name, for the record and the log (its moves are by `app:NAME`).
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Every API key: number, app, made, revoked (never the key).
+    List(DatabaseArg),
+    /// Revokes an API key by its number (`list` shows it); refused within a minute by a
+    /// running server.
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+}
+
+fn parse_role(code: &str) -> Result<shared::auth::Role, String> {
+    shared::auth::Role::from_code(code).ok_or_else(|| {
+        format!("{code:?} is not a role: use leader, dispatcher, department_staff or grid_worker")
+    })
+}
+
+fn parse_area(text: &str) -> Result<shared::wall::Scope, String> {
+    shared::wall::Scope::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,9 +279,10 @@ pub struct ServeArgs {
     )]
     pub database_url: String,
     /// The live simulator's transitions per minute (about one in six a new report); 0 turns
-    /// it off, 6000 is a busy 100 a second.
-    #[arg(long, env = "GRIDWALL_SIMULATOR_RATE", default_value_t = 30.0)]
-    pub simulator_rate: f64,
+    /// it off, 6000 is a busy 100 a second. 30 by default on the demo city; refused on a real
+    /// city, whose cases it would move.
+    #[arg(long, env = "GRIDWALL_SIMULATOR_RATE")]
+    pub simulator_rate: Option<f64>,
     /// What of the demo city (Daqing) to build into an empty database on first start.
     #[arg(long, env = "GRIDWALL_DEMO_CITY", value_enum, default_value = "full")]
     pub demo_city: DemoCity,
@@ -168,8 +292,9 @@ pub struct ServeArgs {
     /// The command centre's offset from UTC in minutes; "today" starts at its midnight.
     #[arg(long, env = "GRIDWALL_UTC_OFFSET_MINUTES", default_value_t = shared::time::DEFAULT_UTC_OFFSET_MINUTES, allow_hyphen_values = true)]
     pub utc_offset_minutes: i32,
-    /// Whether walls may watch without a display token; by default they may in demo mode
-    /// (any `--demo-city` but `off`) and need one otherwise (`gridwall token display`).
+    /// Whether walls may watch without a display token; by default they may on the demo
+    /// city and need one otherwise (`gridwall token display add`). `true` is refused on a
+    /// real city.
     #[arg(long, env = "GRIDWALL_OPEN_WALLS")]
     pub open_walls: Option<bool>,
     /// Where evidence photos are stored, by content hash; `photos` beside the SQLite file by
@@ -217,7 +342,8 @@ pub const DEFAULT_BRIEFING_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSans
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
-    /// Time between the simulator's transitions; `None` runs without the simulator.
+    /// Time between the simulator's transitions; `None` runs without the simulator. Resolved
+    /// against the database by the command line, like `walls_open`.
     pub simulator_every: Option<Duration>,
     /// What of the demo city to build when the database has no grids yet.
     pub demo_city: DemoCity,
@@ -225,7 +351,8 @@ pub struct Config {
     pub utc_offset_minutes: i32,
     /// How often the time-limit watcher looks for due cases.
     pub watch_every: Duration,
-    /// Whether walls may watch any scope without a display token.
+    /// Whether walls may watch any scope without a display token. The command line resolves
+    /// it against the database (`ServeArgs::config`); `run` takes it as given.
     pub walls_open: bool,
     /// Where evidence photos are stored.
     pub photo_dir: PathBuf,
@@ -249,19 +376,103 @@ pub struct Config {
     pub synchronous: Option<crate::store::Synchronous>,
     /// The certificate chain and private key to serve HTTPS with; plain HTTP when `None`.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// How often an open wall's or seat's socket checks its credential again.
+    pub recheck_every: Duration,
+}
+
+/// The simulator's rate on the demo city when `--simulator-rate` is not given.
+pub const DEMO_SIMULATOR_RATE: f64 = 30.0;
+
+/// What the database holds at start: the server's mode follows from it, not from flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CityKind {
+    /// No grids yet: the demo city is built into it unless `--demo-city off`.
+    Empty,
+    /// The demo city, as `city_meta` records it (`store::meta`).
+    Demo,
+    /// A real city: imported grids, or any city not built as the demo.
+    Real,
+}
+
+impl CityKind {
+    /// What the database at `db` holds.
+    pub async fn of(db: &crate::store::Db) -> Result<CityKind, sqlx::Error> {
+        Ok(if crate::store::meta::is_demo(db).await? {
+            CityKind::Demo
+        } else if crate::store::city::has_grids(db).await? {
+            CityKind::Real
+        } else {
+            CityKind::Empty
+        })
+    }
+}
+
+/// Opens the database the flags name, reads what it holds and resolves the flags against it:
+/// what the server's start does before [`crate::run`].
+pub async fn resolve(args: &ServeArgs) -> anyhow::Result<Config> {
+    let db = crate::store::connect(&args.database_url).await?;
+    let city = CityKind::of(&db).await;
+    db.close().await;
+    let city = city?;
+    let config = args.config(city).map_err(anyhow::Error::msg)?;
+    if config.demo_password.is_some() && !args.serves_demo(city) {
+        tracing::warn!(
+            "--demo-password is ignored: this database holds no demo city, so no demo accounts are made"
+        );
+    }
+    Ok(config)
 }
 
 impl ServeArgs {
-    pub fn config(&self) -> Config {
-        Config {
+    /// Whether a server with these flags on a database holding `city` serves the demo city.
+    pub fn serves_demo(&self, city: CityKind) -> bool {
+        match city {
+            CityKind::Empty => self.demo_city != DemoCity::Off,
+            CityKind::Demo => true,
+            CityKind::Real => false,
+        }
+    }
+
+    /// The configuration for a database holding `city`. The demo city gets the simulator and
+    /// open walls unless told otherwise; a real city gets neither, and a flag that asks for
+    /// one of them there is refused with the reason, since starting anyway would move real
+    /// cases or show the city to anyone.
+    pub fn config(&self, city: CityKind) -> Result<Config, String> {
+        let demo = self.serves_demo(city);
+        if !demo {
+            let why = if city == CityKind::Empty {
+                "`--demo-city off` starts a real city"
+            } else {
+                "this database holds a real city (it was not built by `gridwall demo`)"
+            };
+            if let Some(rate) = self.simulator_rate.filter(|r| *r > 0.0) {
+                return Err(format!(
+                    "refusing --simulator-rate {rate} (GRIDWALL_SIMULATOR_RATE): the simulator \
+                     moves open cases every few seconds as `system:simulator`, and {why}, \
+                     whose cases it must not touch. Leave the flag out or set it to 0."
+                ));
+            }
+            if self.open_walls == Some(true) {
+                return Err(format!(
+                    "refusing --open-walls true (GRIDWALL_OPEN_WALLS): it lets anyone watch \
+                     every wall without a display token, and {why}, whose walls need one \
+                     (`gridwall token display add --scope city`). Leave the flag out or set \
+                     it to false."
+                ));
+            }
+        }
+        let rate = self
+            .simulator_rate
+            .unwrap_or(if demo { DEMO_SIMULATOR_RATE } else { 0.0 });
+        Ok(Config {
             database_url: self.database_url.clone(),
-            simulator_every: (self.simulator_rate > 0.0 && self.simulator_rate.is_finite())
-                .then(|| Duration::from_secs_f64(60.0 / self.simulator_rate)),
+            simulator_every: (rate > 0.0 && rate.is_finite())
+                .then(|| Duration::from_secs_f64(60.0 / rate)),
             demo_city: self.demo_city,
             demo_seed: self.demo_seed,
             utc_offset_minutes: self.utc_offset_minutes,
             watch_every: crate::services::deadlines::INTERVAL,
-            walls_open: self.open_walls.unwrap_or(self.demo_city != DemoCity::Off),
+            walls_open: self.open_walls.unwrap_or(demo),
             photo_dir: self
                 .photo_dir
                 .clone()
@@ -275,9 +486,14 @@ impl ServeArgs {
             timeouts: crate::serve::Timeouts::default(),
             synchronous: self.synchronous,
             tls: self.tls_cert.clone().zip(self.tls_key.clone()),
-        }
+            recheck_every: RECHECK_EVERY,
+        })
     }
 }
+
+/// How often an open socket's credential is checked again, so that a revoked or expired one
+/// stops working within a minute on sockets too.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(30);
 
 impl Config {
     /// A configuration for tests and tools: the given database, no demo city, no simulator,
@@ -302,6 +518,7 @@ impl Config {
             timeouts: crate::serve::Timeouts::default(),
             synchronous: None,
             tls: None,
+            recheck_every: RECHECK_EVERY,
         }
     }
 }
@@ -325,6 +542,60 @@ pub fn default_photo_dir(database_url: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn flags(flags: &[&str]) -> ServeArgs {
+        Cli::try_parse_from(std::iter::once("gridwall").chain(flags.iter().copied()))
+            .expect("the flags parse")
+            .serve
+    }
+
+    #[test]
+    fn the_demo_city_runs_the_simulator_with_open_walls() {
+        for city in [CityKind::Empty, CityKind::Demo] {
+            let config = flags(&[]).config(city).expect("the demo starts");
+            assert_eq!(config.simulator_every, Some(Duration::from_secs(2)));
+            assert!(config.walls_open);
+        }
+        let config = flags(&["--simulator-rate", "0", "--open-walls", "false"])
+            .config(CityKind::Demo)
+            .expect("the demo may be closed");
+        assert_eq!(config.simulator_every, None);
+        assert!(!config.walls_open);
+    }
+
+    #[test]
+    fn a_real_city_starts_closed_and_refuses_the_demo_flags() {
+        let config = flags(&[])
+            .config(CityKind::Real)
+            .expect("a real city starts");
+        assert_eq!(config.simulator_every, None);
+        assert!(!config.walls_open);
+        let config = flags(&["--demo-city", "off"])
+            .config(CityKind::Empty)
+            .expect("an empty real city starts");
+        assert_eq!(config.simulator_every, None);
+        assert!(!config.walls_open);
+        // Asking for nothing explicitly is fine.
+        flags(&["--simulator-rate", "0", "--open-walls", "false"])
+            .config(CityKind::Real)
+            .expect("flags that ask for nothing");
+        let refused = flags(&["--simulator-rate", "30"])
+            .config(CityKind::Real)
+            .expect_err("the simulator on a real city");
+        assert!(refused.contains("--simulator-rate 30"), "{refused}");
+        assert!(refused.contains("real city"), "{refused}");
+        let refused = flags(&["--open-walls", "true"])
+            .config(CityKind::Real)
+            .expect_err("open walls on a real city");
+        assert!(refused.contains("--open-walls true"), "{refused}");
+        assert!(refused.contains("display token"), "{refused}");
+        let refused = flags(&["--demo-city", "off", "--simulator-rate", "6000"])
+            .config(CityKind::Empty)
+            .expect_err("the simulator with --demo-city off");
+        assert!(refused.contains("--demo-city off"), "{refused}");
+        // The demo city is what the database holds: `--demo-city off` does not turn it off.
+        assert!(flags(&["--demo-city", "off"]).serves_demo(CityKind::Demo));
+    }
 
     #[test]
     fn photos_live_beside_the_sqlite_file() {

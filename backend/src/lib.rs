@@ -4,6 +4,7 @@
 //! `main` reads the configuration and calls [`run`]; tests call [`run`] too, on port 0 with
 //! a database of their own.
 
+pub mod admin;
 pub mod check;
 pub mod clock;
 pub mod config;
@@ -24,7 +25,9 @@ use crate::http::{
 };
 use crate::services::cases::Cases;
 use crate::services::live::Hub;
-use crate::services::{auth, control, deadlines, live, photo_store, tokens, write_health};
+use crate::services::{
+    auth, control, credentials, deadlines, live, photo_store, tokens, write_health,
+};
 use crate::store::Db;
 use crate::store::city;
 use anyhow::Context;
@@ -58,6 +61,8 @@ pub struct AppState {
     pub writes: Arc<write_health::WriteHealth>,
     /// How long a WebSocket may stay silent before it is closed.
     pub socket_idle: http::socket::SocketIdle,
+    /// How often an open wall's or seat's socket checks its credential again.
+    pub recheck: http::socket::Recheck,
     /// Cancelled when the server shuts down, so that upgraded connections close too.
     pub shutdown: CancellationToken,
 }
@@ -292,6 +297,17 @@ pub async fn run(
             built.elapsed.as_secs_f64()
         );
     }
+    // Demo mode is what the database says it is, whatever the flags: only the demo city gets
+    // the demo accounts and key (the simulator and open walls were resolved against it before).
+    let demo = store::meta::is_demo(&db)
+        .await
+        .context("cannot read whether the database holds the demo city")?;
+    let purged = credentials::purge_expired_sessions(&db, clock::now_ms())
+        .await
+        .context("cannot purge the expired sessions")?;
+    if purged > 0 {
+        tracing::info!(purged, "expired sessions purged");
+    }
     let grids = Arc::new(
         city::grid_index(&db)
             .await
@@ -349,7 +365,6 @@ pub async fn run(
         )?,
     );
     tracing::info!(dir = %photos.dir().display(), max_photo_bytes = photos.max_bytes(), "evidence photos are stored in {}", photos.dir().display());
-    let demo = config.demo_city != demo::DemoCity::Off;
     let auth = Arc::new(
         auth::Auth::load(&db, demo)
             .await
@@ -406,6 +421,11 @@ pub async fn run(
         config.watch_every,
         token.clone(),
     ));
+    let purger = tokio::spawn(credentials::run_purger(
+        db.clone(),
+        credentials::PURGE_EVERY,
+        token.clone(),
+    ));
     let saver = tokio::spawn(live::saved::run_saver(
         db.clone(),
         hub.clone(),
@@ -419,6 +439,10 @@ pub async fn run(
     if config.walls_open {
         tracing::info!(
             "walls are open to anyone (demo mode); `--open-walls false` asks for display tokens"
+        );
+    } else {
+        tracing::info!(
+            "walls need a display token (`gridwall token display add`) or a leader's or dispatcher's login"
         );
     }
     let open311 = Arc::new(
@@ -445,6 +469,7 @@ pub async fn run(
         controls: Arc::new(control::Controls::new(config.control_return)),
         writes,
         socket_idle: config.timeouts.socket_idle,
+        recheck: http::socket::Recheck(config.recheck_every),
         shutdown: token.clone(),
     };
     let addr = listener
@@ -475,6 +500,7 @@ pub async fn run(
         let _ = simulator.await;
     }
     let _ = watcher.await;
+    let _ = purger.await;
     let _ = saver.await;
     // Every holder of the case commands is gone now; the writer hands the feed what it
     // committed and stops.

@@ -7,7 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context;
-use backend::config::{Cli, Command, ExportCommand, ImportCommand, LogFormat, TokenCommand};
+use backend::config::{Cli, Command, ExportCommand, ImportCommand, LogFormat};
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -138,21 +138,9 @@ async fn main() -> anyhow::Result<()> {
             );
             return Ok(());
         }
-        Some(Command::Token(TokenCommand::Display {
-            scope,
-            label,
-            database_url,
-        })) => {
-            let scope = shared::wall::Scope::parse(&scope).map_err(anyhow::Error::msg)?;
-            let db = backend::store::connect(&database_url).await?;
-            let token = backend::services::tokens::create(&db, &scope, &label).await?;
-            eprintln!("a display token for {scope} (shown once; keep it with the wall):");
-            {
-                use std::io::Write;
-                writeln!(std::io::stdout(), "{token}")?;
-            }
-            return Ok(());
-        }
+        Some(Command::Token(command)) => return backend::admin::token(command).await,
+        Some(Command::Account(command)) => return backend::admin::account(command).await,
+        Some(Command::Key(command)) => return backend::admin::key(command).await,
         Some(Command::Export(ExportCommand::Grids {
             output,
             database_url,
@@ -170,8 +158,11 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
     };
+    // The flags are resolved against what the database holds, before listening: a real city
+    // refuses the demo's simulator and open walls.
+    let config = backend::config::resolve(&args).await?;
     let listener = listen(args.addr).with_context(|| format!("cannot listen on {}", args.addr))?;
-    backend::run(listener, args.config(), shutdown_signal()).await
+    backend::run(listener, config, shutdown_signal()).await
 }
 
 /// Connections the kernel may hold for us before we accept them. When a server restarts,

@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
             <Header link=link lang=page.lang scope=page.scope.clone()/>
             <StaleBanner link=link/>
             <WritesBanner link=link/>
+            <RefusedBanner link=link/>
             {body}
         </div>
     }
@@ -180,6 +181,20 @@ fn trouble_code(trouble: shared::wall::WriteTrouble) -> &'static str {
         shared::wall::WriteTrouble::DiskFull => "disk_full",
         shared::wall::WriteTrouble::ReadOnly => "read_only",
         shared::wall::WriteTrouble::Database => "database",
+    }
+}
+
+/// Across the wall when the server closed its link for its credential (a revoked display
+/// token, an ended login): the room sees why the wall stopped, in the server's words.
+#[component]
+fn RefusedBanner(link: Link) -> impl IntoView {
+    let refused = link.refused;
+    view! {
+        <Show when=move || refused.with(Option::is_some)>
+            <div class="refused-banner" role="alert" data-testid="link-refused">
+                {t().link_refused} " · " {move || refused.get().unwrap_or_default()}
+            </div>
+        </Show>
     }
 }
 

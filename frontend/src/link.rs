@@ -20,6 +20,10 @@ use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 pub const STALE_AFTER_MS: f64 = 3_000.0;
 const BACKOFF_FIRST_MS: f64 = 500.0;
 const BACKOFF_MAX_MS: f64 = 10_000.0;
+/// The close codes by which the server says the wall's credential no longer works (401) or
+/// no longer opens its scope (403): its display token was revoked, or its login ended.
+const CLOSE_UNAUTHORIZED: u16 = 4401;
+const CLOSE_FORBIDDEN: u16 = 4403;
 
 /// What the link indicator shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +114,9 @@ pub struct Link {
     pub control: RwSignal<Option<ControlState>>,
     /// Set while the server says it cannot store writes (from its heartbeats).
     pub writes_failing: RwSignal<Option<WritesFailing>>,
+    /// Why the server closed the link, when it refused the wall's credential; cleared when a
+    /// link opens again (a new token in the wall's address).
+    pub refused: RwSignal<Option<String>>,
 }
 
 impl Link {
@@ -195,6 +202,7 @@ pub fn start(scope: Scope, follow: Option<String>) -> Link {
         now_ms: RwSignal::new(js_sys::Date::now()),
         control: RwSignal::new(None),
         writes_failing: RwSignal::new(None),
+        refused: RwSignal::new(None),
     };
     set_interval(
         move || link.now_ms.set(js_sys::Date::now()),
@@ -270,6 +278,7 @@ fn connect(driver: &Rc<Driver>) {
         let driver = Rc::clone(driver);
         Closure::<dyn FnMut(Event)>::new(move |_: Event| {
             driver.link.socket_open.set(true);
+            driver.link.refused.set(None);
             *driver.backoff_ms.borrow_mut() = BACKOFF_FIRST_MS;
             *driver.snapshot_asked_at.borrow_mut() = None;
         })
@@ -284,8 +293,14 @@ fn connect(driver: &Rc<Driver>) {
     };
     let on_close = {
         let driver = Rc::clone(driver);
-        Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
+        Closure::<dyn FnMut(CloseEvent)>::new(move |ev: CloseEvent| {
             driver.link.socket_open.set(false);
+            if let Some(reason) = refusal(ev.code(), &ev.reason()) {
+                // The wall shows why; it keeps trying, slowly, since the credential only works
+                // again if the server is told so, and the page then needs no reload.
+                driver.link.refused.set(Some(reason));
+                *driver.backoff_ms.borrow_mut() = BACKOFF_MAX_MS;
+            }
             schedule_reconnect(&driver);
         })
     };
@@ -298,6 +313,17 @@ fn connect(driver: &Rc<Driver>) {
         _on_message: on_message,
         _on_close: on_close,
     });
+}
+
+/// The reason to show for a close with `code`, when it is the server refusing the credential.
+pub fn refusal(code: u16, reason: &str) -> Option<String> {
+    matches!(code, CLOSE_UNAUTHORIZED | CLOSE_FORBIDDEN).then(|| {
+        if reason.trim().is_empty() {
+            format!("closed by the server ({code})")
+        } else {
+            reason.to_owned()
+        }
+    })
 }
 
 fn schedule_reconnect(driver: &Rc<Driver>) {

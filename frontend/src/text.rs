@@ -105,6 +105,8 @@ pub struct Text {
     pub link_stale: &'static str,
     pub link_no_data: &'static str,
     pub stale_banner: &'static str,
+    /// Across the wall when the server refused its credential: the prefix, then the reason.
+    pub link_refused: &'static str,
     /// Across the wall while the server cannot store writes: the prefix, then why.
     pub writes_failing: &'static str,
     pub writes_disk_full: &'static str,
@@ -195,6 +197,7 @@ pub static ZH: Text = Text {
     link_stale: "数据已停止更新",
     link_no_data: "尚无数据",
     stale_banner: "连接中断：以下为历史数据",
+    link_refused: "大屏凭证已失效，请联系管理员",
     writes_failing: "写入失败：新的上报和处置未能保存",
     writes_disk_full: "数据库磁盘已满",
     writes_read_only: "数据库只读",
@@ -275,6 +278,7 @@ pub static EN: Text = Text {
     link_stale: "Data stopped",
     link_no_data: "No data yet",
     stale_banner: "Link lost: these figures are not live",
+    link_refused: "This wall's credential no longer works; ask the administrator",
     writes_failing: "Writes failing: new reports and moves are not being stored",
     writes_disk_full: "the database's disk is full",
     writes_read_only: "the database is read-only",

@@ -211,6 +211,14 @@ pub async fn build_scaled(
         built.closed = written.closed;
     }
     step(99, "committing");
+    // The city is marked as a demo with its rows, so that the server never takes a demo city
+    // for a real one, nor the other way round.
+    let what = if what == DemoCity::Full {
+        "full"
+    } else {
+        "bare"
+    };
+    store::meta::mark_demo(&mut tx, what).await?;
     store::reset_sequences(&mut tx).await?;
     tx.commit().await?;
     bar.finish_and_clear();

@@ -9,7 +9,7 @@
 
 use crate::error::AppError;
 use crate::http::extract::signed_out;
-use crate::http::socket::{SEND_TIMEOUT, SocketIdle};
+use crate::http::socket::{Recheck, SEND_TIMEOUT, SocketIdle, refusal_close};
 use crate::services::auth::{Auth, Credential};
 use crate::services::cases::Cases;
 use crate::services::control::{ChannelRefusal, Controls, Direct};
@@ -77,6 +77,7 @@ pub async fn upgrade(
     State(cases): State<Cases>,
     State(hub): State<Hub>,
     State(idle): State<SocketIdle>,
+    State(recheck): State<Recheck>,
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
     let token =
@@ -96,6 +97,8 @@ pub async fn upgrade(
     };
     let seat = Seat {
         who,
+        credential: Credential::Bearer(token.to_owned()),
+        recheck,
         auth,
         controls,
         cases,
@@ -110,6 +113,10 @@ pub async fn upgrade(
 /// What a seat's requests are checked against and carried out with.
 struct Seat {
     who: Arc<Principal>,
+    /// The seat's session, checked again every `recheck`: a seat signed out, expired or
+    /// disabled is closed with the reason.
+    credential: Credential,
+    recheck: Recheck,
     auth: Arc<Auth>,
     controls: Arc<Controls>,
     cases: Cases,
@@ -143,6 +150,8 @@ async fn serve_seat(
     let controls = Arc::clone(&seat.controls);
     let viewer = Arc::clone(&seat.who);
     let areas = Arc::clone(&seat.auth.areas);
+    let (auth, credential) = (Arc::clone(&seat.auth), seat.credential.clone());
+    let mut rechecks = seat.recheck.ticks();
     let mut send_task = tokio::spawn(async move {
         if !send(&mut sink, Message::Text(encode(&hello))).await {
             return;
@@ -152,6 +161,20 @@ async fn serve_seat(
             let event = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
+                _ = rechecks.tick() => {
+                    // Asked of the database, not the cache, so that a sign-out elsewhere or a
+                    // disabled account ends the seat within the interval.
+                    if let Err(err) = auth.recheck(&credential).await {
+                        if let Some(close) = refusal_close(&err) {
+                            tracing::info!(seat = id, code = close.code, reason = %close.reason,
+                                "closing a seat whose session no longer works");
+                            send(&mut sink, Message::Close(Some(close))).await;
+                            return;
+                        }
+                        tracing::warn!(error = %err, "cannot re-check a seat's session; trying again later");
+                    }
+                    continue;
+                }
                 _ = pings.tick() => {
                     // The seat's answer (a browser pongs by itself) keeps its connection open.
                     if !send(&mut sink, Message::Ping(axum::body::Bytes::new())).await {

@@ -7,7 +7,7 @@
 
 use crate::error::AppError;
 use crate::http::extract::{parse_scope, token_of};
-use crate::http::socket::{SEND_TIMEOUT, SocketIdle};
+use crate::http::socket::{Recheck, SEND_TIMEOUT, SocketIdle, refusal_close};
 use crate::metrics::{Connected, Metrics};
 use crate::services::control::{Controls, Follower, PastFrames};
 use crate::services::live::history::History;
@@ -76,6 +76,7 @@ pub async fn upgrade(
     State(controls): State<Arc<Controls>>,
     State(writes): State<Arc<WriteHealth>>,
     State(idle): State<SocketIdle>,
+    State(recheck): State<Recheck>,
     State(shutdown): State<CancellationToken>,
 ) -> Result<Response, AppError> {
     let scope = parse_scope(query.scope.as_deref())?;
@@ -111,6 +112,7 @@ pub async fn upgrade(
         access,
         writes,
         idle,
+        recheck,
         token: token_of(query.token.as_deref(), &headers),
         own: scope,
     };
@@ -166,6 +168,8 @@ struct Wall {
     writes: Arc<WriteHealth>,
     /// How long the wall may stay silent (not even answering a ping) before it is closed.
     idle: SocketIdle,
+    /// How often the wall's token is checked again: a revoked one closes the wall.
+    recheck: Recheck,
     /// The wall's display token, checked again for every scope its channel shows.
     token: Option<String>,
     /// The scope the wall asked for: what it shows when its channel shows nothing.
@@ -369,6 +373,7 @@ async fn send_frames(
         return;
     };
     let mut pings = wall.idle.pings();
+    let mut rechecks = wall.recheck.ticks();
     let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
     // The ticks missed while the wall showed the present are not made up in a burst when it
     // turns to the past.
@@ -401,6 +406,22 @@ async fn send_frames(
                 if !matches!(tokio::time::timeout(SEND_TIMEOUT, ping).await, Ok(Ok(()))) {
                     metrics.walls_dropped.fetch_add(1, Relaxed);
                     return;
+                }
+                continue;
+            }
+            _ = rechecks.tick() => {
+                // The token is asked of the database again: a display token revoked or a
+                // login ended (in this process or by the command line) closes the wall with
+                // a reason it shows; a database that fails to answer closes nothing.
+                if let Err(err) = wall.access.recheck(wall.token.as_deref(), &wall.own).await {
+                    if let Some(close) = refusal_close(&err) {
+                        tracing::info!(scope = %wall.own, code = close.code, reason = %close.reason,
+                            "closing a wall whose credential no longer opens it");
+                        let bye = sink.send(Message::Close(Some(close)));
+                        let _ = tokio::time::timeout(SEND_TIMEOUT, bye).await;
+                        return;
+                    }
+                    tracing::warn!(error = %err, "cannot re-check a wall's credential; trying again later");
                 }
                 continue;
             }

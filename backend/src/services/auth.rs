@@ -194,10 +194,12 @@ impl Auth {
                 message,
             });
         }
-        let row = sqlx::query("SELECT id, password_hash, demo FROM accounts WHERE login = $1")
-            .bind(login)
-            .fetch_optional(&self.db)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, password_hash, demo, disabled_at FROM accounts WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(&self.db)
+        .await?;
         let Some(row) = row else {
             // Hash anyway, so that an unknown login takes as long as a wrong password; off
             // the async workers, like the check below.
@@ -233,6 +235,13 @@ impl Auth {
                 "demo accounts work only in demo mode".to_owned(),
             ));
         }
+        // Checked after the password, so that only its holder learns that it was disabled.
+        if row.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
+            tracing::info!(login, client, "sign-in refused: the account is disabled");
+            return Err(AppError::Forbidden(
+                "this account is disabled; ask the command centre's administrator".to_owned(),
+            ));
+        }
         let (token, expires_at_ms) = issue_session(&self.db, row.try_get("id")?).await?;
         let known = self.principal(&Credential::Bearer(token.clone())).await?;
         Ok(LoginResponse {
@@ -254,6 +263,25 @@ impl Auth {
             .execute(&self.db)
             .await?;
         Ok(())
+    }
+
+    /// Drops what the cache knows of `credential`, so that the next check asks the database:
+    /// an open socket's periodic re-check does, and a revocation made by the command line in
+    /// another process is then seen within the re-check's interval rather than the cache's.
+    pub fn forget(&self, credential: &Credential) {
+        self.known
+            .lock()
+            .expect("the auth cache is never poisoned")
+            .remove(&credential.key());
+    }
+
+    /// [`Auth::account`] asked of the database, not the cache.
+    pub async fn recheck(
+        &self,
+        credential: &Credential,
+    ) -> Result<(Arc<Principal>, AccountView), AppError> {
+        self.forget(credential);
+        self.account(credential).await
     }
 
     /// The account behind a credential, for `GET /api/me`.
@@ -319,7 +347,7 @@ impl Auth {
 
     async fn session(&self, token: &str, now: i64) -> Result<Known, AppError> {
         let row = sqlx::query(
-            "SELECT a.id, a.login, a.name, a.role, a.area, a.department_code, a.member_id, a.demo, s.expires_at
+            "SELECT a.id, a.login, a.name, a.role, a.area, a.department_code, a.member_id, a.demo, a.disabled_at, s.expires_at
              FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
         )
         .bind(hash_token(token))
@@ -337,6 +365,12 @@ impl Auth {
         if row.try_get::<i64, _>("demo")? != 0 && !self.demo {
             return Err(AppError::Forbidden(
                 "demo accounts work only in demo mode".to_owned(),
+            ));
+        }
+        // Disabling an account ends its sessions too; this holds should one be left.
+        if row.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
+            return Err(AppError::Unauthorized(
+                "this account is disabled".to_owned(),
             ));
         }
         let role_code: String = row.try_get("role")?;
@@ -378,11 +412,14 @@ impl Auth {
 
     async fn api_key(&self, key: &str) -> Result<Known, AppError> {
         let key_hash = hash_token(key);
-        let row = sqlx::query("SELECT name, demo FROM api_keys WHERE key_hash = $1")
+        let row = sqlx::query("SELECT name, demo, revoked_at FROM api_keys WHERE key_hash = $1")
             .bind(&key_hash)
             .fetch_optional(&self.db)
             .await?
             .ok_or_else(|| AppError::Unauthorized("the API key is not known".to_owned()))?;
+        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+            return Err(AppError::Unauthorized("the API key was revoked".to_owned()));
+        }
         if row.try_get::<i64, _>("demo")? != 0 && !self.demo {
             return Err(AppError::Forbidden(
                 "demo API keys work only in demo mode".to_owned(),

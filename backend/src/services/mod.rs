@@ -9,6 +9,7 @@ pub mod assessment;
 pub mod auth;
 pub mod cases;
 pub mod control;
+pub mod credentials;
 pub mod deadlines;
 pub mod live;
 pub mod photo_store;

@@ -101,6 +101,15 @@ impl Access {
         }
     }
 
+    /// [`Access::check`] asked of the database, not the login cache: an open wall's periodic
+    /// re-check, so that a revoked token or an ended login closes it within the interval.
+    pub async fn recheck(&self, token: Option<&str>, scope: &Scope) -> Result<(), AppError> {
+        if let (Some(auth), Some(token)) = (&self.auth, token) {
+            auth.forget(&Credential::Bearer(token.to_owned()));
+        }
+        self.check(token, scope).await
+    }
+
     /// Checks that `token` may watch `scope`: 401 without a token, 403 for a token that does
     /// not open the scope.
     pub async fn check(&self, token: Option<&str>, scope: &Scope) -> Result<(), AppError> {
@@ -112,14 +121,19 @@ impl Access {
                 "this wall needs a display token: add `?token=…` to its address".to_owned(),
             ));
         };
-        let granted: Option<String> =
-            sqlx::query_scalar("SELECT scope FROM display_tokens WHERE token_hash = $1")
-                .bind(hash_token(token))
-                .fetch_optional(&self.db)
-                .await?;
-        let Some(granted) = granted else {
+        let row = sqlx::query("SELECT scope, revoked_at FROM display_tokens WHERE token_hash = $1")
+            .bind(hash_token(token))
+            .fetch_optional(&self.db)
+            .await?;
+        let Some(row) = row else {
             return self.check_login(token, scope).await;
         };
+        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+            return Err(AppError::Unauthorized(
+                "this display token was revoked; ask for a new one".to_owned(),
+            ));
+        }
+        let granted: String = row.try_get("scope")?;
         let granted = Scope::parse(&granted).map_err(|e| {
             AppError::Database(sqlx::Error::Decode(
                 format!("display token scope: {e}").into(),

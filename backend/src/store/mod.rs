@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod case_rows;
 pub mod city;
 pub mod codes;
+pub mod meta;
 pub mod trouble;
 pub mod wal;
 

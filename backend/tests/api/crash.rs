@@ -32,8 +32,6 @@ fn start_binary(db: &TestDb, addr: &str, log: &std::path::Path) -> Child {
             "off",
             "--simulator-rate",
             "0",
-            "--open-walls",
-            "true",
         ])
         .arg("--photo-dir")
         .arg(db.photo_dir())
@@ -64,7 +62,8 @@ async fn until_up(http: &reqwest::Client, base: &str, log: &std::path::Path) {
 on_both_stores!(kill_9_under_load_loses_no_acknowledged_report);
 async fn kill_9_under_load_loses_no_acknowledged_report(store: Store) {
     let db = TestDb::new(store).await;
-    let token = {
+    // The sample city is a real city: its walls need a display token, and this one opens all.
+    let (token, wall_token) = {
         let pool = backend::store::connect(&db.url).await.expect("open");
         backend::store::city::install(&pool, &backend::store::city::sample_areas())
             .await
@@ -81,8 +80,12 @@ async fn kill_9_under_load_loses_no_acknowledged_report(store: Store) {
             },
         )
         .await;
+        let wall_token =
+            backend::services::tokens::create(&pool, &shared::wall::Scope::City, "crash test")
+                .await
+                .expect("a display token");
         pool.close().await;
-        token
+        (token, wall_token)
     };
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -180,7 +183,7 @@ async fn kill_9_under_load_loses_no_acknowledged_report(store: Store) {
     let results = backend::check::check_scopes(
         &pool,
         &base,
-        None,
+        Some(wall_token.as_str()),
         &scopes,
         shared::time::DEFAULT_UTC_OFFSET_MINUTES,
     )
@@ -190,7 +193,7 @@ async fn kill_9_under_load_loses_no_acknowledged_report(store: Store) {
         assert!(diffs.is_empty(), "{scope}: {diffs:?}");
     }
     let wall: Value = http
-        .get(format!("{base}/api/wall"))
+        .get(format!("{base}/api/wall?token={wall_token}"))
         .send()
         .await
         .expect("the wall")

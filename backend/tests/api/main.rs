@@ -9,6 +9,7 @@ mod cases;
 mod city;
 mod control;
 mod crash;
+mod credentials;
 mod demo;
 mod faults;
 mod health;

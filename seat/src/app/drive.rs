@@ -338,10 +338,19 @@ fn handle(event: Event) {
     }
 }
 
+/// The close codes by which the server says the seat's session no longer works (signed out,
+/// expired, the account disabled) or no longer opens the seat.
+const CLOSE_UNAUTHORIZED: u16 = 4401;
+const CLOSE_FORBIDDEN: u16 = 4403;
+
 fn on_close(ev: web_sys::Event) {
     if !from_current(&ev) {
         return;
     }
+    let refused = ev
+        .dyn_ref::<web_sys::CloseEvent>()
+        .filter(|c| matches!(c.code(), CLOSE_UNAUTHORIZED | CLOSE_FORBIDDEN))
+        .map(web_sys::CloseEvent::reason);
     with(|s| {
         let d = &mut s.drive;
         d.resume = d.held().into_iter().collect();
@@ -353,6 +362,15 @@ fn on_close(ev: web_sys::Event) {
         d.asked = None;
     });
     show_status();
+    if let Some(reason) = refused {
+        // The session will not work again: the seat says why instead of retrying in silence.
+        let prefix = tr(
+            "服务器已关闭大屏连接，请重新登录",
+            "The server closed the link to the walls; sign in again",
+        );
+        error(Some(&format!("{prefix}: {reason}")));
+        return;
+    }
     retry();
 }
 

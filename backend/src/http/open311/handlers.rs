@@ -7,7 +7,7 @@ use super::document::{Doc, Format};
 use super::error::{Answer, Failure, echo};
 use super::params::Params;
 use super::privacy;
-use super::queries::{Query, one_request, read_requests};
+use super::queries::{Query, one_request, read_requests, shown};
 use super::requests::{MAX_MEDIA_URL_CHARS, MEDIA_LINE, is_media_url, requests_response};
 use super::schema::{
     Open311Error, Open311Format, Open311Request, Open311RequestCreated, Open311RequestForm,
@@ -86,7 +86,7 @@ pub async fn get_resource(
             let rows = read_requests(&db, &query, &reader)
                 .await
                 .map_err(|e| Failure::from_app(e, format))?;
-            let rows = privacy::shown(&reader, rows, &auth.areas, &open311.labels);
+            let rows = shown(&reader, rows, &auth.areas, &open311.labels);
             Ok(requests_response(&rows, &open311, format))
         }
         other => Err(no_resource(other, format)),
@@ -169,7 +169,7 @@ pub async fn get_request(
     let params = Params::parse(query.unwrap_or_default().as_bytes(), format)?;
     let reader = privacy::reader(&auth, &headers, params.get("api_key"), format).await?;
     let row = one_request(&db, id, format, &reader).await?;
-    let rows = privacy::shown(&reader, vec![row], &auth.areas, &open311.labels);
+    let rows = shown(&reader, vec![row], &auth.areas, &open311.labels);
     if rows.is_empty() {
         return Err(Failure::new(
             StatusCode::NOT_FOUND,

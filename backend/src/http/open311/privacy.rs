@@ -6,14 +6,11 @@
 //! key reads what its role allows, with exact places.
 
 use super::error::Failure;
-use super::queries::RequestRow;
 use crate::services::auth::Auth;
 use crate::store::binds::Binds;
 use axum::http::{HeaderMap, StatusCode};
-use gridwall_core::policy::{AreaIndex, Principal};
-use shared::case::Point;
+use gridwall_core::policy::Principal;
 use shared::taxonomy;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::document::Format;
@@ -82,33 +79,4 @@ pub(crate) fn condition(reader: &Reader, binds: &mut Binds) -> String {
         sensitive.join(", "),
         public.join(", ")
     )
-}
-
-/// What the reader is shown of `rows`: an app, the rows its role may see; the public, each
-/// place moved to its grid's label point (or left out when the case has no grid).
-pub(crate) fn shown(
-    reader: &Reader,
-    rows: Vec<RequestRow>,
-    areas: &AreaIndex,
-    labels: &HashMap<String, Point>,
-) -> Vec<RequestRow> {
-    match reader {
-        Reader::App(app) => rows
-            .into_iter()
-            .filter(|r| {
-                app.may_see(
-                    r.case.grid_id.as_deref(),
-                    r.case.facts.department.as_deref(),
-                    areas,
-                )
-            })
-            .collect(),
-        Reader::Public => rows
-            .into_iter()
-            .map(|mut r| {
-                r.case.point = r.case.grid_id.as_ref().and_then(|g| labels.get(g)).copied();
-                r
-            })
-            .collect(),
-    }
 }

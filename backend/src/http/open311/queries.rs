@@ -274,6 +274,35 @@ pub(super) async fn one_request(
         .ok_or_else(missing)
 }
 
+/// What the reader is shown of `rows`: an app, the rows its role may see; the public, each
+/// place moved to its grid's label point (or left out when the case has no grid).
+pub(super) fn shown(
+    reader: &Reader,
+    rows: Vec<RequestRow>,
+    areas: &gridwall_core::policy::AreaIndex,
+    labels: &std::collections::HashMap<String, shared::case::Point>,
+) -> Vec<RequestRow> {
+    match reader {
+        Reader::App(app) => rows
+            .into_iter()
+            .filter(|r| {
+                app.may_see(
+                    r.case.grid_id.as_deref(),
+                    r.case.facts.department.as_deref(),
+                    areas,
+                )
+            })
+            .collect(),
+        Reader::Public => rows
+            .into_iter()
+            .map(|mut r| {
+                r.case.point = r.case.grid_id.as_ref().and_then(|g| labels.get(g)).copied();
+                r
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
