@@ -65,10 +65,43 @@ pub struct Auth {
     /// The password checks waiting for a permit; past [`MAX_WAITING_CHECKS`] a login is
     /// refused at once with 429 instead of queueing without end.
     waiting: std::sync::atomic::AtomicUsize,
+    /// The log lines of refused sign-ins, a few a second.
+    refusals_logged: LogBudget,
 }
 
 /// How many password checks may wait for a free core; more are a flood, answered 429 at once.
 pub const MAX_WAITING_CHECKS: usize = 64;
+
+/// How many refusal lines are logged in one second; the rest are counted into the next one
+/// logged.
+const REFUSALS_LOGGED_PER_SECOND: u64 = 10;
+
+/// A budget of log lines per second, for events a flood repeats by the thousand.
+#[derive(Debug, Default)]
+struct LogBudget {
+    /// The second being counted, the lines logged in it, and the lines left out since the
+    /// last one logged.
+    state: Mutex<(i64, u64, u64)>,
+}
+
+impl LogBudget {
+    /// `Some(lines left out before this one)` when this line may be logged.
+    fn admit(&self, now_ms: i64) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (second, logged, suppressed) = &mut *state;
+        if *second != now_ms.div_euclid(1_000) {
+            *second = now_ms.div_euclid(1_000);
+            *logged = 0;
+        }
+        if *logged < REFUSALS_LOGGED_PER_SECOND {
+            *logged += 1;
+            Some(std::mem::take(suppressed))
+        } else {
+            *suppressed += 1;
+            None
+        }
+    }
+}
 
 /// One place in a bounded count of waiters, given back when dropped.
 struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
@@ -123,6 +156,7 @@ impl Auth {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             waiting: std::sync::atomic::AtomicUsize::new(0),
+            refusals_logged: LogBudget::default(),
         })
     }
 
@@ -138,10 +172,13 @@ impl Auth {
                 // Counted while it waits, and uncounted however the wait ends (a client that
                 // hangs up drops this future mid-wait).
                 let Some(_waiting) = Waiting::enter(&self.waiting, MAX_WAITING_CHECKS) else {
-                    tracing::warn!(
-                        waiting = MAX_WAITING_CHECKS,
-                        "refusing a sign-in: too many password checks waiting"
-                    );
+                    if let Some(suppressed) = self.refusals_logged.admit(now_ms()) {
+                        tracing::warn!(
+                            waiting = MAX_WAITING_CHECKS,
+                            suppressed_before = suppressed,
+                            "refusing a sign-in: too many password checks waiting"
+                        );
+                    }
                     return Err(AppError::TooManyRequests {
                         retry_after_s: 1,
                         message: "too many sign-ins at once; try again in 1 s".to_owned(),
@@ -180,15 +217,21 @@ impl Auth {
                     "this account is locked after repeated wrong passwords; try again in {retry_after_s} s"
                 ),
             };
-            tracing::warn!(
-                target: "audit",
-                event = "login_throttled",
-                login,
-                client,
-                retry_after_s,
-                ?throttled,
-                "sign-in refused: throttled"
-            );
+            // A flood is thousands of these a second: the first few of each second are
+            // logged in full, the rest counted into one line, so that the log cannot become
+            // the flood's way to fill the disk.
+            if let Some(suppressed) = self.refusals_logged.admit(now_ms()) {
+                tracing::warn!(
+                    target: "audit",
+                    event = "login_throttled",
+                    login,
+                    client,
+                    retry_after_s,
+                    ?throttled,
+                    suppressed_before = suppressed,
+                    "sign-in refused: throttled"
+                );
+            }
             return Err(AppError::TooManyRequests {
                 retry_after_s,
                 message,
@@ -681,6 +724,21 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn a_flood_of_refusals_logs_a_few_lines_a_second_and_counts_the_rest() {
+        let budget = LogBudget::default();
+        let logged = (0..1_000)
+            .filter(|i| budget.admit(5_000 + i % 1_000).is_some())
+            .count();
+        assert_eq!(logged as u64, REFUSALS_LOGGED_PER_SECOND);
+        // The next second's first line says how many were left out.
+        assert_eq!(
+            budget.admit(6_000),
+            Some(1_000 - REFUSALS_LOGGED_PER_SECOND)
+        );
+        assert_eq!(budget.admit(6_001), Some(0));
     }
 
     #[test]
