@@ -105,6 +105,15 @@ pub fn parse_grids(text: &str, mapping: &Mapping) -> Result<Vec<ImportedGrid>, I
             .filter(|g| !g.is_null())
             .ok_or_else(|| fail("it has no geometry".to_owned()))?;
         let shape = Shape::from_geojson(geometry).map_err(|e| fail(e.0))?;
+        // A grid is stored at 6 decimals (`Shape::to_geojson`) and read back at every start of
+        // the server, so the shape kept is the stored one, checked again: rounding can merge
+        // neighbouring positions or make edges cross, and a stored grid the server refuses
+        // would stop it from starting.
+        let shape = Shape::from_geojson(&shape.to_geojson()).map_err(|e| {
+            fail(format!(
+                "at 6 decimals (about 10 cm), as grids are stored, {e}"
+            ))
+        })?;
         let properties = feature
             .get("properties")
             .and_then(Value::as_object)
@@ -372,6 +381,34 @@ mod tests {
                 .to_string();
             assert!(err.contains(expected), "{err} does not say {expected}");
         }
+    }
+
+    /// A ring valid as given but not at the 6 decimals at which grids are stored: two of its
+    /// corners each have a twin 0.4 µ° away, and rounding merges each pair, leaving three
+    /// positions. Found by the fuzzer: it used to be taken, and the server then refused its
+    /// stored geometry at every start.
+    #[test]
+    fn a_ring_that_collapses_when_stored_is_refused() {
+        let ring = json!([
+            [125.0, 46.0],
+            [125.000_000_4, 46.0],
+            [125.01, 46.01],
+            [125.01, 46.010_000_4],
+            [125.0, 46.0]
+        ]);
+        let valid_as_given =
+            Shape::from_geojson(&json!({"type": "Polygon", "coordinates": [ring.clone()]}));
+        assert!(valid_as_given.is_ok(), "{valid_as_given:?}");
+        let err = parse_grids(
+            &collection(vec![feature(json!("A"), ring)]),
+            &Mapping::default(),
+        )
+        .expect_err("a ring that collapses at 6 decimals")
+        .to_string();
+        assert!(
+            err.contains("feature 0") && err.contains("6 decimals"),
+            "{err}"
+        );
     }
 
     #[test]

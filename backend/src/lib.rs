@@ -10,6 +10,9 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+// The fuzzers' entry points (`fuzz/`, and the property tests of every `cargo test`).
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod import;
 pub mod metrics;

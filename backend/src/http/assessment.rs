@@ -125,20 +125,20 @@ fn checked(from_name: &str, to_name: &str, period: Period) -> Result<Period, App
 }
 
 /// The period named by `from` and `to`, with their defaults.
-fn period_of(from: Option<&str>, to: Option<&str>) -> Result<Period, AppError> {
+pub(crate) fn period_of(from: Option<&str>, to: Option<&str>) -> Result<Period, AppError> {
     let to_ms = millis("to", to)?.unwrap_or_else(crate::clock::now_ms);
     let from_ms = millis("from", from)?.unwrap_or(to_ms - DEFAULT_DAYS * DAY_MS);
     checked("from", "to", Period { from_ms, to_ms })
 }
 
-fn scope_of(scope: Option<&str>) -> Result<Scope, AppError> {
+pub(crate) fn scope_of(scope: Option<&str>) -> Result<Scope, AppError> {
     match scope.map(str::trim) {
         None | Some("") => Ok(Scope::City),
         Some(text) => Scope::parse(text).map_err(|e| AppError::bad_parameter("scope", e)),
     }
 }
 
-fn by_of(by: Option<&str>) -> Result<RankBy, AppError> {
+pub(crate) fn by_of(by: Option<&str>) -> Result<RankBy, AppError> {
     match by.map(str::trim) {
         None | Some("") => Ok(RankBy::Department),
         Some(code) => RankBy::from_code(code).ok_or_else(|| {
@@ -154,7 +154,7 @@ fn by_of(by: Option<&str>) -> Result<RankBy, AppError> {
 }
 
 /// The second period of a comparison: by default as long as `a` and ending where it starts.
-fn second_period(a: Period, q: &CompareQuery) -> Result<Period, AppError> {
+pub(crate) fn second_period(a: Period, q: &CompareQuery) -> Result<Period, AppError> {
     let len = a.to_ms - a.from_ms;
     let vs_from = millis("vs_from", q.vs_from.as_deref())?;
     let vs_to = millis("vs_to", q.vs_to.as_deref())?;

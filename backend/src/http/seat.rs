@@ -214,7 +214,7 @@ async fn serve_seat(
                 Message::Close(_) => break,
                 _ => continue,
             };
-            let reply = match serde_json::from_str::<SeatMsg>(&text) {
+            let reply = match read_seat_msg(&text) {
                 Ok(msg) => {
                     let wall = wall_of(&msg).to_owned();
                     seat.handle(id, msg)
@@ -222,13 +222,7 @@ async fn serve_seat(
                         .err()
                         .map(|ChannelRefusal(error)| SeatEvent::Refused { wall, error })
                 }
-                Err(err) => Some(SeatEvent::Refused {
-                    wall: String::new(),
-                    error: ChannelRefusal::of(&AppError::BadRequest(format!(
-                        "not a seat message: {err}"
-                    )))
-                    .0,
-                }),
+                Err(refused) => Some(refused),
             };
             if let Some(reply) = reply
                 && replies_tx.send(reply).await.is_err()
@@ -273,7 +267,16 @@ fn for_seat(control: &ControlState, viewer: &Principal, areas: &AreaIndex) -> Co
     control
 }
 
-fn wall_of(msg: &SeatMsg) -> &str {
+/// A seat's message, or the refusal that answers text that is not one. The fuzzers
+/// (`crate::fuzzing`) call it too.
+pub(crate) fn read_seat_msg(text: &str) -> Result<SeatMsg, SeatEvent> {
+    serde_json::from_str::<SeatMsg>(text).map_err(|err| SeatEvent::Refused {
+        wall: String::new(),
+        error: ChannelRefusal::of(&AppError::BadRequest(format!("not a seat message: {err}"))).0,
+    })
+}
+
+pub(crate) fn wall_of(msg: &SeatMsg) -> &str {
     match msg {
         SeatMsg::Take { wall }
         | SeatMsg::Release { wall }

@@ -191,7 +191,7 @@ async fn serve_wall(
     let mut recv_task = tokio::spawn(async move {
         while let Some(msg) = idle.next(&mut stream).await {
             match msg {
-                Message::Text(text) => match serde_json::from_str::<ClientMsg>(&text) {
+                Message::Text(text) => match read_client_msg(&text) {
                     // A full channel means a resync is already on its way.
                     Ok(ClientMsg::Snapshot) => {
                         let _ = resync_tx.try_send(());
@@ -209,6 +209,12 @@ async fn serve_wall(
         _ = &mut send_task => recv_task.abort(),
         _ = &mut recv_task => send_task.abort(),
     }
+}
+
+/// A wall's message. The fuzzers (`crate::fuzzing`) call it too, so that they read what the
+/// server reads.
+pub(crate) fn read_client_msg(text: &str) -> Result<ClientMsg, serde_json::Error> {
+    serde_json::from_str(text)
 }
 
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;

@@ -31,6 +31,8 @@ mod list;
 mod writer;
 
 pub use list::{DEFAULT_LIMIT, ListQuery, MAX_LIMIT};
+// The fuzzers (`crate::fuzzing`) check a list query as `GET /api/cases` does.
+pub(crate) use list::check as check_list_query;
 
 /// The longest description a report may carry.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;

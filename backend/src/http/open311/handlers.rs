@@ -5,10 +5,11 @@ use super::Open311;
 use super::document::{Doc, Format};
 
 use super::error::{Answer, Failure, echo};
+use super::form::{form_params, report_of};
 use super::params::Params;
 use super::privacy;
 use super::queries::{Query, one_request, read_requests, shown};
-use super::requests::{MAX_MEDIA_URL_CHARS, MEDIA_LINE, is_media_url, requests_response};
+use super::requests::requests_response;
 use super::schema::{
     Open311Error, Open311Format, Open311Request, Open311RequestCreated, Open311RequestForm,
     Open311ServiceDefinition, Open311Token,
@@ -18,14 +19,13 @@ use super::xml::render;
 use crate::error::AppError;
 use crate::http::idempotency::{self, BodyDigest};
 use crate::services::auth::Auth;
-use crate::services::cases::{Cases, MAX_DESCRIPTION_CHARS};
+use crate::services::cases::Cases;
 use crate::store::Db;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use shared::case::{Point, ReportCase};
 use std::sync::Arc;
 
 /// Splits `name.format` into the resource's name and its format.
@@ -294,11 +294,11 @@ pub async fn post_resource(
             "send the request as application/x-www-form-urlencoded; a photo goes by media_url",
         ));
     }
-    // The form's fields come first; a client may also put some in the query string.
-    let mut params = Params::parse(&body, format)?;
-    params
-        .0
-        .extend(Params::parse(query.as_deref().unwrap_or_default().as_bytes(), format)?.0);
+    let params = form_params(
+        &body,
+        query.as_deref().unwrap_or_default().as_bytes(),
+        format,
+    )?;
 
     let key = params.get("api_key").map(str::to_owned).or_else(|| {
         headers
@@ -326,54 +326,7 @@ pub async fn post_resource(
             other => Failure::from_app(other, format),
         })?;
 
-    let Some(code) = params.get("service_code") else {
-        return Err(Failure::bad(
-            format,
-            "service_code was not provided; services.xml lists them",
-        ));
-    };
-    let item = service(code, format)?;
-    let point = location(&params, format)?;
-    if cases.grid_of(point).is_none() {
-        return Err(Failure::bad(
-            format,
-            format!(
-                "lat/long: the point lat {}, long {} lies outside the city: none of its grids \
-                 contains it",
-                point.lat, point.lon
-            ),
-        ));
-    }
-    let mut description = params.get("description").unwrap_or(item.name_zh).to_owned();
-    if let Some(url) = params.get("media_url") {
-        if !is_media_url(url) {
-            return Err(Failure::bad(
-                format,
-                format!(
-                    "media_url must be an http or https address of at most \
-                     {MAX_MEDIA_URL_CHARS} characters, without spaces"
-                ),
-            ));
-        }
-        description.push_str(MEDIA_LINE);
-        description.push_str(url);
-    }
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(Failure::bad(
-            format,
-            format!(
-                "description: is longer than {MAX_DESCRIPTION_CHARS} characters (with the \
-                 media_url, which is kept with it)"
-            ),
-        ));
-    }
-    let report = ReportCase {
-        category: item.category.code().to_owned(),
-        sub_item: Some(item.code.to_owned()),
-        grid_id: None,
-        point: Some(point),
-        description,
-    };
+    let (item, report) = report_of(&params, format, |point| cases.grid_of(point).is_some())?;
     let claim = idempotency_key.map(|key| {
         let mut digest = BodyDigest::default();
         digest.part("form", &body);
@@ -396,46 +349,6 @@ pub async fn post_resource(
     let mut response = render(format, StatusCode::OK, "service_requests", &doc);
     idempotency::mark_replayed(&mut response, answered.replayed);
     Ok(response)
-}
-
-/// A request's place: `lat` and `long` both, in range. This server has no geocoder, so an
-/// `address_string` or `address_id` alone cannot place it.
-fn location(params: &Params, format: Format) -> Result<Point, Failure> {
-    let coordinate = |name: &str, limit: f64| -> Result<Option<f64>, Failure> {
-        let Some(text) = params.get(name) else {
-            return Ok(None);
-        };
-        match text.parse::<f64>() {
-            Ok(x) if x.is_finite() && (-limit..=limit).contains(&x) => Ok(Some(x)),
-            _ => Err(Failure::bad(
-                format,
-                format!(
-                    "{name} `{}` must be a number from -{limit} to {limit} (WGS84 degrees)",
-                    echo(text)
-                ),
-            )),
-        }
-    };
-    match (coordinate("lat", 90.0)?, coordinate("long", 180.0)?) {
-        (Some(lat), Some(lon)) => Ok(Point { lon, lat }),
-        (Some(_), None) => Err(Failure::bad(
-            format,
-            "long was not provided; send lat and long together",
-        )),
-        (None, Some(_)) => Err(Failure::bad(
-            format,
-            "lat was not provided; send lat and long together",
-        )),
-        (None, None) => Err(Failure::bad(
-            format,
-            if params.get("address_string").is_some() || params.get("address_id").is_some() {
-                "lat and long are required: this server places a request in its grid by \
-                 its point and cannot look up an address_string or address_id"
-            } else {
-                "a location was not provided: send lat and long"
-            },
-        )),
-    }
 }
 
 /// Any other path under `/open311/v2`.

@@ -25,7 +25,8 @@
 //! - `document`: the response tree, its two spellings and the choice between them;
 //! - `xml`: the hand-written XML writer and its escaping;
 //! - `error`: the standard's error shape and how the case commands' errors map to it;
-//! - `params`: the fields of a query string or a form;
+//! - `params`: the fields of a query string or a form; `form`: a `POST requests` form read
+//!   into a report, without a server;
 //! - `datetime`: the W3C datetimes the standard reads and writes;
 //! - `discovery` and `services`: what the endpoint offers;
 //! - `requests`: a case as a service request document;
@@ -38,6 +39,7 @@ mod datetime;
 mod discovery;
 mod document;
 mod error;
+mod form;
 mod handlers;
 mod params;
 mod privacy;
@@ -61,6 +63,10 @@ pub use schema::{
     Open311Token, open311_discovery, open311_requests, open311_services,
 };
 pub use xml::escape_xml;
+// What the fuzzers (`crate::fuzzing`) call: the same readers the handlers use.
+pub(crate) use form::{form_params, report_of};
+pub(crate) use params::Params;
+pub(crate) use queries::Query;
 
 // `paths(...)` in `crate::http::openapi` finds each operation through the hidden struct that
 // `#[utoipa::path]` puts beside its function, so those are re-exported with the functions.

@@ -6,10 +6,10 @@ use super::error::Failure;
 
 /// A query string's or a form's fields, in order.
 #[derive(Debug, Default)]
-pub(super) struct Params(pub(super) Vec<(String, String)>);
+pub(crate) struct Params(pub(super) Vec<(String, String)>);
 
 impl Params {
-    pub(super) fn parse(bytes: &[u8], format: Format) -> Result<Params, Failure> {
+    pub(crate) fn parse(bytes: &[u8], format: Format) -> Result<Params, Failure> {
         serde_urlencoded::from_bytes(bytes)
             .map(Params)
             .map_err(|e| Failure::bad(format, format!("the parameters cannot be read: {e}")))

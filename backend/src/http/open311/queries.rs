@@ -69,7 +69,7 @@ impl RequestRow {
 
 /// What `GET requests` asks for.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Query {
+pub(crate) enum Query {
     /// Requests by id, which overrides every other parameter.
     Ids(Vec<i64>),
     Window {
@@ -85,7 +85,7 @@ pub(super) enum Query {
 }
 
 impl Query {
-    pub(super) fn from_params(
+    pub(crate) fn from_params(
         params: &Params,
         now_ms: i64,
         offset_minutes: i32,

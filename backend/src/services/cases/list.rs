@@ -43,7 +43,7 @@ pub struct ListQuery {
 
 /// A query whose values were checked.
 #[derive(Debug, Clone, PartialEq)]
-struct Checked {
+pub(crate) struct Checked {
     view: CaseListView,
     state: Option<CaseState>,
     limit: u32,
@@ -85,7 +85,7 @@ fn queue_states(role: Role) -> &'static [CaseState] {
     }
 }
 
-fn check(query: &ListQuery, role: Role) -> Result<Checked, AppError> {
+pub(crate) fn check(query: &ListQuery, role: Role) -> Result<Checked, AppError> {
     let views = views_of(role);
     let codes = |views: &[CaseListView]| {
         views
